@@ -1,0 +1,103 @@
+/** The one typed, validated view of the action's inputs that the rest of the code sees. */
+
+export type Builder = 'auto' | 'buildx' | 'docker' | 'buildah' | 'podman'
+export const BUILDERS: readonly Builder[] = ['auto', 'buildx', 'docker', 'buildah', 'podman']
+
+export type Stage = 'all' | 'platform' | 'merge'
+export const STAGES: readonly Stage[] = ['all', 'platform', 'merge']
+
+/** One image of the `images` input, with every default filled in. */
+export interface ImageSpec {
+  /** Repository path under the namespace, e.g. `todo-backend` or `team/api`. */
+  name: string
+  /** Build context directory, relative to the workspace. */
+  context: string
+  /** Dockerfile path, relative to the workspace. */
+  file: string
+  /** Multi-stage build target, if any. */
+  target?: string
+  buildArgs: Record<string, string>
+  /** Platforms for this image (falls back to the `platforms` input). */
+  platforms: string[]
+  /** Extra labels for this image only. */
+  labels: Record<string, string>
+}
+
+/** Where the registry host came from. */
+export interface RegistryTarget {
+  /** host[:port], no scheme. */
+  host: string
+  /** OCIR: username gets the namespace prefix, OCI features apply. */
+  isOcir: boolean
+  /** Speak plain HTTP (loopback hosts, as Docker does). */
+  insecure: boolean
+  /** OCI region id when known (from `region` or the host), e.g. `us-ashburn-1`. */
+  regionId?: string
+}
+
+/** OCI API-key credentials (the `oci-*` inputs or `OCI_CLI_*`). */
+export interface OciCredentials {
+  user: string
+  tenancy: string
+  fingerprint: string
+  privateKey: string
+  passphrase?: string
+  region: string
+}
+
+/** What the GitHub runner tells us about the run. */
+export interface GitHubContext {
+  eventName: string
+  /** Parsed event payload (`GITHUB_EVENT_PATH`), `{}` when absent. */
+  payload: Record<string, unknown>
+  sha: string
+  ref: string
+  /** `owner/name`. */
+  repository: string
+  serverUrl: string
+  apiUrl: string
+  runId: string
+  runNumber: string
+  workspace: string
+}
+
+export interface PullSecretConfig {
+  path: string
+  name: string
+  namespaces: string[]
+}
+
+export interface ActionConfig {
+  registry: RegistryTarget
+  namespace: string
+  /** Full login username (namespace prefix already added for OCIR). Empty when not logging in. */
+  username: string
+  /** Auth token or password; masked when read. Empty when absent. */
+  authToken: string
+  oci?: OciCredentials
+  ociEndpoint?: string
+  logout: boolean
+  images: ImageSpec[]
+  builder: Builder
+  platforms: string[]
+  provenance: boolean
+  labels: Record<string, string>
+  maxParallel: number
+  /** Tag rule lines (metadata-action syntax); empty means the default rules. */
+  tagRules: string[]
+  /** Flavor lines. */
+  flavor: string[]
+  push: boolean
+  dryRun: boolean
+  ensureRepositories: boolean
+  compartment?: string
+  repositoryPublic: boolean
+  repositoryImmutable: boolean
+  retries: number
+  githubToken: string
+  pullSecret?: PullSecretConfig
+  stage: Stage
+  github: GitHubContext
+  /** Seconds since the epoch from SOURCE_DATE_EPOCH, if set. */
+  sourceDateEpoch?: number
+}
