@@ -63,6 +63,13 @@ export class OciRequestError extends ActionError {
   }
 }
 
+/** The registry refused our login; nothing was built or pushed. */
+export class LoginRefusedError extends ActionError {
+  constructor(host: string, username: string, detail: string, hint: string) {
+    super(`the login to ${host} as '${username}' was refused (${detail}); nothing was pushed`, hint)
+  }
+}
+
 /** One or more images failed; the report has already been written. */
 export class PushFailedError extends ActionError {
   constructor(readonly failures: readonly {image: string; message: string}[]) {

@@ -16,6 +16,8 @@ export interface TagContext {
   now: Date
   /** DOCKER_METADATA_PR_HEAD_SHA: false restores metadata-action's old merge-commit behaviour. */
   prHeadSha: boolean
+  /** DOCKER_METADATA_SHORT_SHA_LENGTH: length of `{{sha}}` and `type=sha` (default 7). */
+  shortShaLength?: number
 }
 
 /** One computed tag name (without the image part). */
@@ -28,6 +30,8 @@ export interface ComputedTag {
   moving: boolean
   /** True for the `latest` tag added by the flavor or a raw rule named latest. */
   isLatest: boolean
+  /** The rule that produced the tag, e.g. `type=semver,pattern={{version}}` (for logs). */
+  rule?: string
 }
 
 export interface TagPlan {
@@ -37,4 +41,15 @@ export interface TagPlan {
   version: string
   /** Things the user should know (e.g. default branch unknown). */
   warnings: string[]
+  /**
+   * The commit the tags describe: the PR head on pull requests (unless prHeadSha is false),
+   * GITHUB_SHA otherwise. Use it for the `revision` label.
+   */
+  revision?: string
+  /**
+   * Set when `latest` is in `tags` because of a version rule (semver, pep440, match, tag ref):
+   * the version `latest` would stand for. Pass it to `mayMoveLatest` with the registry's tags.
+   * Undefined when latest comes from a branch, a raw rule or `latest=true`.
+   */
+  latestVersion?: string
 }

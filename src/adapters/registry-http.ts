@@ -1,0 +1,254 @@
+import {createHash} from 'node:crypto'
+import {RegistryError} from '../errors.js'
+import type {ManifestRef, RegistryClient} from './ports.js'
+
+/** Every manifest kind we read or copy: Docker schema 2, manifest lists, OCI manifests and indexes. */
+export const MANIFEST_MEDIA_TYPES = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+] as const
+
+export interface RegistryHttpOptions {
+  host: string
+  /** Plain HTTP (loopback registries). */
+  insecure: boolean
+  username?: string
+  password?: string
+  /** Extra attempts after a transient failure (connection errors, 5xx, 429). */
+  retries: number
+  /** First backoff step; doubles per attempt, with jitter. */
+  retryBaseMs?: number
+  /** Called with every bearer token the moment it is obtained, so it can be masked. */
+  onSecret?: (secret: string) => void
+  /** Called once per HTTP request made (for counting in tests and benchmarks). */
+  onRequest?: (method: string, url: string, status: number | 'error') => void
+  fetch?: typeof fetch
+}
+
+interface Challenge {
+  scheme: string
+  params: Record<string, string>
+}
+
+const TRANSIENT_STATUS = new Set([408, 429, 500, 502, 503, 504])
+
+/** The `/v2/` API, with Basic and Bearer challenges, pagination and retries. */
+export class RegistryHttpClient implements RegistryClient {
+  private readonly base: string
+  private readonly fetchImpl: typeof fetch
+  /** Authorization header per scope, reused until the registry refuses it. */
+  private readonly authorization = new Map<string, string>()
+  private readonly masked = new Set<string>()
+
+  constructor(private readonly options: RegistryHttpOptions) {
+    this.base = `${options.insecure ? 'http' : 'https'}://${options.host}`
+    this.fetchImpl = options.fetch ?? fetch
+  }
+
+  async manifestDigest(ref: ManifestRef): Promise<string | undefined> {
+    const path = `/v2/${ref.repository}/manifests/${ref.reference}`
+    const response = await this.request('HEAD', path, pullScope(ref.repository), {accept: MANIFEST_MEDIA_TYPES.join(', ')})
+    if (response.status === 404) return undefined
+    await this.expectOk(response, `HEAD ${ref.repository}:${ref.reference}`)
+    const digest = response.headers.get('docker-content-digest')
+    if (digest) return digest
+    // Some registries leave the header off HEAD answers: hash the manifest bytes instead.
+    const manifest = await this.getManifest(ref)
+    return manifest?.digest
+  }
+
+  async getManifest(ref: ManifestRef): Promise<{body: Buffer; mediaType: string; digest: string} | undefined> {
+    const path = `/v2/${ref.repository}/manifests/${ref.reference}`
+    const response = await this.request('GET', path, pullScope(ref.repository), {accept: MANIFEST_MEDIA_TYPES.join(', ')})
+    if (response.status === 404) return undefined
+    await this.expectOk(response, `GET manifest ${ref.repository}:${ref.reference}`)
+    const body = Buffer.from(await response.arrayBuffer())
+    const mediaType = (response.headers.get('content-type') ?? '').split(';')[0].trim() || mediaTypeOf(body)
+    const digest = response.headers.get('docker-content-digest') ?? `sha256:${createHash('sha256').update(body).digest('hex')}`
+    return {body, mediaType, digest}
+  }
+
+  async putManifest(repository: string, reference: string, body: Buffer, mediaType: string): Promise<string> {
+    const path = `/v2/${repository}/manifests/${reference}`
+    const response = await this.request('PUT', path, pushScope(repository), {'content-type': mediaType}, body)
+    await this.expectOk(response, `PUT manifest ${repository}:${reference}`)
+    return response.headers.get('docker-content-digest') ?? `sha256:${createHash('sha256').update(body).digest('hex')}`
+  }
+
+  async copyManifest(from: ManifestRef, toTag: string): Promise<string> {
+    const manifest = await this.getManifest(from)
+    if (!manifest) throw new RegistryError(`manifest ${from.repository}:${from.reference} not found on ${this.options.host}`, 404)
+    // The exact bytes go back up, so the tag names the very same digest.
+    return this.putManifest(from.repository, toTag, manifest.body, manifest.mediaType)
+  }
+
+  async listTags(repository: string): Promise<string[]> {
+    const tags: string[] = []
+    let path: string | undefined = `/v2/${repository}/tags/list?n=1000`
+    while (path) {
+      const response = await this.request('GET', path, pullScope(repository), {accept: 'application/json'})
+      if (response.status === 404) return tags
+      await this.expectOk(response, `list tags of ${repository}`)
+      const body = (await response.json()) as {tags?: string[] | null}
+      tags.push(...(body.tags ?? []))
+      path = nextPage(response.headers.get('link'))
+    }
+    return tags
+  }
+
+  /** Checks that the credentials are accepted, without touching any repository. */
+  async ping(): Promise<void> {
+    const response = await this.request('GET', '/v2/', '', {})
+    await this.expectOk(response, 'GET /v2/')
+  }
+
+  private async request(method: string, path: string, scope: string, headers: Record<string, string>, body?: Buffer): Promise<Response> {
+    let response = await this.send(method, path, headers, body, this.authorization.get(scope))
+    if (response.status !== 401) return response
+    const challenge = parseChallenge(response.headers.get('www-authenticate') ?? '')
+    await response.arrayBuffer().catch(() => undefined)
+    if (!challenge) return response
+    const authorization = await this.authorize(challenge, scope)
+    if (!authorization) return response
+    this.authorization.set(scope, authorization)
+    response = await this.send(method, path, headers, body, authorization)
+    return response
+  }
+
+  private async authorize(challenge: Challenge, scope: string): Promise<string | undefined> {
+    const {username, password} = this.options
+    const basic = username !== undefined && password !== undefined ? `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` : undefined
+    if (basic) this.mask(basic.slice(6))
+    if (challenge.scheme === 'basic') return basic
+    if (challenge.scheme !== 'bearer' || !challenge.params.realm) return undefined
+    const url = new URL(challenge.params.realm)
+    if (challenge.params.service) url.searchParams.set('service', challenge.params.service)
+    const wanted = scope || challenge.params.scope
+    if (wanted) url.searchParams.set('scope', wanted)
+    const response = await this.withRetries('GET', url.toString(), () =>
+      this.fetchImpl(url, {headers: basic ? {authorization: basic} : {}, signal: AbortSignal.timeout(60_000)}),
+    )
+    if (!response.ok) {
+      await response.arrayBuffer().catch(() => undefined)
+      throw new RegistryError(`the token service ${url.origin}${url.pathname} refused the credentials (HTTP ${response.status})`, response.status, 'UNAUTHORIZED')
+    }
+    const token = ((await response.json()) as {token?: string; access_token?: string})
+    const value = token.token ?? token.access_token
+    if (!value) throw new RegistryError(`the token service ${url.origin}${url.pathname} answered without a token`, response.status)
+    this.mask(value)
+    return `Bearer ${value}`
+  }
+
+  private mask(secret: string): void {
+    if (this.masked.has(secret)) return
+    this.masked.add(secret)
+    this.options.onSecret?.(secret)
+  }
+
+  private send(method: string, path: string, headers: Record<string, string>, body: Buffer | undefined, authorization: string | undefined): Promise<Response> {
+    const url = `${this.base}${path}`
+    return this.withRetries(method, url, () =>
+      this.fetchImpl(url, {
+        method,
+        headers: {...headers, ...(authorization ? {authorization} : {})},
+        body: body === undefined ? undefined : new Uint8Array(body),
+        redirect: 'follow',
+        signal: AbortSignal.timeout(120_000),
+      }),
+    )
+  }
+
+  /** Retries connection errors, 5xx, 408 and 429, honouring Retry-After. */
+  private async withRetries(method: string, url: string, attempt: () => Promise<Response>): Promise<Response> {
+    const base = this.options.retryBaseMs ?? 1000
+    for (let tries = 0; ; tries++) {
+      let wait: number
+      try {
+        const response = await attempt()
+        this.options.onRequest?.(method, url, response.status)
+        if (!TRANSIENT_STATUS.has(response.status) || tries >= this.options.retries) return response
+        await response.arrayBuffer().catch(() => undefined)
+        wait = retryAfterMs(response.headers.get('retry-after')) ?? backoff(base, tries)
+      } catch (err) {
+        this.options.onRequest?.(method, url, 'error')
+        if (tries >= this.options.retries) {
+          const cause = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err)
+          throw new RegistryError(`${method} ${url} failed after ${tries + 1} attempt(s): ${cause}`, undefined, undefined, `check that ${this.options.host} is reachable from this runner`)
+        }
+        wait = backoff(base, tries)
+      }
+      await new Promise((resolve) => setTimeout(resolve, wait))
+    }
+  }
+
+  private async expectOk(response: Response, what: string): Promise<void> {
+    if (response.ok) return
+    let detail = ''
+    let code: string | undefined
+    try {
+      const body = (await response.json()) as {errors?: {code?: string; message?: string}[]}
+      const first = body.errors?.[0]
+      code = first?.code
+      detail = first ? `${first.code ?? ''}: ${first.message ?? ''}` : ''
+    } catch {
+      // not a JSON error body
+    }
+    throw new RegistryError(`${what} on ${this.options.host} failed with HTTP ${response.status}${detail ? ` (${detail})` : ''}`, response.status, code)
+  }
+}
+
+export function pullScope(repository: string): string {
+  return `repository:${repository}:pull`
+}
+
+export function pushScope(repository: string): string {
+  return `repository:${repository}:pull,push`
+}
+
+/** Parses `Bearer realm="…",service="…",scope="…"` or `Basic realm="…"`. */
+export function parseChallenge(header: string): Challenge | undefined {
+  const match = /^\s*(\w+)\s*(.*)$/.exec(header)
+  if (!match) return undefined
+  const params: Record<string, string> = {}
+  for (const param of match[2].matchAll(/(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/g)) {
+    params[param[1].toLowerCase()] = param[2] ?? param[3]
+  }
+  return {scheme: match[1].toLowerCase(), params}
+}
+
+/** The next page from a `Link: </v2/…?last=x&n=100>; rel="next"` header. */
+export function nextPage(link: string | null): string | undefined {
+  if (!link) return undefined
+  const match = /<([^>]+)>\s*;\s*rel="?next"?/.exec(link)
+  if (!match) return undefined
+  const target = match[1]
+  if (target.startsWith('/')) return target
+  try {
+    const url = new URL(target)
+    return `${url.pathname}${url.search}`
+  } catch {
+    return undefined
+  }
+}
+
+export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+  if (!header) return undefined
+  if (/^\d+$/.test(header.trim())) return Math.min(Number(header.trim()) * 1000, 60_000)
+  const date = Date.parse(header)
+  return Number.isNaN(date) ? undefined : Math.min(Math.max(date - now, 0), 60_000)
+}
+
+function backoff(base: number, tries: number): number {
+  const ceiling = Math.min(base * 2 ** tries, 30_000)
+  return ceiling / 2 + Math.random() * (ceiling / 2)
+}
+
+function mediaTypeOf(body: Buffer): string {
+  try {
+    return (JSON.parse(body.toString('utf8')) as {mediaType?: string}).mediaType ?? MANIFEST_MEDIA_TYPES[2]
+  } catch {
+    return MANIFEST_MEDIA_TYPES[2]
+  }
+}

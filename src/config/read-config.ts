@@ -1,0 +1,172 @@
+import {existsSync, readFileSync, statSync} from 'node:fs'
+import {isAbsolute, resolve} from 'node:path'
+import {InputError} from '../errors.js'
+import {resolveRegistryTarget} from '../plan/registry-target.js'
+import {ocirUsername} from '../plan/username.js'
+import {BUILDERS, STAGES, type ActionConfig, type GitHubContext, type OciCredentials} from './action-config.js'
+import {parseImages} from './images.js'
+import {parseBoolean, parseChoice, parseKeyValueLines, parseList, parsePlatforms, parseWholeNumber} from './parse-values.js'
+
+export type InputGetter = (name: string) => string
+export type SecretMasker = (secret: string) => void
+
+/** Each OCI credential input and the oracle-actions environment variable it falls back to. */
+const OCI_FIELDS = [
+  ['user', 'oci-user', 'OCI_CLI_USER'],
+  ['tenancy', 'oci-tenancy', 'OCI_CLI_TENANCY'],
+  ['fingerprint', 'oci-fingerprint', 'OCI_CLI_FINGERPRINT'],
+  ['privateKey', 'oci-private-key', 'OCI_CLI_KEY_CONTENT'],
+  ['region', 'oci-region', 'OCI_CLI_REGION'],
+] as const
+
+/**
+ * Reads and validates every input once. Throws an InputError naming the input, the value and the
+ * fix; nothing outside config/ reads inputs or OCI_CLI_* variables.
+ */
+export function readConfig(input: InputGetter, env: NodeJS.ProcessEnv, maskSecret: SecretMasker = () => {}): ActionConfig {
+  const get = (name: string): string => (input(name) ?? '').trim()
+
+  const authToken = get('auth-token')
+  if (authToken) maskSecret(authToken)
+
+  const github = readGitHubContext(env)
+  const oci = readOciCredentials(get, env, maskSecret)
+  const registry = resolveRegistryTarget({registry: get('registry'), region: get('region') || env.OCI_CLI_REGION?.trim() || ''})
+
+  const namespace = get('namespace')
+  if (namespace.includes('/') && registry.isOcir) {
+    throw new InputError('namespace', namespace, 'an OCIR tenancy namespace has no "/": use the namespace from the OCI console (Tenancy details, Object Storage namespace)')
+  }
+  if (namespace && !/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/.test(namespace)) {
+    const lower = namespace.toLowerCase()
+    throw new InputError('namespace', namespace, lower !== namespace ? `image paths must be lowercase: use '${lower}'` : 'use lowercase letters, digits and . _ -')
+  }
+
+  const rawUsername = get('username')
+  if (rawUsername && !authToken && !oci) {
+    throw new InputError('auth-token', '', `username '${rawUsername}' is set but auth-token is empty: pass the auth token (or password), e.g. auth-token: \${{ secrets.OCIR_TOKEN }}`)
+  }
+  if (authToken && !rawUsername) {
+    throw new InputError('username', '', 'auth-token is set but username is empty: set the login user (for OCIR e.g. user@example.com; the namespace prefix is added)')
+  }
+  let username = rawUsername
+  if (registry.isOcir && rawUsername) {
+    if (!namespace && !rawUsername.includes('/') && !oci) {
+      throw new InputError('namespace', '', `OCIR logins are <namespace>/<user>: set namespace (the tenancy namespace, not the tenancy name) or give OCI API credentials to look it up`)
+    }
+    username = namespace ? ocirUsername(namespace, rawUsername) : rawUsername
+  }
+
+  const platforms = parsePlatforms('platforms', get('platforms'))
+  const stage = parseChoice('stage', get('stage'), STAGES, 'all')
+  const images = parseImages(get('images'), {platforms})
+  if (stage !== 'merge') checkBuildFiles(images, github.workspace)
+
+  const pullSecretPath = get('pull-secret')
+  const compartment = get('compartment')
+  if (compartment && !/^ocid1\.(compartment|tenancy)\.[a-z0-9-]+\.[a-z0-9-]*\.[a-z0-9]+$/i.test(compartment)) {
+    throw new InputError('compartment', compartment, 'use a compartment OCID (ocid1.compartment.oc1..…) or the tenancy OCID, not a compartment name')
+  }
+  const ociEndpoint = get('oci-endpoint')
+  if (ociEndpoint && !/^https?:\/\/[^/?#]+\/?$/.test(ociEndpoint)) {
+    throw new InputError('oci-endpoint', ociEndpoint, 'use a base URL with a scheme and no path, e.g. https://proxy.example.com')
+  }
+  const sourceDateEpoch = env.SOURCE_DATE_EPOCH?.trim()
+  if (sourceDateEpoch && !/^\d+$/.test(sourceDateEpoch)) {
+    throw new InputError('SOURCE_DATE_EPOCH', sourceDateEpoch, 'set it to whole seconds since 1970-01-01 UTC, e.g. $(git log -1 --format=%ct)')
+  }
+
+  return {
+    registry,
+    namespace,
+    username,
+    authToken,
+    oci,
+    ociEndpoint: ociEndpoint ? ociEndpoint.replace(/\/$/, '') : undefined,
+    logout: parseBoolean('logout', get('logout'), true),
+    images,
+    builder: parseChoice('builder', get('builder'), BUILDERS, 'auto'),
+    platforms,
+    provenance: parseBoolean('provenance', get('provenance'), false),
+    labels: parseKeyValueLines('labels', input('labels') ?? ''),
+    maxParallel: parseWholeNumber('max-parallel', get('max-parallel'), 2, 1),
+    tagRules: lines(input('tags') ?? ''),
+    flavor: lines(input('flavor') ?? ''),
+    push: parseBoolean('push', get('push'), true),
+    dryRun: parseBoolean('dry-run', get('dry-run'), false),
+    ensureRepositories: parseBoolean('ensure-repositories', get('ensure-repositories'), false),
+    compartment: compartment || undefined,
+    repositoryPublic: parseBoolean('repository-public', get('repository-public'), false),
+    repositoryImmutable: parseBoolean('repository-immutable', get('repository-immutable'), false),
+    retries: parseWholeNumber('retries', get('retries'), 3, 0),
+    githubToken: get('github-token'),
+    pullSecret: pullSecretPath
+      ? {
+          path: pullSecretPath,
+          name: get('pull-secret-name') || 'ocir-secret',
+          namespaces: parseList(get('pull-secret-namespaces') || 'default'),
+        }
+      : undefined,
+    stage,
+    github,
+    sourceDateEpoch: sourceDateEpoch ? Number(sourceDateEpoch) : undefined,
+  }
+}
+
+function lines(raw: string): string[] {
+  return raw.split('\n').map((line) => line.trim()).filter((line) => line !== '')
+}
+
+function readGitHubContext(env: NodeJS.ProcessEnv): GitHubContext {
+  let payload: Record<string, unknown> = {}
+  const eventPath = env.GITHUB_EVENT_PATH
+  if (eventPath && existsSync(eventPath)) {
+    try {
+      payload = JSON.parse(readFileSync(eventPath, 'utf8')) as Record<string, unknown>
+    } catch (err) {
+      throw new InputError('GITHUB_EVENT_PATH', eventPath, `the event payload is not JSON (${err instanceof Error ? err.message : String(err)})`)
+    }
+  }
+  return {
+    eventName: env.GITHUB_EVENT_NAME ?? '',
+    payload,
+    sha: env.GITHUB_SHA ?? '',
+    ref: env.GITHUB_REF ?? '',
+    repository: env.GITHUB_REPOSITORY ?? '',
+    serverUrl: env.GITHUB_SERVER_URL ?? 'https://github.com',
+    apiUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
+    runId: env.GITHUB_RUN_ID ?? '',
+    runNumber: env.GITHUB_RUN_NUMBER ?? '',
+    workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
+  }
+}
+
+function readOciCredentials(get: (name: string) => string, env: NodeJS.ProcessEnv, maskSecret: SecretMasker): OciCredentials | undefined {
+  const values = Object.fromEntries(OCI_FIELDS.map(([field, name, variable]) => [field, get(name) || env[variable]?.trim() || ''])) as Record<(typeof OCI_FIELDS)[number][0], string>
+  const passphrase = get('oci-private-key-passphrase') || env.OCI_CLI_PASSPHRASE || ''
+  if (values.privateKey) maskSecret(values.privateKey)
+  if (passphrase) maskSecret(passphrase)
+  // The region is shared with the registry's region, so it alone does not mean "API credentials given".
+  const given = OCI_FIELDS.filter(([field]) => field !== 'region' && values[field] !== '')
+  if (given.length === 0) return undefined
+  for (const [field, name, variable] of OCI_FIELDS) {
+    if (values[field] === '') {
+      throw new InputError(name, '', `OCI API-key credentials need all of oci-user, oci-tenancy, oci-fingerprint, oci-private-key and oci-region: set ${name} or ${variable}`)
+    }
+  }
+  return {...values, passphrase: passphrase || undefined}
+}
+
+/** Missing contexts and Dockerfiles are input errors, found before the first build starts. */
+function checkBuildFiles(images: ActionConfig['images'], workspace: string): void {
+  for (const image of images) {
+    const context = isAbsolute(image.context) ? image.context : resolve(workspace, image.context)
+    if (!existsSync(context) || !statSync(context).isDirectory()) {
+      throw new InputError('images', image.context, `image '${image.name}': the context directory does not exist (paths are relative to the workspace, ${workspace})`)
+    }
+    const file = isAbsolute(image.file) ? image.file : resolve(workspace, image.file)
+    if (!existsSync(file)) {
+      throw new InputError('images', image.file, `image '${image.name}': no Dockerfile there; set "file:" for this image or add ${image.file}`)
+    }
+  }
+}

@@ -1,0 +1,64 @@
+import * as core from '@actions/core'
+import type {PipelineResult} from '../pipeline.js'
+
+/** The only writer of outputs and the job summary. Runs for partial failures too. */
+export async function writeReport(result: PipelineResult): Promise<void> {
+  const tags = result.images.flatMap((image) => image.refs)
+  core.setOutput('registry', result.registry)
+  core.setOutput('namespace', result.namespace)
+  core.setOutput('username', result.username)
+  core.setOutput('version', result.version)
+  core.setOutput('tag-names', result.tagNames.join('\n'))
+  core.setOutput('tags', tags.join('\n'))
+  core.setOutput('labels', Object.entries(result.labels).map(([key, value]) => `${key}=${value}`).join('\n'))
+  core.setOutput(
+    'images',
+    JSON.stringify(
+      result.images.map((image) => ({
+        name: image.name,
+        repository: image.imageName,
+        tags: image.refs.map((ref) => ref.slice(image.imageName.length + 1)),
+        digest: image.digest,
+        pushed: image.pushed,
+        status: image.status,
+      })),
+    ),
+  )
+  core.setOutput('digests', JSON.stringify(Object.fromEntries(result.images.filter((i) => i.digest).map((i) => [i.name, i.digest]))))
+  for (const notice of result.notices) core.notice(notice)
+
+  if (!process.env.GITHUB_STEP_SUMMARY) return
+  const summary = core.summary.addHeading(result.dryRun ? 'ocir-push: plan (dry run)' : 'ocir-push', 2)
+  summary.addRaw(`Registry <code>${escape(result.registry)}</code>${result.namespace ? `, namespace <code>${escape(result.namespace)}</code>` : ''}${result.version ? `, version <code>${escape(result.version)}</code>` : ''}`, true)
+  summary.addTable([
+    [
+      {data: 'image', header: true},
+      {data: 'references', header: true},
+      {data: 'digest', header: true},
+      {data: 'status', header: true},
+      {data: 'duration', header: true},
+    ],
+    ...result.images.map((image) => [
+      escape(image.name),
+      image.refs.map((ref) => `<code>${escape(ref)}</code>`).join('<br>'),
+      image.digest ? `<code>${escape(image.digest)}</code>` : '',
+      escape(image.message ? `${image.status}: ${image.message}` : image.status),
+      `${(image.durationMs / 1000).toFixed(1)} s`,
+    ]),
+  ])
+  const pullable = result.images.filter((image) => image.pushed && image.digest)
+  if (pullable.length > 0) {
+    summary.addRaw('Pull by digest:', true)
+    summary.addCodeBlock(pullable.map((image) => `docker pull ${image.imageName}@${image.digest}`).join('\n'), 'sh')
+  }
+  for (const notice of result.notices) summary.addRaw(`> ${escape(notice)}`, true)
+  if (result.dryRun && result.commands.length > 0) {
+    summary.addRaw('Commands this run would make:', true)
+    summary.addCodeBlock(result.commands.join('\n'), 'sh')
+  }
+  await summary.write()
+}
+
+function escape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}
