@@ -2,7 +2,16 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  {ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/**', 'scripts/**', 'eslint.config.js']},
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      'bench/**',
+      'scripts/**',
+      'eslint.config.js',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -27,7 +36,10 @@ export default tseslint.config(
           patterns: [
             {group: ['@actions/*'], message: 'plan/ is pure: pass values in instead'},
             {group: ['oci-*'], message: 'plan/ is pure: pass the region table in'},
-            {group: ['node:*', 'fs', 'child_process', 'http', 'https', 'net'], message: 'plan/ does no I/O'},
+            {
+              group: ['node:*', 'fs', 'child_process', 'http', 'https', 'net'],
+              message: 'plan/ does no I/O',
+            },
           ],
         },
       ],

@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['__tests__/**/*.test.ts'],
     setupFiles: ['__tests__/setup.ts'],
+    globalSetup: ['__tests__/global-setup.ts'],
     clearMocks: true,
     testTimeout: 120_000,
     hookTimeout: 300_000,

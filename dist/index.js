@@ -28622,7 +28622,11 @@ async function runCommand(tool, args, options = {}) {
     return { stdout: result.stdout, stderr: result.stderr };
 }
 function lastMeaningfulLine(text) {
-    const lines = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '' && !/^(WARNING|DEPRECATED|Install the buildx|BuildKit is currently disabled|Learn more)/i.test(line));
+    const lines = text
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== '' &&
+        !/^(WARNING|DEPRECATED|Install the buildx|BuildKit is currently disabled|Learn more)/i.test(line));
     return lines.at(-1) ?? '';
 }
 
@@ -28640,7 +28644,10 @@ class DockerEngine {
         this.workspace = workspace;
     }
     async login(host, username, password) {
-        await runCommand('docker', ['login', host, '--username', username, '--password-stdin'], { env: this.env(), stdin: password });
+        await runCommand('docker', ['login', host, '--username', username, '--password-stdin'], {
+            env: this.env(),
+            stdin: password,
+        });
     }
     async build(step, log) {
         const args = ['build', '--file', step.file];
@@ -28673,7 +28680,12 @@ class DockerEngine {
         return { digest };
     }
     env(extra = {}) {
-        return childEnvironment({ ...extra, DOCKER_CONFIG: this.configDir, DOCKER_BUILDKIT: '0', DOCKER_CLI_HINTS: 'false' });
+        return childEnvironment({
+            ...extra,
+            DOCKER_CONFIG: this.configDir,
+            DOCKER_BUILDKIT: '0',
+            DOCKER_CLI_HINTS: 'false',
+        });
     }
 }
 
@@ -28705,7 +28717,9 @@ class RegistryHttpClient {
     }
     async manifestDigest(ref) {
         const path = `/v2/${ref.repository}/manifests/${ref.reference}`;
-        const response = await this.request('HEAD', path, pullScope(ref.repository), { accept: MANIFEST_MEDIA_TYPES.join(', ') });
+        const response = await this.request('HEAD', path, pullScope(ref.repository), {
+            accept: MANIFEST_MEDIA_TYPES.join(', '),
+        });
         if (response.status === 404)
             return undefined;
         await this.expectOk(response, `HEAD ${ref.repository}:${ref.reference}`);
@@ -28718,20 +28732,24 @@ class RegistryHttpClient {
     }
     async getManifest(ref) {
         const path = `/v2/${ref.repository}/manifests/${ref.reference}`;
-        const response = await this.request('GET', path, pullScope(ref.repository), { accept: MANIFEST_MEDIA_TYPES.join(', ') });
+        const response = await this.request('GET', path, pullScope(ref.repository), {
+            accept: MANIFEST_MEDIA_TYPES.join(', '),
+        });
         if (response.status === 404)
             return undefined;
         await this.expectOk(response, `GET manifest ${ref.repository}:${ref.reference}`);
         const body = Buffer.from(await response.arrayBuffer());
         const mediaType = (response.headers.get('content-type') ?? '').split(';')[0].trim() || mediaTypeOf(body);
-        const digest = response.headers.get('docker-content-digest') ?? `sha256:${(0,external_node_crypto_.createHash)('sha256').update(body).digest('hex')}`;
+        const digest = response.headers.get('docker-content-digest') ??
+            `sha256:${(0,external_node_crypto_.createHash)('sha256').update(body).digest('hex')}`;
         return { body, mediaType, digest };
     }
     async putManifest(repository, reference, body, mediaType) {
         const path = `/v2/${repository}/manifests/${reference}`;
         const response = await this.request('PUT', path, pushScope(repository), { 'content-type': mediaType }, body);
         await this.expectOk(response, `PUT manifest ${repository}:${reference}`);
-        return response.headers.get('docker-content-digest') ?? `sha256:${(0,external_node_crypto_.createHash)('sha256').update(body).digest('hex')}`;
+        return (response.headers.get('docker-content-digest') ??
+            `sha256:${(0,external_node_crypto_.createHash)('sha256').update(body).digest('hex')}`);
     }
     async copyManifest(from, toTag) {
         const manifest = await this.getManifest(from);
@@ -28744,7 +28762,9 @@ class RegistryHttpClient {
         const tags = [];
         let path = `/v2/${repository}/tags/list?n=1000`;
         while (path) {
-            const response = await this.request('GET', path, pullScope(repository), { accept: 'application/json' });
+            const response = await this.request('GET', path, pullScope(repository), {
+                accept: 'application/json',
+            });
             if (response.status === 404)
                 return tags;
             await this.expectOk(response, `list tags of ${repository}`);
@@ -28776,7 +28796,9 @@ class RegistryHttpClient {
     }
     async authorize(challenge, scope) {
         const { username, password } = this.options;
-        const basic = username !== undefined && password !== undefined ? `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` : undefined;
+        const basic = username !== undefined && password !== undefined
+            ? `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`
+            : undefined;
         if (basic)
             this.mask(basic.slice(6));
         if (challenge.scheme === 'basic')
@@ -28789,7 +28811,10 @@ class RegistryHttpClient {
         const wanted = scope || challenge.params.scope;
         if (wanted)
             url.searchParams.set('scope', wanted);
-        const response = await this.withRetries('GET', url.toString(), () => this.fetchImpl(url, { headers: basic ? { authorization: basic } : {}, signal: AbortSignal.timeout(60_000) }));
+        const response = await this.withRetries('GET', url.toString(), () => this.fetchImpl(url, {
+            headers: basic ? { authorization: basic } : {},
+            signal: AbortSignal.timeout(60_000),
+        }));
         if (!response.ok) {
             await response.arrayBuffer().catch(() => undefined);
             throw new errors/* RegistryError */.gl(`the token service ${url.origin}${url.pathname} refused the credentials (HTTP ${response.status})`, response.status, 'UNAUTHORIZED');
@@ -28833,7 +28858,9 @@ class RegistryHttpClient {
             catch (err) {
                 this.options.onRequest?.(method, url, 'error');
                 if (tries >= this.options.retries) {
-                    const cause = err instanceof Error ? (err.cause?.message ?? err.message) : String(err);
+                    const cause = err instanceof Error
+                        ? (err.cause?.message ?? err.message)
+                        : String(err);
                     throw new errors/* RegistryError */.gl(`${method} ${url} failed after ${tries + 1} attempt(s): ${cause}`, undefined, undefined, `check that ${this.options.host} is reachable from this runner`);
                 }
                 wait = backoff(base, tries);
@@ -28907,7 +28934,8 @@ function backoff(base, tries) {
 }
 function mediaTypeOf(body) {
     try {
-        return JSON.parse(body.toString('utf8')).mediaType ?? MANIFEST_MEDIA_TYPES[2];
+        return (JSON.parse(body.toString('utf8')).mediaType ??
+            MANIFEST_MEDIA_TYPES[2]);
     }
     catch {
         return MANIFEST_MEDIA_TYPES[2];
@@ -29012,6 +29040,7 @@ const OCI_REGIONS = [
 ;// CONCATENATED MODULE: ./src/plan/region.ts
 /** OCI regions and the OCIR host of each, from the table generated out of oci-common. */
 
+// eslint-disable-next-line no-restricted-imports -- our generated table, not the SDK ('oci-*' matches its name)
 
 /** The commercial realm, the only one with `*.ocir.io` hosts. */
 const COMMERCIAL_REALM_DOMAIN = 'oraclecloud.com';
@@ -29132,7 +29161,12 @@ function resolveRegistryTarget(given) {
             throw new errors/* InputError */.dz('registry', registry, 'use a host name with an optional port, e.g. iad.ocir.io or localhost:3000');
         const host = registry.toLowerCase();
         const isOcir = isOcirHost(host);
-        return { host, isOcir, insecure: isLoopbackHost(host), regionId: isOcir ? regionFromOcirHost(host)?.id : undefined };
+        return {
+            host,
+            isOcir,
+            insecure: isLoopbackHost(host),
+            regionId: isOcir ? regionFromOcirHost(host)?.id : undefined,
+        };
     }
     if (!given.region.trim()) {
         throw new errors/* InputError */.dz('region', '', 'set region (an OCI region key like iad or an id like us-ashburn-1), or registry for any other v2 registry (e.g. localhost:3000)');
@@ -29266,7 +29300,15 @@ function parsePlatforms(input, raw) {
 
 
 
-const ITEM_KEYS = ['name', 'context', 'file', 'target', 'build-args', 'platforms', 'labels'];
+const ITEM_KEYS = [
+    'name',
+    'context',
+    'file',
+    'target',
+    'build-args',
+    'platforms',
+    'labels',
+];
 /** Distribution's repository grammar: lowercase components separated by `/`. */
 const REPOSITORY = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 /**
@@ -29293,7 +29335,10 @@ function parseImages(raw, defaults) {
         items = parsed;
     }
     else {
-        items = text.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
+        items = text
+            .split('\n')
+            .map((line) => line.trim())
+            .filter((line) => line !== '' && !line.startsWith('#'));
         for (const line of items) {
             if (/[:\s]/.test(line)) {
                 throw new errors/* InputError */.dz('images', line, 'plain lines hold one image name each; for "name: context" use a YAML list item ("- name: ./context")');
@@ -29330,7 +29375,11 @@ function parseItem(item, index, defaults) {
     }
     for (const key of keys) {
         if (!ITEM_KEYS.includes(key)) {
-            const hint = key === 'dockerfile' ? ' (did you mean "file"?)' : key === 'build_args' || key === 'buildArgs' || key === 'args' ? ' (did you mean "build-args"?)' : '';
+            const hint = key === 'dockerfile'
+                ? ' (did you mean "file"?)'
+                : key === 'build_args' || key === 'buildArgs' || key === 'args'
+                    ? ' (did you mean "build-args"?)'
+                    : '';
             throw new errors/* InputError */.dz('images', key, `${where} has an unknown key '${key}'${hint}; allowed keys: ${ITEM_KEYS.join(', ')}`);
         }
     }
@@ -29435,14 +29484,20 @@ function readConfig(input, env, maskSecret = () => { }) {
         maskSecret(authToken);
     const github = readGitHubContext(env);
     const oci = readOciCredentials(get, env, maskSecret);
-    const registry = resolveRegistryTarget({ registry: get('registry'), region: get('region') || env.OCI_CLI_REGION?.trim() || '' });
+    const registry = resolveRegistryTarget({
+        registry: get('registry'),
+        region: get('region') || env.OCI_CLI_REGION?.trim() || '',
+    });
     const namespace = get('namespace');
     if (namespace.includes('/') && registry.isOcir) {
         throw new errors/* InputError */.dz('namespace', namespace, 'an OCIR tenancy namespace has no "/": use the namespace from the OCI console (Tenancy details, Object Storage namespace)');
     }
-    if (namespace && !/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/.test(namespace)) {
+    if (namespace &&
+        !/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/.test(namespace)) {
         const lower = namespace.toLowerCase();
-        throw new errors/* InputError */.dz('namespace', namespace, lower !== namespace ? `image paths must be lowercase: use '${lower}'` : 'use lowercase letters, digits and . _ -');
+        throw new errors/* InputError */.dz('namespace', namespace, lower !== namespace
+            ? `image paths must be lowercase: use '${lower}'`
+            : 'use lowercase letters, digits and . _ -');
     }
     const rawUsername = get('username');
     if (rawUsername && !authToken && !oci) {
@@ -29465,7 +29520,8 @@ function readConfig(input, env, maskSecret = () => { }) {
         checkBuildFiles(images, github.workspace);
     const pullSecretPath = get('pull-secret');
     const compartment = get('compartment');
-    if (compartment && !/^ocid1\.(compartment|tenancy)\.[a-z0-9-]+\.[a-z0-9-]*\.[a-z0-9]+$/i.test(compartment)) {
+    if (compartment &&
+        !/^ocid1\.(compartment|tenancy)\.[a-z0-9-]+\.[a-z0-9-]*\.[a-z0-9]+$/i.test(compartment)) {
         throw new errors/* InputError */.dz('compartment', compartment, 'use a compartment OCID (ocid1.compartment.oc1..…) or the tenancy OCID, not a compartment name');
     }
     const ociEndpoint = get('oci-endpoint');
@@ -29513,7 +29569,10 @@ function readConfig(input, env, maskSecret = () => { }) {
     };
 }
 function lines(raw) {
-    return raw.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+    return raw
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '');
 }
 function readGitHubContext(env) {
     let payload = {};
@@ -29595,7 +29654,9 @@ function registryHint(message, registry, username) {
             ? `check the username format (${ocirUser}; you gave '${username}') and that auth-token is an OCI auth token (User settings > Auth tokens), not the console password or an API key`
             : `check username '${username}' and the password or token in auth-token`;
     }
-    return registry.isOcir ? `check region/registry, the username format (${ocirUser}) and the auth token` : `check the registry address, username and password`;
+    return registry.isOcir
+        ? `check region/registry, the username format (${ocirUser}) and the auth token`
+        : `check the registry address, username and password`;
 }
 
 ;// CONCATENATED MODULE: ./src/plan/push-plan.ts
@@ -29637,8 +29698,9 @@ const MONTHS = [
     'December',
 ];
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
-/** moment's default when `{{date}}` has no format argument. */
-const DEFAULT_DATE_FORMAT = 'YYYY-MM-DDTHH:mm:ssZ';
+// moment's defaults when `{{date}}` has no format argument (it writes `Z` for a zero offset).
+const DEFAULT_FORMAT = 'YYYY-MM-DDTHH:mm:ssZ';
+const DEFAULT_FORMAT_UTC = 'YYYY-MM-DDTHH:mm:ss[Z]';
 // Longest tokens first, as moment matches them; anything else is copied as is.
 const TOKENS = /\[[^\]]*\]|YYYY|YY|Y|Qo|Q|MMMM|MMM|MM|Mo|M|DDDD|DDDo|DDD|Do|DD|D|dddd|ddd|dd|do|d|E|e|WW|Wo|W|ww|wo|w|GGGG|GG|gggg|gg|HH|H|hh|h|kk|k|mm|m|ss|s|S{1,9}|A|a|ZZ|Z|X|x|zz|z|[\s\S]/g;
 const formatters = new Map();
@@ -29848,12 +29910,13 @@ function formatToken(token, clock, date) {
     return token;
 }
 /**
- * Formats `date` with moment's format tokens in `timeZone` (IANA name, default UTC).
- * Throws a RangeError when the time zone is unknown.
+ * Formats `date` with moment's format tokens in `timeZone` (IANA name, default UTC); without a
+ * format, moment's ISO 8601 default. Throws a RangeError when the time zone is unknown.
  */
 function formatDate(date, format, timeZone = 'UTC') {
     const clock = wallClock(date, timeZone);
-    return format.replace(TOKENS, (token) => formatToken(token, clock, date));
+    const pattern = format ?? (clock.offsetMinutes === 0 ? DEFAULT_FORMAT_UTC : DEFAULT_FORMAT);
+    return pattern.replace(TOKENS, (token) => formatToken(token, clock, date));
 }
 
 ;// CONCATENATED MODULE: ./src/plan/tags/expressions.ts
@@ -30009,7 +30072,16 @@ function inputLines(entries) {
 
 
 /** Parsing of the `tags` and `flavor` inputs into typed rules (metadata-action's syntax). */
-const RULE_TYPES = ['schedule', 'semver', 'pep440', 'match', 'edge', 'ref', 'raw', 'sha'];
+const RULE_TYPES = [
+    'schedule',
+    'semver',
+    'pep440',
+    'match',
+    'edge',
+    'ref',
+    'raw',
+    'sha',
+];
 const REF_EVENTS = ['branch', 'tag', 'pr'];
 /** metadata-action's default priorities: the first tag of the highest one is the `version`. */
 const DEFAULT_PRIORITIES = {
@@ -30089,7 +30161,9 @@ function parseRule(line) {
         case 'pep440':
         case 'match':
             if (!has(attrs, 'pattern') || attrs.pattern === '') {
-                throw ruleError(line, `type=${type} needs a pattern`, type === 'match' ? 'Add pattern=<regular expression>, e.g. pattern=v(\\d.\\d.\\d),group=1.' : 'Add pattern=, e.g. pattern={{version}} or pattern={{major}}.{{minor}}.');
+                throw ruleError(line, `type=${type} needs a pattern`, type === 'match'
+                    ? 'Add pattern=<regular expression>, e.g. pattern=v(\\d.\\d.\\d),group=1.'
+                    : 'Add pattern=, e.g. pattern={{version}} or pattern={{major}}.{{minor}}.');
             }
             if (!has(attrs, 'value'))
                 attrs.value = '';
@@ -30189,7 +30263,13 @@ function parseRules(lines) {
 }
 /** Parses the `flavor` input; throws InputError naming the bad line. */
 function tag_rules_parseFlavor(lines) {
-    const flavor = { latest: 'auto', prefix: '', prefixOnLatest: false, suffix: '', suffixOnLatest: false };
+    const flavor = {
+        latest: 'auto',
+        prefix: '',
+        prefixOnLatest: false,
+        suffix: '',
+        suffixOnLatest: false,
+    };
     const flavorError = (line, problem, hint) => new errors/* InputError */.dz('flavor', line, hint, `input 'flavor' has an unusable entry '${line}': ${problem}`);
     for (const line of inputLines(lines)) {
         let fields;
@@ -30392,7 +30472,8 @@ class Evaluation {
         const { facts } = this;
         if (!facts.branch) {
             // schedule (and issue/discussion) runs are always on the default branch's last commit.
-            return /^(schedule|issues|issue_comment|discussion|discussion_comment)$/.test(facts.eventName) && !facts.ref;
+            return (/^(schedule|issues|issue_comment|discussion|discussion_comment)$/.test(facts.eventName) &&
+                !facts.ref);
         }
         if (facts.defaultBranch === undefined) {
             if (/^(schedule|issues|issue_comment|discussion|discussion_comment)$/.test(facts.eventName))
@@ -30416,7 +30497,7 @@ class Evaluation {
             if (!isKnownTimeZone(timeZone)) {
                 throw new expressions_ExpressionError(`unknown time zone '${timeZone}' in {{${name}}}; use an IANA name such as Europe/Berlin`);
             }
-            return formatDate(date(), args[0] ?? DEFAULT_DATE_FORMAT, timeZone);
+            return formatDate(date(), args[0], timeZone);
         };
     }
     /** metadata-action's global expressions, for prefix, suffix, value, enable and patterns. */
@@ -30470,8 +30551,12 @@ class Evaluation {
     /** Adds the rule's prefix and suffix, or else the flavor's (metadata-action's precedence). */
     decorate(value, rule) {
         const has = (key) => Object.prototype.hasOwnProperty.call(rule.attrs, key);
-        const prefix = has('prefix') ? this.render(rule.attrs.prefix, rule) : this.render(this.flavor.prefix, undefined);
-        const suffix = has('suffix') ? this.render(rule.attrs.suffix, rule) : this.render(this.flavor.suffix, undefined);
+        const prefix = has('prefix')
+            ? this.render(rule.attrs.prefix, rule)
+            : this.render(this.flavor.prefix, undefined);
+        const suffix = has('suffix')
+            ? this.render(rule.attrs.suffix, rule)
+            : this.render(this.flavor.suffix, undefined);
         return `${prefix}${value}${suffix}`;
     }
 }
@@ -30497,7 +30582,10 @@ function runFacts(context) {
         ref = `refs/pull/${String(prNumber)}/merge`;
     }
     const releaseTag = payloadField(payload, 'release', 'tag_name');
-    if (context.eventName === 'release' && !ref.startsWith('refs/tags/') && typeof releaseTag === 'string' && releaseTag) {
+    if (context.eventName === 'release' &&
+        !ref.startsWith('refs/tags/') &&
+        typeof releaseTag === 'string' &&
+        releaseTag) {
         ref = `refs/tags/${releaseTag}`;
     }
     if (isPullRequest && context.prHeadSha) {
@@ -30519,7 +30607,8 @@ function runFacts(context) {
         tag: strip('refs/tags/'),
         pullRequest: strip('refs/pull/').replace(/\/(merge|head)$/, ''),
         // Differs: metadata-action reads only the payload; we prefer the API's answer.
-        defaultBranch: context.defaultBranch ?? (typeof payloadDefault === 'string' && payloadDefault ? payloadDefault : undefined),
+        defaultBranch: context.defaultBranch ??
+            (typeof payloadDefault === 'string' && payloadDefault ? payloadDefault : undefined),
         payload,
         commitDate: context.commitDate,
         now: context.now,
@@ -30536,7 +30625,9 @@ function processSemver(evaluation, rule) {
     const { facts } = evaluation;
     if (!facts.tag && rule.attrs.value === '')
         return undefined;
-    const source = rule.attrs.value !== '' ? evaluation.render(rule.attrs.value, rule) : facts.tag.replace(/\//g, '-');
+    const source = rule.attrs.value !== ''
+        ? evaluation.render(rule.attrs.value, rule)
+        : facts.tag.replace(/\//g, '-');
     const version = parseSemver(source);
     if (!version) {
         if (!rule.switches.quiet)
@@ -30568,7 +30659,9 @@ function processPep440(evaluation, rule) {
     const { facts } = evaluation;
     if (!facts.tag && rule.attrs.value === '')
         return undefined;
-    const source = rule.attrs.value !== '' ? evaluation.render(rule.attrs.value, rule) : facts.tag.replace(/\//g, '-');
+    const source = rule.attrs.value !== ''
+        ? evaluation.render(rule.attrs.value, rule)
+        : facts.tag.replace(/\//g, '-');
     const version = parsePep440(source);
     if (!version) {
         evaluation.warn(`'${source}' does not conform to PEP 440 (https://peps.python.org/pep-0440/), so rule '${rule.line}' made no tag.`);
@@ -30576,7 +30669,11 @@ function processPep440(evaluation, rule) {
     }
     if (version.isPrerelease || version.isPostrelease) {
         // metadata-action treats pre-, post- and dev releases alike: the full version only, no latest.
-        return { value: isRawStatement(rule.attrs.pattern) ? version.raw : version.version, latestAuto: false, moving: false };
+        return {
+            value: isRawStatement(rule.attrs.pattern) ? version.raw : version.version,
+            latestAuto: false,
+            moving: false,
+        };
     }
     const scope = {
         version: () => version.version,
@@ -30620,7 +30717,11 @@ function processRule(evaluation, rule) {
             if (facts.eventName !== 'schedule')
                 return undefined;
             const usesDate = expressionNames(rule.attrs.pattern).some((name) => name === 'date' || name === 'commit_date');
-            return { value: evaluation.render(rule.attrs.pattern, rule), latestAuto: false, moving: !usesDate };
+            return {
+                value: evaluation.render(rule.attrs.pattern, rule),
+                latestAuto: false,
+                moving: !usesDate,
+            };
         }
         case 'semver':
             return processSemver(evaluation, rule);
@@ -30657,7 +30758,12 @@ function processRule(evaluation, rule) {
                         return undefined;
                     // Differs: metadata-action's latest=auto gives latest for every tag, prereleases included.
                     const latestAuto = rule.switches.latest !== 'never' && !isPrereleaseVersion(facts.tag);
-                    return { value: facts.tag, latestAuto, moving: false, latestVersion: parseSemver(facts.tag)?.version };
+                    return {
+                        value: facts.tag,
+                        latestAuto,
+                        moving: false,
+                        latestVersion: parseSemver(facts.tag)?.version,
+                    };
                 }
                 default:
                     if (!facts.pullRequest)
@@ -30674,7 +30780,11 @@ function processRule(evaluation, rule) {
         case 'sha':
             if (!facts.sha)
                 return undefined;
-            return { value: rule.attrs.format === 'long' ? facts.sha : facts.shortSha, latestAuto: false, moving: false };
+            return {
+                value: rule.attrs.format === 'long' ? facts.sha : facts.shortSha,
+                latestAuto: false,
+                moving: false,
+            };
     }
 }
 /**
@@ -30709,13 +30819,27 @@ function computeTags(rules, flavor, context) {
             latestVersion = parsedFlavor.latest === 'auto' ? output.latestVersion : undefined;
         }
         const moving = rule.attrs.moving !== undefined ? rule.attrs.moving.toLowerCase() === 'true' : output.moving;
-        addTag(tags, { name, moving: moving || Boolean(output.isLatest), isLatest: Boolean(output.isLatest), rule: rule.line });
+        addTag(tags, {
+            name,
+            moving: moving || Boolean(output.isLatest),
+            isLatest: Boolean(output.isLatest),
+            rule: rule.line,
+        });
     }
     const version = tags[0]?.name ?? '';
     if (latest) {
-        const prefix = parsedFlavor.prefixOnLatest ? evaluation.render(parsedFlavor.prefix, undefined) : '';
-        const suffix = parsedFlavor.suffixOnLatest ? evaluation.render(parsedFlavor.suffix, undefined) : '';
-        addTag(tags, { name: sanitizeTag(`${prefix}latest${suffix}`), moving: true, isLatest: true, rule: 'flavor: latest' });
+        const prefix = parsedFlavor.prefixOnLatest
+            ? evaluation.render(parsedFlavor.prefix, undefined)
+            : '';
+        const suffix = parsedFlavor.suffixOnLatest
+            ? evaluation.render(parsedFlavor.suffix, undefined)
+            : '';
+        addTag(tags, {
+            name: sanitizeTag(`${prefix}latest${suffix}`),
+            moving: true,
+            isLatest: true,
+            rule: 'flavor: latest',
+        });
     }
     return {
         tags,
@@ -30808,11 +30932,22 @@ async function runPipeline(config, adapters, tagContext) {
             await applyMovingTags(adapters, plan, outcomes.get(plan.image.name));
     }
     result.images = plans.map((plan) => outcomes.get(plan.image.name));
-    result.failures = result.images.filter((o) => o.status === 'failed').map((o) => ({ image: o.name, message: o.message ?? 'failed' }));
+    result.failures = result.images
+        .filter((o) => o.status === 'failed')
+        .map((o) => ({ image: o.name, message: o.message ?? 'failed' }));
     return result;
 }
 function outcome(plan, status, durationMs) {
-    return { name: plan.image.name, repository: plan.repository, imageName: plan.imageName, refs: plan.refs, digest: '', pushed: false, status, durationMs };
+    return {
+        name: plan.image.name,
+        repository: plan.repository,
+        imageName: plan.imageName,
+        refs: plan.refs,
+        digest: '',
+        pushed: false,
+        status,
+        durationMs,
+    };
 }
 async function buildAndPushImmutable(config, engine, plan, labels) {
     const started = Date.now();
@@ -30872,7 +31007,11 @@ async function applyMovingTags(adapters, plan, result) {
         }
         result.pushed = true;
         if (!result.digest && source) {
-            result.digest = (await adapters.registry.manifestDigest({ repository: plan.repository, reference: source })) ?? '';
+            result.digest =
+                (await adapters.registry.manifestDigest({
+                    repository: plan.repository,
+                    reference: source,
+                })) ?? '';
         }
     }
     catch (err) {
@@ -30901,7 +31040,9 @@ function plannedCommands(config, plans, labels) {
     if (config.username)
         commands.push(`docker login ${config.registry.host} --username ${config.username} --password-stdin`);
     for (const plan of plans) {
-        const labelArgs = Object.entries({ ...labels, ...plan.image.labels }).map(([k, v]) => ` --label ${k}=${v}`).join('');
+        const labelArgs = Object.entries({ ...labels, ...plan.image.labels })
+            .map(([k, v]) => ` --label ${k}=${v}`)
+            .join('');
         commands.push(`docker build --file ${plan.image.file}${labelArgs}${plan.refs.map((ref) => ` --tag ${ref}`).join('')} ${plan.image.context}`);
         if (!config.push)
             continue;
@@ -30928,7 +31069,9 @@ async function writeReport(result) {
     core/* setOutput */.uH('version', result.version);
     core/* setOutput */.uH('tag-names', result.tagNames.join('\n'));
     core/* setOutput */.uH('tags', tags.join('\n'));
-    core/* setOutput */.uH('labels', Object.entries(result.labels).map(([key, value]) => `${key}=${value}`).join('\n'));
+    core/* setOutput */.uH('labels', Object.entries(result.labels)
+        .map(([key, value]) => `${key}=${value}`)
+        .join('\n'));
     core/* setOutput */.uH('images', JSON.stringify(result.images.map((image) => ({
         name: image.name,
         repository: image.imageName,

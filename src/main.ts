@@ -16,9 +16,14 @@ export async function main(): Promise<void> {
   markMainStarted()
   try {
     const config = readConfig(core.getInput, process.env, core.setSecret)
-    const now = config.sourceDateEpoch !== undefined ? new Date(config.sourceDateEpoch * 1000) : new Date()
+    const now =
+      config.sourceDateEpoch !== undefined ? new Date(config.sourceDateEpoch * 1000) : new Date()
     const defaultBranch = defaultBranchOf(config)
-    const tagContext = tagContextOf(config, {now, defaultBranch}, {prHeadSha: process.env.DOCKER_METADATA_PR_HEAD_SHA !== 'false'})
+    const tagContext = tagContextOf(
+      config,
+      {now, defaultBranch},
+      {prHeadSha: process.env.DOCKER_METADATA_PR_HEAD_SHA !== 'false'},
+    )
     const adapters = config.dryRun ? undefined : await connectAdapters(config)
     const result = await runPipeline(config, adapters, tagContext)
     await writeReport(result)
@@ -53,7 +58,12 @@ async function connectAdapters(config: ActionConfig): Promise<Adapters> {
     try {
       await engine.login(config.registry.host, config.username, config.authToken)
     } catch (err) {
-      throw new LoginRefusedError(config.registry.host, config.username, describeFailure(err), registryHint(describeFailure(err), config.registry, config.username))
+      throw new LoginRefusedError(
+        config.registry.host,
+        config.username,
+        describeFailure(err),
+        registryHint(describeFailure(err), config.registry, config.username),
+      )
     }
     core.info(`Logged in to ${config.registry.host} as ${config.username}`)
     if (!config.logout) publishLogin(dockerConfigDir, userConfigDir, config.registry.host)

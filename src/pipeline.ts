@@ -48,7 +48,11 @@ export interface RunFacts {
   commitDate?: Date
 }
 
-export function tagContextOf(config: ActionConfig, facts: RunFacts, env: {prHeadSha: boolean}): TagContext {
+export function tagContextOf(
+  config: ActionConfig,
+  facts: RunFacts,
+  env: {prHeadSha: boolean},
+): TagContext {
   return {
     eventName: config.github.eventName,
     ref: config.github.ref,
@@ -65,7 +69,11 @@ export function tagContextOf(config: ActionConfig, facts: RunFacts, env: {prHead
  * Builds every image, pushes its immutable tags, then, only when every image made it, applies the
  * moving tags inside the registry. Never throws for one image's failure: the result says.
  */
-export async function runPipeline(config: ActionConfig, adapters: Adapters | undefined, tagContext: TagContext): Promise<PipelineResult> {
+export async function runPipeline(
+  config: ActionConfig,
+  adapters: Adapters | undefined,
+  tagContext: TagContext,
+): Promise<PipelineResult> {
   const tagPlan = computeTags(config.tagRules, config.flavor, tagContext)
   for (const warning of tagPlan.warnings) core.warning(warning)
   const plans = planPushes(config.images, config.registry.host, config.namespace, tagPlan.tags)
@@ -93,22 +101,42 @@ export async function runPipeline(config: ActionConfig, adapters: Adapters | und
 
   const outcomes = new Map<string, ImageOutcome>()
   for (const plan of plans) {
-    outcomes.set(plan.image.name, await buildAndPushImmutable(config, adapters.engine, plan, labels))
+    outcomes.set(
+      plan.image.name,
+      await buildAndPushImmutable(config, adapters.engine, plan, labels),
+    )
   }
   const failed = [...outcomes.values()].filter((o) => o.status === 'failed')
   if (failed.length === 0 && config.push) {
-    for (const plan of plans) await applyMovingTags(adapters, plan, outcomes.get(plan.image.name) as ImageOutcome)
+    for (const plan of plans)
+      await applyMovingTags(adapters, plan, outcomes.get(plan.image.name) as ImageOutcome)
   }
   result.images = plans.map((plan) => outcomes.get(plan.image.name) as ImageOutcome)
-  result.failures = result.images.filter((o) => o.status === 'failed').map((o) => ({image: o.name, message: o.message ?? 'failed'}))
+  result.failures = result.images
+    .filter((o) => o.status === 'failed')
+    .map((o) => ({image: o.name, message: o.message ?? 'failed'}))
   return result
 }
 
 function outcome(plan: ImagePlan, status: ImageStatus, durationMs: number): ImageOutcome {
-  return {name: plan.image.name, repository: plan.repository, imageName: plan.imageName, refs: plan.refs, digest: '', pushed: false, status, durationMs}
+  return {
+    name: plan.image.name,
+    repository: plan.repository,
+    imageName: plan.imageName,
+    refs: plan.refs,
+    digest: '',
+    pushed: false,
+    status,
+    durationMs,
+  }
 }
 
-async function buildAndPushImmutable(config: ActionConfig, engine: ContainerEngine, plan: ImagePlan, labels: Record<string, string>): Promise<ImageOutcome> {
+async function buildAndPushImmutable(
+  config: ActionConfig,
+  engine: ContainerEngine,
+  plan: ImagePlan,
+  labels: Record<string, string>,
+): Promise<ImageOutcome> {
   const started = Date.now()
   const result = outcome(plan, 'built', 0)
   const lines: string[] = []
@@ -148,14 +176,21 @@ async function buildAndPushImmutable(config: ActionConfig, engine: ContainerEngi
 }
 
 /** Moving tags are copies of the pushed manifest inside the registry: one GET and one PUT each. */
-async function applyMovingTags(adapters: Adapters, plan: ImagePlan, result: ImageOutcome): Promise<void> {
+async function applyMovingTags(
+  adapters: Adapters,
+  plan: ImagePlan,
+  result: ImageOutcome,
+): Promise<void> {
   const started = Date.now()
   const log: LogSink = (line) => core.info(`${plan.image.name}: ${line}`)
   try {
     const [source] = plan.immutableTags
     for (const tag of plan.movingTags) {
       if (source) {
-        const digest = await adapters.registry.copyManifest({repository: plan.repository, reference: source}, tag)
+        const digest = await adapters.registry.copyManifest(
+          {repository: plan.repository, reference: source},
+          tag,
+        )
         result.digest ||= digest
         log(`tagged ${plan.imageName}:${tag} (${digest})`)
       } else {
@@ -166,7 +201,11 @@ async function applyMovingTags(adapters: Adapters, plan: ImagePlan, result: Imag
     }
     result.pushed = true
     if (!result.digest && source) {
-      result.digest = (await adapters.registry.manifestDigest({repository: plan.repository, reference: source})) ?? ''
+      result.digest =
+        (await adapters.registry.manifestDigest({
+          repository: plan.repository,
+          reference: source,
+        })) ?? ''
     }
   } catch (err) {
     result.status = 'failed'
@@ -181,24 +220,39 @@ function logPlan(plans: ImagePlan[], labels: Record<string, string>): void {
   for (const plan of plans) {
     core.info(`${plan.image.name} (context ${plan.image.context}, file ${plan.image.file})`)
     for (const tag of plan.immutableTags) core.info(`  ${plan.imageName}:${tag}`)
-    for (const tag of plan.movingTags) core.info(`  ${plan.imageName}:${tag} (moving: applied after every image is pushed)`)
+    for (const tag of plan.movingTags)
+      core.info(`  ${plan.imageName}:${tag} (moving: applied after every image is pushed)`)
   }
   for (const [key, value] of Object.entries(labels)) core.info(`label ${key}=${value}`)
   core.endGroup()
 }
 
-function plannedCommands(config: ActionConfig, plans: ImagePlan[], labels: Record<string, string>): string[] {
+function plannedCommands(
+  config: ActionConfig,
+  plans: ImagePlan[],
+  labels: Record<string, string>,
+): string[] {
   const commands: string[] = []
-  if (config.username) commands.push(`docker login ${config.registry.host} --username ${config.username} --password-stdin`)
+  if (config.username)
+    commands.push(
+      `docker login ${config.registry.host} --username ${config.username} --password-stdin`,
+    )
   for (const plan of plans) {
-    const labelArgs = Object.entries({...labels, ...plan.image.labels}).map(([k, v]) => ` --label ${k}=${v}`).join('')
-    commands.push(`docker build --file ${plan.image.file}${labelArgs}${plan.refs.map((ref) => ` --tag ${ref}`).join('')} ${plan.image.context}`)
+    const labelArgs = Object.entries({...labels, ...plan.image.labels})
+      .map(([k, v]) => ` --label ${k}=${v}`)
+      .join('')
+    commands.push(
+      `docker build --file ${plan.image.file}${labelArgs}${plan.refs.map((ref) => ` --tag ${ref}`).join('')} ${plan.image.context}`,
+    )
     if (!config.push) continue
     for (const tag of plan.immutableTags) commands.push(`docker push ${plan.imageName}:${tag}`)
   }
   if (config.push) {
     for (const plan of plans) {
-      for (const tag of plan.movingTags) commands.push(`copy manifest ${plan.imageName}:${plan.immutableTags[0] ?? '(pushed)'} -> ${tag}`)
+      for (const tag of plan.movingTags)
+        commands.push(
+          `copy manifest ${plan.imageName}:${plan.immutableTags[0] ?? '(pushed)'} -> ${tag}`,
+        )
     }
   }
   return commands

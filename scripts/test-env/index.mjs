@@ -11,7 +11,6 @@ import {existsSync, mkdirSync, readFileSync, writeFileSync, openSync, rmSync} fr
 import {createConnection} from 'node:net'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import bcrypt from 'bcryptjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 export const STATE_DIR = process.env.OCIR_PUSH_ENV_DIR ?? '/tmp/ocir-push-env'
@@ -37,7 +36,7 @@ function have(command) {
   return spawnSync('sh', ['-c', `command -v ${command}`], {stdio: 'ignore'}).status === 0
 }
 
-function ensurePackages() {
+export function ensurePackages() {
   const missing = Object.entries(PACKAGES).filter(([command]) => !have(command))
   if (missing.length === 0) return
   const packages = missing.map(([, pkg]) => pkg)
@@ -60,7 +59,7 @@ function ensurePackages() {
   run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...packages])
 }
 
-function portOpen(port) {
+export function portOpen(port) {
   return new Promise((resolve) => {
     const socket = createConnection({host: '127.0.0.1', port})
     socket.once('connect', () => (socket.destroy(), resolve(true)))
@@ -68,7 +67,7 @@ function portOpen(port) {
   })
 }
 
-async function waitFor(what, check, seconds = 60) {
+export async function waitFor(what, check, seconds = 60) {
   const deadline = Date.now() + seconds * 1000
   while (Date.now() < deadline) {
     if (await check()) return
@@ -82,6 +81,7 @@ function readPids() {
 }
 
 function startDetached(name, command, args) {
+  mkdirSync(STATE_DIR, {recursive: true})
   const out = openSync(join(STATE_DIR, `${name}.log`), 'a')
   const child = spawn(command, args, {detached: true, stdio: ['ignore', out, out]})
   child.unref()
@@ -93,7 +93,7 @@ function startDetached(name, command, args) {
 
 const dockerWorks = () => spawnSync('docker', ['info'], {stdio: 'ignore'}).status === 0
 
-async function ensureDocker() {
+export async function ensureDocker() {
   if (dockerWorks()) return
   if (!have('dockerd')) ensurePackages()
   startDetached('dockerd', 'dockerd', ['--storage-driver=vfs', '--iptables=false', '--bridge=none'])
@@ -109,10 +109,10 @@ function writeCertificate() {
   return {key, cert}
 }
 
-function registryConfig(name, port, auth) {
-  const root = join(STATE_DIR, `registry-${name}`)
+export function registryConfig(name, port, auth, stateDir = STATE_DIR) {
+  const root = join(stateDir, `registry-${name}`)
   mkdirSync(root, {recursive: true})
-  const path = join(STATE_DIR, `registry-${name}.yml`)
+  const path = join(stateDir, `registry-${name}.yml`)
   writeFileSync(
     path,
     [
@@ -139,6 +139,7 @@ async function ensureRegistries() {
   if (!have('docker-registry') || !have('openssl')) ensurePackages()
   const {key, cert} = writeCertificate()
   const htpasswd = join(STATE_DIR, 'htpasswd')
+  const {default: bcrypt} = await import('bcryptjs')
   writeFileSync(htpasswd, `${USER}:${bcrypt.hashSync(PASSWORD, 8)}\n`)
   const users = join(STATE_DIR, 'users.json')
   writeFileSync(users, JSON.stringify({[USER]: PASSWORD, [OCIR_STYLE_USER]: PASSWORD}))

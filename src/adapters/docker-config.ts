@@ -1,4 +1,12 @@
-import {chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import {join} from 'node:path'
 
 interface DockerConfigFile {
@@ -15,7 +23,11 @@ interface DockerConfigFile {
  * A credential store would put our login outside this file, so the copy drops `credsStore` and any
  * helper for our host.
  */
-export function createPrivateDockerConfig(runnerTemp: string, userConfigDir: string, host: string): string {
+export function createPrivateDockerConfig(
+  runnerTemp: string,
+  userConfigDir: string,
+  host: string,
+): string {
   mkdirSync(runnerTemp, {recursive: true})
   const dir = mkdtempSync(join(runnerTemp, 'ocir-push-docker-'))
   chmodSync(dir, 0o700)

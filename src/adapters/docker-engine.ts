@@ -14,7 +14,10 @@ export class DockerEngine implements ContainerEngine {
   ) {}
 
   async login(host: string, username: string, password: string): Promise<void> {
-    await runCommand('docker', ['login', host, '--username', username, '--password-stdin'], {env: this.env(), stdin: password})
+    await runCommand('docker', ['login', host, '--username', username, '--password-stdin'], {
+      env: this.env(),
+      stdin: password,
+    })
   }
 
   async build(step: BuildStep, log: LogSink): Promise<void> {
@@ -45,6 +48,11 @@ export class DockerEngine implements ContainerEngine {
   }
 
   private env(extra: Record<string, string> = {}): Record<string, string> {
-    return childEnvironment({...extra, DOCKER_CONFIG: this.configDir, DOCKER_BUILDKIT: '0', DOCKER_CLI_HINTS: 'false'})
+    return childEnvironment({
+      ...extra,
+      DOCKER_CONFIG: this.configDir,
+      DOCKER_BUILDKIT: '0',
+      DOCKER_CLI_HINTS: 'false',
+    })
   }
 }

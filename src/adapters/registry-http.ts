@@ -49,7 +49,9 @@ export class RegistryHttpClient implements RegistryClient {
 
   async manifestDigest(ref: ManifestRef): Promise<string | undefined> {
     const path = `/v2/${ref.repository}/manifests/${ref.reference}`
-    const response = await this.request('HEAD', path, pullScope(ref.repository), {accept: MANIFEST_MEDIA_TYPES.join(', ')})
+    const response = await this.request('HEAD', path, pullScope(ref.repository), {
+      accept: MANIFEST_MEDIA_TYPES.join(', '),
+    })
     if (response.status === 404) return undefined
     await this.expectOk(response, `HEAD ${ref.repository}:${ref.reference}`)
     const digest = response.headers.get('docker-content-digest')
@@ -59,27 +61,52 @@ export class RegistryHttpClient implements RegistryClient {
     return manifest?.digest
   }
 
-  async getManifest(ref: ManifestRef): Promise<{body: Buffer; mediaType: string; digest: string} | undefined> {
+  async getManifest(
+    ref: ManifestRef,
+  ): Promise<{body: Buffer; mediaType: string; digest: string} | undefined> {
     const path = `/v2/${ref.repository}/manifests/${ref.reference}`
-    const response = await this.request('GET', path, pullScope(ref.repository), {accept: MANIFEST_MEDIA_TYPES.join(', ')})
+    const response = await this.request('GET', path, pullScope(ref.repository), {
+      accept: MANIFEST_MEDIA_TYPES.join(', '),
+    })
     if (response.status === 404) return undefined
     await this.expectOk(response, `GET manifest ${ref.repository}:${ref.reference}`)
     const body = Buffer.from(await response.arrayBuffer())
-    const mediaType = (response.headers.get('content-type') ?? '').split(';')[0].trim() || mediaTypeOf(body)
-    const digest = response.headers.get('docker-content-digest') ?? `sha256:${createHash('sha256').update(body).digest('hex')}`
+    const mediaType =
+      (response.headers.get('content-type') ?? '').split(';')[0].trim() || mediaTypeOf(body)
+    const digest =
+      response.headers.get('docker-content-digest') ??
+      `sha256:${createHash('sha256').update(body).digest('hex')}`
     return {body, mediaType, digest}
   }
 
-  async putManifest(repository: string, reference: string, body: Buffer, mediaType: string): Promise<string> {
+  async putManifest(
+    repository: string,
+    reference: string,
+    body: Buffer,
+    mediaType: string,
+  ): Promise<string> {
     const path = `/v2/${repository}/manifests/${reference}`
-    const response = await this.request('PUT', path, pushScope(repository), {'content-type': mediaType}, body)
+    const response = await this.request(
+      'PUT',
+      path,
+      pushScope(repository),
+      {'content-type': mediaType},
+      body,
+    )
     await this.expectOk(response, `PUT manifest ${repository}:${reference}`)
-    return response.headers.get('docker-content-digest') ?? `sha256:${createHash('sha256').update(body).digest('hex')}`
+    return (
+      response.headers.get('docker-content-digest') ??
+      `sha256:${createHash('sha256').update(body).digest('hex')}`
+    )
   }
 
   async copyManifest(from: ManifestRef, toTag: string): Promise<string> {
     const manifest = await this.getManifest(from)
-    if (!manifest) throw new RegistryError(`manifest ${from.repository}:${from.reference} not found on ${this.options.host}`, 404)
+    if (!manifest)
+      throw new RegistryError(
+        `manifest ${from.repository}:${from.reference} not found on ${this.options.host}`,
+        404,
+      )
     // The exact bytes go back up, so the tag names the very same digest.
     return this.putManifest(from.repository, toTag, manifest.body, manifest.mediaType)
   }
@@ -88,7 +115,9 @@ export class RegistryHttpClient implements RegistryClient {
     const tags: string[] = []
     let path: string | undefined = `/v2/${repository}/tags/list?n=1000`
     while (path) {
-      const response = await this.request('GET', path, pullScope(repository), {accept: 'application/json'})
+      const response = await this.request('GET', path, pullScope(repository), {
+        accept: 'application/json',
+      })
       if (response.status === 404) return tags
       await this.expectOk(response, `list tags of ${repository}`)
       const body = (await response.json()) as {tags?: string[] | null}
@@ -104,7 +133,13 @@ export class RegistryHttpClient implements RegistryClient {
     await this.expectOk(response, 'GET /v2/')
   }
 
-  private async request(method: string, path: string, scope: string, headers: Record<string, string>, body?: Buffer): Promise<Response> {
+  private async request(
+    method: string,
+    path: string,
+    scope: string,
+    headers: Record<string, string>,
+    body?: Buffer,
+  ): Promise<Response> {
     let response = await this.send(method, path, headers, body, this.authorization.get(scope))
     if (response.status !== 401) return response
     const challenge = parseChallenge(response.headers.get('www-authenticate') ?? '')
@@ -119,7 +154,10 @@ export class RegistryHttpClient implements RegistryClient {
 
   private async authorize(challenge: Challenge, scope: string): Promise<string | undefined> {
     const {username, password} = this.options
-    const basic = username !== undefined && password !== undefined ? `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` : undefined
+    const basic =
+      username !== undefined && password !== undefined
+        ? `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`
+        : undefined
     if (basic) this.mask(basic.slice(6))
     if (challenge.scheme === 'basic') return basic
     if (challenge.scheme !== 'bearer' || !challenge.params.realm) return undefined
@@ -128,15 +166,26 @@ export class RegistryHttpClient implements RegistryClient {
     const wanted = scope || challenge.params.scope
     if (wanted) url.searchParams.set('scope', wanted)
     const response = await this.withRetries('GET', url.toString(), () =>
-      this.fetchImpl(url, {headers: basic ? {authorization: basic} : {}, signal: AbortSignal.timeout(60_000)}),
+      this.fetchImpl(url, {
+        headers: basic ? {authorization: basic} : {},
+        signal: AbortSignal.timeout(60_000),
+      }),
     )
     if (!response.ok) {
       await response.arrayBuffer().catch(() => undefined)
-      throw new RegistryError(`the token service ${url.origin}${url.pathname} refused the credentials (HTTP ${response.status})`, response.status, 'UNAUTHORIZED')
+      throw new RegistryError(
+        `the token service ${url.origin}${url.pathname} refused the credentials (HTTP ${response.status})`,
+        response.status,
+        'UNAUTHORIZED',
+      )
     }
-    const token = ((await response.json()) as {token?: string; access_token?: string})
+    const token = (await response.json()) as {token?: string; access_token?: string}
     const value = token.token ?? token.access_token
-    if (!value) throw new RegistryError(`the token service ${url.origin}${url.pathname} answered without a token`, response.status)
+    if (!value)
+      throw new RegistryError(
+        `the token service ${url.origin}${url.pathname} answered without a token`,
+        response.status,
+      )
     this.mask(value)
     return `Bearer ${value}`
   }
@@ -147,7 +196,13 @@ export class RegistryHttpClient implements RegistryClient {
     this.options.onSecret?.(secret)
   }
 
-  private send(method: string, path: string, headers: Record<string, string>, body: Buffer | undefined, authorization: string | undefined): Promise<Response> {
+  private send(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body: Buffer | undefined,
+    authorization: string | undefined,
+  ): Promise<Response> {
     const url = `${this.base}${path}`
     return this.withRetries(method, url, () =>
       this.fetchImpl(url, {
@@ -161,7 +216,11 @@ export class RegistryHttpClient implements RegistryClient {
   }
 
   /** Retries connection errors, 5xx, 408 and 429, honouring Retry-After. */
-  private async withRetries(method: string, url: string, attempt: () => Promise<Response>): Promise<Response> {
+  private async withRetries(
+    method: string,
+    url: string,
+    attempt: () => Promise<Response>,
+  ): Promise<Response> {
     const base = this.options.retryBaseMs ?? 1000
     for (let tries = 0; ; tries++) {
       let wait: number
@@ -174,8 +233,16 @@ export class RegistryHttpClient implements RegistryClient {
       } catch (err) {
         this.options.onRequest?.(method, url, 'error')
         if (tries >= this.options.retries) {
-          const cause = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err)
-          throw new RegistryError(`${method} ${url} failed after ${tries + 1} attempt(s): ${cause}`, undefined, undefined, `check that ${this.options.host} is reachable from this runner`)
+          const cause =
+            err instanceof Error
+              ? ((err.cause as Error | undefined)?.message ?? err.message)
+              : String(err)
+          throw new RegistryError(
+            `${method} ${url} failed after ${tries + 1} attempt(s): ${cause}`,
+            undefined,
+            undefined,
+            `check that ${this.options.host} is reachable from this runner`,
+          )
         }
         wait = backoff(base, tries)
       }
@@ -195,7 +262,11 @@ export class RegistryHttpClient implements RegistryClient {
     } catch {
       // not a JSON error body
     }
-    throw new RegistryError(`${what} on ${this.options.host} failed with HTTP ${response.status}${detail ? ` (${detail})` : ''}`, response.status, code)
+    throw new RegistryError(
+      `${what} on ${this.options.host} failed with HTTP ${response.status}${detail ? ` (${detail})` : ''}`,
+      response.status,
+      code,
+    )
   }
 }
 
@@ -247,7 +318,10 @@ function backoff(base: number, tries: number): number {
 
 function mediaTypeOf(body: Buffer): string {
   try {
-    return (JSON.parse(body.toString('utf8')) as {mediaType?: string}).mediaType ?? MANIFEST_MEDIA_TYPES[2]
+    return (
+      (JSON.parse(body.toString('utf8')) as {mediaType?: string}).mediaType ??
+      MANIFEST_MEDIA_TYPES[2]
+    )
   } catch {
     return MANIFEST_MEDIA_TYPES[2]
   }

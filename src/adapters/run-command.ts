@@ -7,7 +7,8 @@ import type {LogSink} from './ports.js'
  * INPUT_*, and the OCI key may sit in OCI_CLI_KEY_CONTENT. A process's environment is readable
  * in /proc by the same user, so we do not hand them down.
  */
-const WITHHELD = /^(INPUT_|OCI_CLI_KEY_CONTENT$|OCI_CLI_PASSPHRASE$|GITHUB_TOKEN$|ACTIONS_RUNTIME_TOKEN$|ACTIONS_ID_TOKEN_REQUEST_TOKEN$)/
+const WITHHELD =
+  /^(INPUT_|OCI_CLI_KEY_CONTENT$|OCI_CLI_PASSPHRASE$|GITHUB_TOKEN$|ACTIONS_RUNTIME_TOKEN$|ACTIONS_ID_TOKEN_REQUEST_TOKEN$)/
 
 export function childEnvironment(extra: Record<string, string> = {}): Record<string, string> {
   const environment: Record<string, string> = {}
@@ -31,7 +32,11 @@ export interface CommandResult {
 }
 
 /** Runs a tool, judges it by its exit code alone, and turns a failure into a CommandError. */
-export async function runCommand(tool: string, args: string[], options: CommandOptions = {}): Promise<CommandResult> {
+export async function runCommand(
+  tool: string,
+  args: string[],
+  options: CommandOptions = {},
+): Promise<CommandResult> {
   const log = options.log
   let pending = ''
   const forward = (data: Buffer): void => {
@@ -58,6 +63,15 @@ export async function runCommand(tool: string, args: string[], options: CommandO
 }
 
 function lastMeaningfulLine(text: string): string {
-  const lines = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '' && !/^(WARNING|DEPRECATED|Install the buildx|BuildKit is currently disabled|Learn more)/i.test(line))
+  const lines = text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter(
+      (line) =>
+        line !== '' &&
+        !/^(WARNING|DEPRECATED|Install the buildx|BuildKit is currently disabled|Learn more)/i.test(
+          line,
+        ),
+    )
   return lines.at(-1) ?? ''
 }

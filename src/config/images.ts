@@ -3,10 +3,19 @@ import {InputError} from '../errors.js'
 import type {ImageSpec} from './action-config.js'
 import {parsePlatforms} from './parse-values.js'
 
-const ITEM_KEYS = ['name', 'context', 'file', 'target', 'build-args', 'platforms', 'labels'] as const
+const ITEM_KEYS = [
+  'name',
+  'context',
+  'file',
+  'target',
+  'build-args',
+  'platforms',
+  'labels',
+] as const
 
 /** Distribution's repository grammar: lowercase components separated by `/`. */
-const REPOSITORY = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/
+const REPOSITORY =
+  /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/
 
 export interface ImageDefaults {
   platforms: string[]
@@ -19,7 +28,11 @@ export interface ImageDefaults {
 export function parseImages(raw: string, defaults: ImageDefaults): ImageSpec[] {
   const text = raw.trim()
   if (text === '') {
-    throw new InputError('images', '', 'list at least one image, e.g. "images: my-app" or a YAML list of {name, context}')
+    throw new InputError(
+      'images',
+      '',
+      'list at least one image, e.g. "images: my-app" or a YAML list of {name, context}',
+    )
   }
   let items: unknown[]
   if (/^\s*-/.test(text) || text.startsWith('[')) {
@@ -28,15 +41,27 @@ export function parseImages(raw: string, defaults: ImageDefaults): ImageSpec[] {
       parsed = parseYaml(text)
     } catch (err) {
       const reason = err instanceof Error ? err.message.split('\n')[0] : String(err)
-      throw new InputError('images', text, `it is not valid YAML (${reason}); write a YAML list, one "- name: …" per image`)
+      throw new InputError(
+        'images',
+        text,
+        `it is not valid YAML (${reason}); write a YAML list, one "- name: …" per image`,
+      )
     }
-    if (!Array.isArray(parsed)) throw new InputError('images', text, 'write a YAML list, one "- name: …" per image')
+    if (!Array.isArray(parsed))
+      throw new InputError('images', text, 'write a YAML list, one "- name: …" per image')
     items = parsed
   } else {
-    items = text.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'))
+    items = text
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && !line.startsWith('#'))
     for (const line of items as string[]) {
       if (/[:\s]/.test(line)) {
-        throw new InputError('images', line, 'plain lines hold one image name each; for "name: context" use a YAML list item ("- name: ./context")')
+        throw new InputError(
+          'images',
+          line,
+          'plain lines hold one image name each; for "name: context" use a YAML list item ("- name: ./context")',
+        )
       }
     }
   }
@@ -44,7 +69,11 @@ export function parseImages(raw: string, defaults: ImageDefaults): ImageSpec[] {
   const seen = new Set<string>()
   for (const image of images) {
     if (seen.has(image.name)) {
-      throw new InputError('images', image.name, 'two images have this name; give each image its own repository name')
+      throw new InputError(
+        'images',
+        image.name,
+        'two images have this name; give each image its own repository name',
+      )
     }
     seen.add(image.name)
   }
@@ -55,7 +84,11 @@ function parseItem(item: unknown, index: number, defaults: ImageDefaults): Image
   const where = `images[${index}]`
   if (typeof item === 'string') return withDefaults(checkName(item, where), {}, where, defaults)
   if (item === null || typeof item !== 'object' || Array.isArray(item)) {
-    throw new InputError('images', JSON.stringify(item), `${where} must be a name, "name: context", or a map with name and context`)
+    throw new InputError(
+      'images',
+      JSON.stringify(item),
+      `${where} must be a name, "name: context", or a map with name and context`,
+    )
   }
   const map = item as Record<string, unknown>
   const keys = Object.keys(map)
@@ -64,17 +97,35 @@ function parseItem(item: unknown, index: number, defaults: ImageDefaults): Image
     const [name] = keys
     const context = map[name]
     if (context !== null && typeof context !== 'string') {
-      throw new InputError('images', name, `${where}: in the short form "name: context" the context must be a path`)
+      throw new InputError(
+        'images',
+        name,
+        `${where}: in the short form "name: context" the context must be a path`,
+      )
     }
     return withDefaults(checkName(name, where), {context: context ?? '.'}, where, defaults)
   }
   for (const key of keys) {
     if (!(ITEM_KEYS as readonly string[]).includes(key)) {
-      const hint = key === 'dockerfile' ? ' (did you mean "file"?)' : key === 'build_args' || key === 'buildArgs' || key === 'args' ? ' (did you mean "build-args"?)' : ''
-      throw new InputError('images', key, `${where} has an unknown key '${key}'${hint}; allowed keys: ${ITEM_KEYS.join(', ')}`)
+      const hint =
+        key === 'dockerfile'
+          ? ' (did you mean "file"?)'
+          : key === 'build_args' || key === 'buildArgs' || key === 'args'
+            ? ' (did you mean "build-args"?)'
+            : ''
+      throw new InputError(
+        'images',
+        key,
+        `${where} has an unknown key '${key}'${hint}; allowed keys: ${ITEM_KEYS.join(', ')}`,
+      )
     }
   }
-  if (typeof map.name !== 'string') throw new InputError('images', JSON.stringify(map), `${where} needs a "name" (the repository name)`)
+  if (typeof map.name !== 'string')
+    throw new InputError(
+      'images',
+      JSON.stringify(map),
+      `${where} needs a "name" (the repository name)`,
+    )
   return withDefaults(checkName(map.name, where), map, where, defaults)
 }
 
@@ -82,9 +133,10 @@ function checkName(name: string, where: string): string {
   const trimmed = name.trim()
   if (!REPOSITORY.test(trimmed)) {
     const lower = trimmed.toLowerCase()
-    const hint = lower !== trimmed && REPOSITORY.test(lower)
-      ? `repository names must be lowercase: use '${lower}'`
-      : 'use lowercase letters, digits and separators (. _ -), with / between path components, e.g. todo-backend or team/api'
+    const hint =
+      lower !== trimmed && REPOSITORY.test(lower)
+        ? `repository names must be lowercase: use '${lower}'`
+        : 'use lowercase letters, digits and separators (. _ -), with / between path components, e.g. todo-backend or team/api'
     throw new InputError('images', trimmed, `${where}: ${hint}`)
   }
   return trimmed
@@ -105,31 +157,52 @@ function stringMap(value: unknown, field: string, where: string): Record<string,
     for (const entry of value) {
       const text = typeof entry === 'string' ? entry : ''
       const equals = text.indexOf('=')
-      if (equals <= 0) throw new InputError('images', JSON.stringify(entry), `${where}.${field}: list entries must be KEY=VALUE strings`)
+      if (equals <= 0)
+        throw new InputError(
+          'images',
+          JSON.stringify(entry),
+          `${where}.${field}: list entries must be KEY=VALUE strings`,
+        )
       result[text.slice(0, equals)] = text.slice(equals + 1)
     }
     return result
   }
   if (typeof value !== 'object') {
-    throw new InputError('images', JSON.stringify(value), `${where}.${field} must be a map (KEY: value) or a list of KEY=VALUE`)
+    throw new InputError(
+      'images',
+      JSON.stringify(value),
+      `${where}.${field} must be a map (KEY: value) or a list of KEY=VALUE`,
+    )
   }
   for (const [key, entry] of Object.entries(value as Record<string, unknown>)) {
     if (entry !== null && typeof entry === 'object') {
-      throw new InputError('images', key, `${where}.${field}.${key} must be a plain value, not a ${Array.isArray(entry) ? 'list' : 'map'}`)
+      throw new InputError(
+        'images',
+        key,
+        `${where}.${field}.${key} must be a plain value, not a ${Array.isArray(entry) ? 'list' : 'map'}`,
+      )
     }
     result[key] = entry === null ? '' : String(entry)
   }
   return result
 }
 
-function withDefaults(name: string, map: Record<string, unknown>, where: string, defaults: ImageDefaults): ImageSpec {
+function withDefaults(
+  name: string,
+  map: Record<string, unknown>,
+  where: string,
+  defaults: ImageDefaults,
+): ImageSpec {
   const context = normalisePath(asString(map.context, 'context', where) ?? '.')
   const file = asString(map.file, 'file', where)
   const platformsValue = map.platforms
   const platforms =
     platformsValue === undefined || platformsValue === null
       ? defaults.platforms
-      : parsePlatforms(`images`, Array.isArray(platformsValue) ? platformsValue.join(',') : String(platformsValue))
+      : parsePlatforms(
+          `images`,
+          Array.isArray(platformsValue) ? platformsValue.join(',') : String(platformsValue),
+        )
   return {
     name,
     context,

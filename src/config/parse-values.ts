@@ -9,7 +9,12 @@ export function parseBoolean(input: string, raw: string, fallback: boolean): boo
   throw new InputError(input, value, `use true or false`)
 }
 
-export function parseWholeNumber(input: string, raw: string, fallback: number, minimum: number): number {
+export function parseWholeNumber(
+  input: string,
+  raw: string,
+  fallback: number,
+  minimum: number,
+): number {
   const value = raw.trim()
   if (value === '') return fallback
   if (!/^\d+$/.test(value) || Number(value) < minimum) {
@@ -18,10 +23,16 @@ export function parseWholeNumber(input: string, raw: string, fallback: number, m
   return Number(value)
 }
 
-export function parseChoice<T extends string>(input: string, raw: string, choices: readonly T[], fallback: T): T {
+export function parseChoice<T extends string>(
+  input: string,
+  raw: string,
+  choices: readonly T[],
+  fallback: T,
+): T {
   const value = raw.trim()
   if (value === '') return fallback
-  if (!choices.includes(value as T)) throw new InputError(input, value, `use one of ${choices.join(', ')}`)
+  if (!choices.includes(value as T))
+    throw new InputError(input, value, `use one of ${choices.join(', ')}`)
   return value as T
 }
 

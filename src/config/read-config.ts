@@ -3,9 +3,22 @@ import {isAbsolute, resolve} from 'node:path'
 import {InputError} from '../errors.js'
 import {resolveRegistryTarget} from '../plan/registry-target.js'
 import {ocirUsername} from '../plan/username.js'
-import {BUILDERS, STAGES, type ActionConfig, type GitHubContext, type OciCredentials} from './action-config.js'
+import {
+  BUILDERS,
+  STAGES,
+  type ActionConfig,
+  type GitHubContext,
+  type OciCredentials,
+} from './action-config.js'
 import {parseImages} from './images.js'
-import {parseBoolean, parseChoice, parseKeyValueLines, parseList, parsePlatforms, parseWholeNumber} from './parse-values.js'
+import {
+  parseBoolean,
+  parseChoice,
+  parseKeyValueLines,
+  parseList,
+  parsePlatforms,
+  parseWholeNumber,
+} from './parse-values.js'
 
 export type InputGetter = (name: string) => string
 export type SecretMasker = (secret: string) => void
@@ -23,7 +36,11 @@ const OCI_FIELDS = [
  * Reads and validates every input once. Throws an InputError naming the input, the value and the
  * fix; nothing outside config/ reads inputs or OCI_CLI_* variables.
  */
-export function readConfig(input: InputGetter, env: NodeJS.ProcessEnv, maskSecret: SecretMasker = () => {}): ActionConfig {
+export function readConfig(
+  input: InputGetter,
+  env: NodeJS.ProcessEnv,
+  maskSecret: SecretMasker = () => {},
+): ActionConfig {
   const get = (name: string): string => (input(name) ?? '').trim()
 
   const authToken = get('auth-token')
@@ -31,28 +48,56 @@ export function readConfig(input: InputGetter, env: NodeJS.ProcessEnv, maskSecre
 
   const github = readGitHubContext(env)
   const oci = readOciCredentials(get, env, maskSecret)
-  const registry = resolveRegistryTarget({registry: get('registry'), region: get('region') || env.OCI_CLI_REGION?.trim() || ''})
+  const registry = resolveRegistryTarget({
+    registry: get('registry'),
+    region: get('region') || env.OCI_CLI_REGION?.trim() || '',
+  })
 
   const namespace = get('namespace')
   if (namespace.includes('/') && registry.isOcir) {
-    throw new InputError('namespace', namespace, 'an OCIR tenancy namespace has no "/": use the namespace from the OCI console (Tenancy details, Object Storage namespace)')
+    throw new InputError(
+      'namespace',
+      namespace,
+      'an OCIR tenancy namespace has no "/": use the namespace from the OCI console (Tenancy details, Object Storage namespace)',
+    )
   }
-  if (namespace && !/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/.test(namespace)) {
+  if (
+    namespace &&
+    !/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/.test(namespace)
+  ) {
     const lower = namespace.toLowerCase()
-    throw new InputError('namespace', namespace, lower !== namespace ? `image paths must be lowercase: use '${lower}'` : 'use lowercase letters, digits and . _ -')
+    throw new InputError(
+      'namespace',
+      namespace,
+      lower !== namespace
+        ? `image paths must be lowercase: use '${lower}'`
+        : 'use lowercase letters, digits and . _ -',
+    )
   }
 
   const rawUsername = get('username')
   if (rawUsername && !authToken && !oci) {
-    throw new InputError('auth-token', '', `username '${rawUsername}' is set but auth-token is empty: pass the auth token (or password), e.g. auth-token: \${{ secrets.OCIR_TOKEN }}`)
+    throw new InputError(
+      'auth-token',
+      '',
+      `username '${rawUsername}' is set but auth-token is empty: pass the auth token (or password), e.g. auth-token: \${{ secrets.OCIR_TOKEN }}`,
+    )
   }
   if (authToken && !rawUsername) {
-    throw new InputError('username', '', 'auth-token is set but username is empty: set the login user (for OCIR e.g. user@example.com; the namespace prefix is added)')
+    throw new InputError(
+      'username',
+      '',
+      'auth-token is set but username is empty: set the login user (for OCIR e.g. user@example.com; the namespace prefix is added)',
+    )
   }
   let username = rawUsername
   if (registry.isOcir && rawUsername) {
     if (!namespace && !rawUsername.includes('/') && !oci) {
-      throw new InputError('namespace', '', `OCIR logins are <namespace>/<user>: set namespace (the tenancy namespace, not the tenancy name) or give OCI API credentials to look it up`)
+      throw new InputError(
+        'namespace',
+        '',
+        `OCIR logins are <namespace>/<user>: set namespace (the tenancy namespace, not the tenancy name) or give OCI API credentials to look it up`,
+      )
     }
     username = namespace ? ocirUsername(namespace, rawUsername) : rawUsername
   }
@@ -64,16 +109,31 @@ export function readConfig(input: InputGetter, env: NodeJS.ProcessEnv, maskSecre
 
   const pullSecretPath = get('pull-secret')
   const compartment = get('compartment')
-  if (compartment && !/^ocid1\.(compartment|tenancy)\.[a-z0-9-]+\.[a-z0-9-]*\.[a-z0-9]+$/i.test(compartment)) {
-    throw new InputError('compartment', compartment, 'use a compartment OCID (ocid1.compartment.oc1..…) or the tenancy OCID, not a compartment name')
+  if (
+    compartment &&
+    !/^ocid1\.(compartment|tenancy)\.[a-z0-9-]+\.[a-z0-9-]*\.[a-z0-9]+$/i.test(compartment)
+  ) {
+    throw new InputError(
+      'compartment',
+      compartment,
+      'use a compartment OCID (ocid1.compartment.oc1..…) or the tenancy OCID, not a compartment name',
+    )
   }
   const ociEndpoint = get('oci-endpoint')
   if (ociEndpoint && !/^https?:\/\/[^/?#]+\/?$/.test(ociEndpoint)) {
-    throw new InputError('oci-endpoint', ociEndpoint, 'use a base URL with a scheme and no path, e.g. https://proxy.example.com')
+    throw new InputError(
+      'oci-endpoint',
+      ociEndpoint,
+      'use a base URL with a scheme and no path, e.g. https://proxy.example.com',
+    )
   }
   const sourceDateEpoch = env.SOURCE_DATE_EPOCH?.trim()
   if (sourceDateEpoch && !/^\d+$/.test(sourceDateEpoch)) {
-    throw new InputError('SOURCE_DATE_EPOCH', sourceDateEpoch, 'set it to whole seconds since 1970-01-01 UTC, e.g. $(git log -1 --format=%ct)')
+    throw new InputError(
+      'SOURCE_DATE_EPOCH',
+      sourceDateEpoch,
+      'set it to whole seconds since 1970-01-01 UTC, e.g. $(git log -1 --format=%ct)',
+    )
   }
 
   return {
@@ -114,7 +174,10 @@ export function readConfig(input: InputGetter, env: NodeJS.ProcessEnv, maskSecre
 }
 
 function lines(raw: string): string[] {
-  return raw.split('\n').map((line) => line.trim()).filter((line) => line !== '')
+  return raw
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
 }
 
 function readGitHubContext(env: NodeJS.ProcessEnv): GitHubContext {
@@ -124,7 +187,11 @@ function readGitHubContext(env: NodeJS.ProcessEnv): GitHubContext {
     try {
       payload = JSON.parse(readFileSync(eventPath, 'utf8')) as Record<string, unknown>
     } catch (err) {
-      throw new InputError('GITHUB_EVENT_PATH', eventPath, `the event payload is not JSON (${err instanceof Error ? err.message : String(err)})`)
+      throw new InputError(
+        'GITHUB_EVENT_PATH',
+        eventPath,
+        `the event payload is not JSON (${err instanceof Error ? err.message : String(err)})`,
+      )
     }
   }
   return {
@@ -141,8 +208,14 @@ function readGitHubContext(env: NodeJS.ProcessEnv): GitHubContext {
   }
 }
 
-function readOciCredentials(get: (name: string) => string, env: NodeJS.ProcessEnv, maskSecret: SecretMasker): OciCredentials | undefined {
-  const values = Object.fromEntries(OCI_FIELDS.map(([field, name, variable]) => [field, get(name) || env[variable]?.trim() || ''])) as Record<(typeof OCI_FIELDS)[number][0], string>
+function readOciCredentials(
+  get: (name: string) => string,
+  env: NodeJS.ProcessEnv,
+  maskSecret: SecretMasker,
+): OciCredentials | undefined {
+  const values = Object.fromEntries(
+    OCI_FIELDS.map(([field, name, variable]) => [field, get(name) || env[variable]?.trim() || '']),
+  ) as Record<(typeof OCI_FIELDS)[number][0], string>
   const passphrase = get('oci-private-key-passphrase') || env.OCI_CLI_PASSPHRASE || ''
   if (values.privateKey) maskSecret(values.privateKey)
   if (passphrase) maskSecret(passphrase)
@@ -151,7 +224,11 @@ function readOciCredentials(get: (name: string) => string, env: NodeJS.ProcessEn
   if (given.length === 0) return undefined
   for (const [field, name, variable] of OCI_FIELDS) {
     if (values[field] === '') {
-      throw new InputError(name, '', `OCI API-key credentials need all of oci-user, oci-tenancy, oci-fingerprint, oci-private-key and oci-region: set ${name} or ${variable}`)
+      throw new InputError(
+        name,
+        '',
+        `OCI API-key credentials need all of oci-user, oci-tenancy, oci-fingerprint, oci-private-key and oci-region: set ${name} or ${variable}`,
+      )
     }
   }
   return {...values, passphrase: passphrase || undefined}
@@ -162,11 +239,19 @@ function checkBuildFiles(images: ActionConfig['images'], workspace: string): voi
   for (const image of images) {
     const context = isAbsolute(image.context) ? image.context : resolve(workspace, image.context)
     if (!existsSync(context) || !statSync(context).isDirectory()) {
-      throw new InputError('images', image.context, `image '${image.name}': the context directory does not exist (paths are relative to the workspace, ${workspace})`)
+      throw new InputError(
+        'images',
+        image.context,
+        `image '${image.name}': the context directory does not exist (paths are relative to the workspace, ${workspace})`,
+      )
     }
     const file = isAbsolute(image.file) ? image.file : resolve(workspace, image.file)
     if (!existsSync(file)) {
-      throw new InputError('images', image.file, `image '${image.name}': no Dockerfile there; set "file:" for this image or add ${image.file}`)
+      throw new InputError(
+        'images',
+        image.file,
+        `image '${image.name}': no Dockerfile there; set "file:" for this image or add ${image.file}`,
+      )
     }
   }
 }

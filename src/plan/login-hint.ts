@@ -2,7 +2,11 @@
  * Turns what a registry says when it refuses a login or a push into the next step to take.
  * The texts are the ones users actually see from OCIR and distribution registries.
  */
-export function registryHint(message: string, registry: {host: string; isOcir: boolean}, username: string): string {
+export function registryHint(
+  message: string,
+  registry: {host: string; isOcir: boolean},
+  username: string,
+): string {
   const text = message.toLowerCase()
   const ocirUser = `<namespace>/<user>, <namespace>/oracleidentitycloudservice/<user> (federated) or <namespace>/<identity-domain>/<user>`
   if (/tenant with namespace .* not found/.test(text)) {
@@ -16,10 +20,16 @@ export function registryHint(message: string, registry: {host: string; isOcir: b
       ? `the user '${username}' may log in but not push here: give its group an IAM policy such as "Allow group <group> to manage repos in tenancy" (or in the repository's compartment), and check the repository name`
       : `the user '${username}' may log in but not push to this repository: check its permissions on ${registry.host}`
   }
-  if (/unauthorized|authentication required|401|incorrect username or password|login attempt .* failed/.test(text)) {
+  if (
+    /unauthorized|authentication required|401|incorrect username or password|login attempt .* failed/.test(
+      text,
+    )
+  ) {
     return registry.isOcir
       ? `check the username format (${ocirUser}; you gave '${username}') and that auth-token is an OCI auth token (User settings > Auth tokens), not the console password or an API key`
       : `check username '${username}' and the password or token in auth-token`
   }
-  return registry.isOcir ? `check region/registry, the username format (${ocirUser}) and the auth token` : `check the registry address, username and password`
+  return registry.isOcir
+    ? `check region/registry, the username format (${ocirUser}) and the auth token`
+    : `check the registry address, username and password`
 }

@@ -20,7 +20,12 @@ export function repositoryPath(namespace: string, name: string): string {
   return namespace ? `${namespace}/${name}` : name
 }
 
-export function planPushes(images: ImageSpec[], host: string, namespace: string, tags: ComputedTag[]): ImagePlan[] {
+export function planPushes(
+  images: ImageSpec[],
+  host: string,
+  namespace: string,
+  tags: ComputedTag[],
+): ImagePlan[] {
   return images.map((image) => {
     const repository = repositoryPath(namespace, image.name)
     const imageName = `${host}/${repository}`

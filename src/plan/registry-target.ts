@@ -8,7 +8,8 @@ export function isLoopbackHost(host: string): boolean {
   return name === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(name) || name === '[::1]'
 }
 
-const HOST = /^(?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)(?::\d{1,5})?$/
+const HOST =
+  /^(?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)(?::\d{1,5})?$/
 
 /**
  * `registry` wins over `region`. A registry is a host with an optional port: a scheme or a path
@@ -19,19 +20,41 @@ export function resolveRegistryTarget(given: {registry: string; region: string})
   if (registry) {
     const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(registry)
     if (scheme) {
-      throw new InputError('registry', registry, `remove the scheme: use '${registry.slice(scheme[0].length).replace(/\/.*$/, '')}' (loopback hosts use HTTP automatically)`)
+      throw new InputError(
+        'registry',
+        registry,
+        `remove the scheme: use '${registry.slice(scheme[0].length).replace(/\/.*$/, '')}' (loopback hosts use HTTP automatically)`,
+      )
     }
     const slash = registry.indexOf('/')
     if (slash >= 0) {
-      throw new InputError('registry', registry, `the registry is a host[:port] only: use registry '${registry.slice(0, slash)}' and put '${registry.slice(slash + 1).replace(/\/+$/, '')}' in namespace`)
+      throw new InputError(
+        'registry',
+        registry,
+        `the registry is a host[:port] only: use registry '${registry.slice(0, slash)}' and put '${registry.slice(slash + 1).replace(/\/+$/, '')}' in namespace`,
+      )
     }
-    if (!HOST.test(registry)) throw new InputError('registry', registry, 'use a host name with an optional port, e.g. iad.ocir.io or localhost:3000')
+    if (!HOST.test(registry))
+      throw new InputError(
+        'registry',
+        registry,
+        'use a host name with an optional port, e.g. iad.ocir.io or localhost:3000',
+      )
     const host = registry.toLowerCase()
     const isOcir = isOcirHost(host)
-    return {host, isOcir, insecure: isLoopbackHost(host), regionId: isOcir ? regionFromOcirHost(host)?.id : undefined}
+    return {
+      host,
+      isOcir,
+      insecure: isLoopbackHost(host),
+      regionId: isOcir ? regionFromOcirHost(host)?.id : undefined,
+    }
   }
   if (!given.region.trim()) {
-    throw new InputError('region', '', 'set region (an OCI region key like iad or an id like us-ashburn-1), or registry for any other v2 registry (e.g. localhost:3000)')
+    throw new InputError(
+      'region',
+      '',
+      'set region (an OCI region key like iad or an id like us-ashburn-1), or registry for any other v2 registry (e.g. localhost:3000)',
+    )
   }
   const region = resolveRegion(given.region)
   return {host: ocirHost(region), isOcir: true, insecure: false, regionId: region.id}

@@ -10,7 +10,12 @@ export async function writeReport(result: PipelineResult): Promise<void> {
   core.setOutput('version', result.version)
   core.setOutput('tag-names', result.tagNames.join('\n'))
   core.setOutput('tags', tags.join('\n'))
-  core.setOutput('labels', Object.entries(result.labels).map(([key, value]) => `${key}=${value}`).join('\n'))
+  core.setOutput(
+    'labels',
+    Object.entries(result.labels)
+      .map(([key, value]) => `${key}=${value}`)
+      .join('\n'),
+  )
   core.setOutput(
     'images',
     JSON.stringify(
@@ -24,12 +29,23 @@ export async function writeReport(result: PipelineResult): Promise<void> {
       })),
     ),
   )
-  core.setOutput('digests', JSON.stringify(Object.fromEntries(result.images.filter((i) => i.digest).map((i) => [i.name, i.digest]))))
+  core.setOutput(
+    'digests',
+    JSON.stringify(
+      Object.fromEntries(result.images.filter((i) => i.digest).map((i) => [i.name, i.digest])),
+    ),
+  )
   for (const notice of result.notices) core.notice(notice)
 
   if (!process.env.GITHUB_STEP_SUMMARY) return
-  const summary = core.summary.addHeading(result.dryRun ? 'ocir-push: plan (dry run)' : 'ocir-push', 2)
-  summary.addRaw(`Registry <code>${escape(result.registry)}</code>${result.namespace ? `, namespace <code>${escape(result.namespace)}</code>` : ''}${result.version ? `, version <code>${escape(result.version)}</code>` : ''}`, true)
+  const summary = core.summary.addHeading(
+    result.dryRun ? 'ocir-push: plan (dry run)' : 'ocir-push',
+    2,
+  )
+  summary.addRaw(
+    `Registry <code>${escape(result.registry)}</code>${result.namespace ? `, namespace <code>${escape(result.namespace)}</code>` : ''}${result.version ? `, version <code>${escape(result.version)}</code>` : ''}`,
+    true,
+  )
   summary.addTable([
     [
       {data: 'image', header: true},
@@ -49,7 +65,10 @@ export async function writeReport(result: PipelineResult): Promise<void> {
   const pullable = result.images.filter((image) => image.pushed && image.digest)
   if (pullable.length > 0) {
     summary.addRaw('Pull by digest:', true)
-    summary.addCodeBlock(pullable.map((image) => `docker pull ${image.imageName}@${image.digest}`).join('\n'), 'sh')
+    summary.addCodeBlock(
+      pullable.map((image) => `docker pull ${image.imageName}@${image.digest}`).join('\n'),
+      'sh',
+    )
   }
   for (const notice of result.notices) summary.addRaw(`> ${escape(notice)}`, true)
   if (result.dryRun && result.commands.length > 0) {
