@@ -1,0 +1,267 @@
+import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {describe, expect, test} from 'vitest'
+import {readConfig} from '../../src/config/read-config.js'
+import {expectInputError} from '../fixtures/expect-input-error.js'
+
+/** A workspace with one buildable image, so file checks pass unless a row breaks them. */
+const workspace = mkdtempSync(join(process.env.RUNNER_TEMP as string, 'ws-'))
+mkdirSync(join(workspace, 'app'))
+writeFileSync(join(workspace, 'app', 'Dockerfile'), 'FROM scratch\n')
+writeFileSync(join(workspace, 'Dockerfile'), 'FROM scratch\n')
+const env = {GITHUB_WORKSPACE: workspace}
+const base = {registry: 'localhost:5000', images: 'app'}
+
+function read(inputs: Record<string, string>, extraEnv: Record<string, string> = {}) {
+  return readConfig((name) => inputs[name] ?? '', {...env, ...extraEnv})
+}
+
+describe('accepted inputs', () => {
+  test.each([
+    {
+      why: 'plain names, one per line, get context . and ./Dockerfile',
+      images: 'app\nworker',
+      want: [
+        {name: 'app', context: '.', file: 'Dockerfile'},
+        {name: 'worker', context: '.', file: 'Dockerfile'},
+      ],
+    },
+    {
+      why: 'the short form name: context',
+      images: '- app: ./app',
+      want: [{name: 'app', context: './app', file: './app/Dockerfile'}],
+    },
+    {
+      why: 'a full map keeps file, target and build-args',
+      images:
+        '- name: team/api\n  context: app\n  file: app/Dockerfile\n  target: prod\n  build-args:\n    A: 1',
+      want: [
+        {
+          name: 'team/api',
+          context: 'app',
+          file: 'app/Dockerfile',
+          target: 'prod',
+          buildArgs: {A: '1'},
+        },
+      ],
+    },
+    {
+      why: 'build-args as a KEY=VALUE list',
+      images: '- name: app\n  build-args: ["A=1", "B=x=y"]',
+      want: [{name: 'app', buildArgs: {A: '1', B: 'x=y'}}],
+    },
+    {
+      why: 'a bare string item means context .',
+      images: '- app',
+      want: [{name: 'app', context: '.'}],
+    },
+  ])('$why', ({images, want}) => {
+    const config = read({...base, images})
+    expect(config.images).toMatchObject(want)
+  })
+
+  test('defaults follow the contract', () => {
+    const config = read(base)
+    expect(config).toMatchObject({
+      builder: 'auto',
+      maxParallel: 2,
+      retries: 3,
+      push: true,
+      dryRun: false,
+      logout: true,
+      provenance: false,
+      stage: 'all',
+      ensureRepositories: false,
+    })
+    expect(config.registry).toEqual({
+      host: 'localhost:5000',
+      isOcir: false,
+      insecure: true,
+      regionId: undefined,
+    })
+  })
+
+  test.each([
+    {why: 'a region key resolves to <key>.ocir.io', inputs: {region: 'iad'}, host: 'iad.ocir.io'},
+    {
+      why: 'a region id in capitals resolves too',
+      inputs: {region: 'US-ASHBURN-1'},
+      host: 'iad.ocir.io',
+    },
+    {
+      why: 'registry wins over region',
+      inputs: {region: 'iad', registry: 'fra.ocir.io'},
+      host: 'fra.ocir.io',
+    },
+  ])('$why', ({inputs, host}) => {
+    const config = read({images: 'app', namespace: 'ns', ...inputs})
+    expect(config.registry.host).toBe(host)
+    expect(config.registry.isOcir).toBe(true)
+  })
+
+  test('OCI_CLI_REGION is the fallback for region', () => {
+    expect(read({images: 'app'}, {OCI_CLI_REGION: 'us-phoenix-1'}).registry.host).toBe(
+      'phx.ocir.io',
+    )
+  })
+
+  test.each([
+    {
+      why: 'a bare OCIR user gets the namespace prefix',
+      username: 'jdoe@acme.com',
+      want: 'ns1/jdoe@acme.com',
+    },
+    {
+      why: 'a federated user keeps its realm part',
+      username: 'oracleidentitycloudservice/jdoe',
+      want: 'ns1/oracleidentitycloudservice/jdoe',
+    },
+    {why: 'an already full name is left alone', username: 'ns1/jdoe', want: 'ns1/jdoe'},
+  ])('$why', ({username, want}) => {
+    expect(
+      read({region: 'iad', namespace: 'ns1', username, 'auth-token': 't', images: 'app'}).username,
+    ).toBe(want)
+  })
+
+  test('a username for a non-OCIR registry is used as given', () => {
+    expect(read({...base, namespace: 'ns1', username: 'jdoe', 'auth-token': 't'}).username).toBe(
+      'jdoe',
+    )
+  })
+
+  test('the auth token is masked the moment it is read', () => {
+    const masked: string[] = []
+    readConfig(
+      (name) => ({...base, username: 'u', 'auth-token': 's3cret'})[name] ?? '',
+      env,
+      (secret) => masked.push(secret),
+    )
+    expect(masked).toContain('s3cret')
+  })
+})
+
+describe('rejected inputs name the input, the value and the fix', () => {
+  test.each([
+    {
+      why: 'an unknown builder',
+      inputs: {builder: 'kaniko'},
+      input: 'builder',
+      message: /kaniko.*use one of auto, buildx, docker, buildah, podman/,
+    },
+    {why: 'a boolean typo', inputs: {push: 'yes'}, input: 'push', message: /'yes'.*true or false/},
+    {
+      why: 'max-parallel zero',
+      inputs: {'max-parallel': '0'},
+      input: 'max-parallel',
+      message: /at least 1/,
+    },
+    {
+      why: 'retries not a number',
+      inputs: {retries: 'three'},
+      input: 'retries',
+      message: /whole number/,
+    },
+    {
+      why: 'a registry with a scheme',
+      inputs: {registry: 'https://iad.ocir.io'},
+      input: 'registry',
+      message: /remove the scheme: use 'iad.ocir.io'/,
+    },
+    {
+      why: 'a registry with a path points to namespace',
+      inputs: {registry: 'iad.ocir.io/mytenancy'},
+      input: 'registry',
+      message: /put 'mytenancy' in namespace/,
+    },
+    {
+      why: 'neither region nor registry',
+      inputs: {registry: ''},
+      input: 'region',
+      message: /set region/,
+    },
+    {
+      why: 'an uppercase image name suggests the lowercase one',
+      inputs: {images: 'MyApp'},
+      input: 'images',
+      message: /use 'myapp'/,
+    },
+    {
+      why: 'duplicate image names',
+      inputs: {images: 'app\napp'},
+      input: 'images',
+      message: /two images have this name/,
+    },
+    {
+      why: 'a typo in an image key',
+      inputs: {images: '- name: app\n  dockerfile: x'},
+      input: 'images',
+      message: /unknown key 'dockerfile' \(did you mean "file"\?\)/,
+    },
+    {
+      why: 'malformed YAML',
+      inputs: {images: '- name: [app'},
+      input: 'images',
+      message: /not valid YAML/,
+    },
+    {
+      why: 'a missing context',
+      inputs: {images: '- app: ./nowhere'},
+      input: 'images',
+      message: /context directory does not exist/,
+    },
+    {
+      why: 'a missing Dockerfile',
+      inputs: {images: '- name: app\n  file: app/Dockerfile.prod'},
+      input: 'images',
+      message: /no Dockerfile there/,
+    },
+    {
+      why: 'build-args that are not a map or a list',
+      inputs: {images: '- name: app\n  build-args: A=1'},
+      input: 'images',
+      message: /build-args must be a map/,
+    },
+    {
+      why: 'an empty platform entry',
+      inputs: {platforms: 'linux/amd64,,linux/arm64'},
+      input: 'platforms',
+      message: /empty entry/,
+    },
+    {
+      why: 'a compartment name instead of an OCID',
+      inputs: {compartment: 'Sandbox'},
+      input: 'compartment',
+      message: /compartment OCID/,
+    },
+    {
+      why: 'a token without a username',
+      inputs: {'auth-token': 't'},
+      input: 'username',
+      message: /username is empty/,
+    },
+    {
+      why: 'a username without a token',
+      inputs: {username: 'u'},
+      input: 'auth-token',
+      message: /auth-token is empty/,
+    },
+    {
+      why: 'OCI credentials with a piece missing',
+      inputs: {
+        'oci-user': 'ocid1.user.oc1..a',
+        'oci-tenancy': 'ocid1.tenancy.oc1..a',
+        'oci-region': 'iad',
+      },
+      input: 'oci-fingerprint',
+      message: /OCI_CLI_FINGERPRINT/,
+    },
+    {
+      why: 'an OCIR login without a namespace',
+      inputs: {registry: 'iad.ocir.io', username: 'jdoe', 'auth-token': 't'},
+      input: 'namespace',
+      message: /not the tenancy name/,
+    },
+  ])('$why', ({inputs, input, message}) => {
+    expectInputError(() => read({...base, ...inputs}), input, message)
+  })
+})
