@@ -1,5 +1,5 @@
 import {InputError} from '../../errors.js'
-import {DEFAULT_DATE_FORMAT, formatDate, isKnownTimeZone} from './date-format.js'
+import {formatDate, isKnownTimeZone} from './date-format.js'
 import {
   ExpressionError,
   expressionNames,
@@ -98,7 +98,7 @@ class Evaluation {
           `unknown time zone '${timeZone}' in {{${name}}}; use an IANA name such as Europe/Berlin`,
         )
       }
-      return formatDate(date(), args[0] ?? DEFAULT_DATE_FORMAT, timeZone)
+      return formatDate(date(), args[0], timeZone)
     }
   }
 

@@ -19,8 +19,9 @@ const MONTHS = [
 ]
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday']
 
-/** moment's default when `{{date}}` has no format argument. */
-export const DEFAULT_DATE_FORMAT = 'YYYY-MM-DDTHH:mm:ssZ'
+// moment's defaults when `{{date}}` has no format argument (it writes `Z` for a zero offset).
+const DEFAULT_FORMAT = 'YYYY-MM-DDTHH:mm:ssZ'
+const DEFAULT_FORMAT_UTC = 'YYYY-MM-DDTHH:mm:ss[Z]'
 
 // Longest tokens first, as moment matches them; anything else is copied as is.
 const TOKENS =
@@ -256,10 +257,11 @@ function formatToken(token: string, clock: WallClock, date: Date): string {
 }
 
 /**
- * Formats `date` with moment's format tokens in `timeZone` (IANA name, default UTC).
- * Throws a RangeError when the time zone is unknown.
+ * Formats `date` with moment's format tokens in `timeZone` (IANA name, default UTC); without a
+ * format, moment's ISO 8601 default. Throws a RangeError when the time zone is unknown.
  */
-export function formatDate(date: Date, format: string, timeZone = 'UTC'): string {
+export function formatDate(date: Date, format?: string, timeZone = 'UTC'): string {
   const clock = wallClock(date, timeZone)
-  return format.replace(TOKENS, (token) => formatToken(token, clock, date))
+  const pattern = format ?? (clock.offsetMinutes === 0 ? DEFAULT_FORMAT_UTC : DEFAULT_FORMAT)
+  return pattern.replace(TOKENS, (token) => formatToken(token, clock, date))
 }
