@@ -9,6 +9,7 @@ import {describeFailure, LoginRefusedError, PushFailedError} from './errors.js'
 import {registryHint} from './plan/login-hint.js'
 import {runPipeline, tagContextOf, type Adapters} from './pipeline.js'
 import {writeReport} from './report/write-report.js'
+import {gatherRunFacts} from './run-facts.js'
 import {markMainStarted, saveCleanupState} from './state.js'
 import type {ActionConfig} from './config/action-config.js'
 
@@ -16,26 +17,17 @@ export async function main(): Promise<void> {
   markMainStarted()
   try {
     const config = readConfig(core.getInput, process.env, core.setSecret)
-    const now =
-      config.sourceDateEpoch !== undefined ? new Date(config.sourceDateEpoch * 1000) : new Date()
-    const defaultBranch = defaultBranchOf(config)
-    const tagContext = tagContextOf(
-      config,
-      {now, defaultBranch},
-      {prHeadSha: process.env.DOCKER_METADATA_PR_HEAD_SHA !== 'false'},
-    )
+    const facts = await gatherRunFacts(config)
+    const tagContext = tagContextOf(config, facts, {
+      prHeadSha: process.env.DOCKER_METADATA_PR_HEAD_SHA !== 'false',
+    })
     const adapters = config.dryRun ? undefined : await connectAdapters(config)
-    const result = await runPipeline(config, adapters, tagContext)
+    const result = await runPipeline(config, adapters, tagContext, facts.repository)
     await writeReport(result)
     if (result.failures.length > 0) throw new PushFailedError(result.failures)
   } catch (err) {
     core.setFailed(describeFailure(err))
   }
-}
-
-function defaultBranchOf(config: ActionConfig): string | undefined {
-  const repository = config.github.payload.repository as {default_branch?: string} | undefined
-  return repository?.default_branch
 }
 
 async function connectAdapters(config: ActionConfig): Promise<Adapters> {

@@ -5,6 +5,7 @@ import type {ContainerEngine, LogSink, RegistryClient} from './adapters/ports.js
 import {planPushes, type ImagePlan} from './plan/push-plan.js'
 import {computeTags} from './plan/tags/compute-tags.js'
 import type {TagContext} from './plan/tags/tag-types.js'
+import {computeLabels, type RepositoryData} from './plan/tags/labels.js'
 
 export type ImageStatus = 'planned' | 'built' | 'pushed' | 'failed' | 'skipped'
 
@@ -46,6 +47,8 @@ export interface RunFacts {
   now: Date
   defaultBranch?: string
   commitDate?: Date
+  /** GitHub repository data for the OCI labels. */
+  repository?: RepositoryData
 }
 
 export function tagContextOf(
@@ -73,11 +76,20 @@ export async function runPipeline(
   config: ActionConfig,
   adapters: Adapters | undefined,
   tagContext: TagContext,
+  repository?: RepositoryData,
 ): Promise<PipelineResult> {
   const tagPlan = computeTags(config.tagRules, config.flavor, tagContext)
   for (const warning of tagPlan.warnings) core.warning(warning)
   const plans = planPushes(config.images, config.registry.host, config.namespace, tagPlan.tags)
-  const labels = {...config.labels}
+  const labels = {
+    ...computeLabels({
+      now: tagContext.now,
+      revision: tagPlan.revision ?? tagContext.sha,
+      version: tagPlan.version,
+      repository,
+    }),
+    ...config.labels,
+  }
   const result: PipelineResult = {
     registry: config.registry.host,
     namespace: config.namespace,

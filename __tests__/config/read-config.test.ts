@@ -12,7 +12,7 @@ writeFileSync(join(workspace, 'Dockerfile'), 'FROM scratch\n')
 const env = {GITHUB_WORKSPACE: workspace}
 const base = {registry: 'localhost:5000', images: 'app'}
 
-function read(inputs: Record<string, string>, extraEnv: Record<string, string> = {}) {
+function read(inputs: Record<string, string | undefined>, extraEnv: Record<string, string> = {}) {
   return readConfig((name) => inputs[name] ?? '', {...env, ...extraEnv})
 }
 
