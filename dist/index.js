@@ -2336,7 +2336,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6385:
+/***/ 2414:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -3001,7 +3001,7 @@ const {
   getServerName,
   normalizedMethodRecords
 } = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(6385)
+const { channels } = __nccwpck_require__(2414)
 const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
 
 // Verifies that a given path is valid does not contain control chars \x00 to \x20
@@ -4790,7 +4790,7 @@ module.exports = BalancedPool
 
 const assert = __nccwpck_require__(4589)
 const util = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(6385)
+const { channels } = __nccwpck_require__(2414)
 const timers = __nccwpck_require__(6603)
 const {
   RequestContentLengthMismatchError,
@@ -7111,7 +7111,7 @@ const assert = __nccwpck_require__(4589)
 const net = __nccwpck_require__(7030)
 const http = __nccwpck_require__(7067)
 const util = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(6385)
+const { channels } = __nccwpck_require__(2414)
 const Request = __nccwpck_require__(4655)
 const DispatcherBase = __nccwpck_require__(1841)
 const {
@@ -25787,7 +25787,7 @@ const {
   kResponse
 } = __nccwpck_require__(1216)
 const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(8625)
-const { channels } = __nccwpck_require__(6385)
+const { channels } = __nccwpck_require__(2414)
 const { CloseEvent } = __nccwpck_require__(5188)
 const { makeRequest } = __nccwpck_require__(9967)
 const { fetching } = __nccwpck_require__(4398)
@@ -26784,7 +26784,7 @@ const { Writable } = __nccwpck_require__(7075)
 const assert = __nccwpck_require__(4589)
 const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(736)
 const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(1216)
-const { channels } = __nccwpck_require__(6385)
+const { channels } = __nccwpck_require__(2414)
 const {
   isValidStatusCode,
   isValidOpcode,
@@ -28539,7 +28539,7 @@ function truncate(value) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2414);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7893);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6661);
 /* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2462);
 
@@ -28553,7 +28553,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2414:
+/***/ 7893:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29697,8 +29697,9 @@ const MONTHS = [
     'December',
 ];
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
-/** moment's default when `{{date}}` has no format argument. */
-const DEFAULT_DATE_FORMAT = 'YYYY-MM-DDTHH:mm:ssZ';
+// moment's defaults when `{{date}}` has no format argument (it writes `Z` for a zero offset).
+const DEFAULT_FORMAT = 'YYYY-MM-DDTHH:mm:ssZ';
+const DEFAULT_FORMAT_UTC = 'YYYY-MM-DDTHH:mm:ss[Z]';
 // Longest tokens first, as moment matches them; anything else is copied as is.
 const TOKENS = /\[[^\]]*\]|YYYY|YY|Y|Qo|Q|MMMM|MMM|MM|Mo|M|DDDD|DDDo|DDD|Do|DD|D|dddd|ddd|dd|do|d|E|e|WW|Wo|W|ww|wo|w|GGGG|GG|gggg|gg|HH|H|hh|h|kk|k|mm|m|ss|s|S{1,9}|A|a|ZZ|Z|X|x|zz|z|[\s\S]/g;
 const formatters = new Map();
@@ -29908,12 +29909,13 @@ function formatToken(token, clock, date) {
     return token;
 }
 /**
- * Formats `date` with moment's format tokens in `timeZone` (IANA name, default UTC).
- * Throws a RangeError when the time zone is unknown.
+ * Formats `date` with moment's format tokens in `timeZone` (IANA name, default UTC); without a
+ * format, moment's ISO 8601 default. Throws a RangeError when the time zone is unknown.
  */
 function formatDate(date, format, timeZone = 'UTC') {
     const clock = wallClock(date, timeZone);
-    return format.replace(TOKENS, (token) => formatToken(token, clock, date));
+    const pattern = format ?? (clock.offsetMinutes === 0 ? DEFAULT_FORMAT_UTC : DEFAULT_FORMAT);
+    return pattern.replace(TOKENS, (token) => formatToken(token, clock, date));
 }
 
 ;// CONCATENATED MODULE: ./src/plan/tags/expressions.ts
@@ -30494,7 +30496,7 @@ class Evaluation {
             if (!isKnownTimeZone(timeZone)) {
                 throw new expressions_ExpressionError(`unknown time zone '${timeZone}' in {{${name}}}; use an IANA name such as Europe/Berlin`);
             }
-            return formatDate(date(), args[0] ?? DEFAULT_DATE_FORMAT, timeZone);
+            return formatDate(date(), args[0], timeZone);
         };
     }
     /** metadata-action's global expressions, for prefix, suffix, value, enable and patterns. */
@@ -30873,7 +30875,37 @@ function expandExpressions(text, context, inputName) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/plan/tags/labels.ts
+/**
+ * The `org.opencontainers.image.*` labels metadata-action sets, sorted by key. A piece that is
+ * unknown is left out rather than set to '' (metadata-action writes empty labels), and GitHub's
+ * `NOASSERTION` (a license it could not identify) is not a license.
+ */
+function computeLabels(input) {
+    const repository = input.repository ?? {};
+    const candidates = [
+        ['created', input.now.toISOString()],
+        ['description', repository.description],
+        [
+            'licenses',
+            repository.license?.spdx_id === 'NOASSERTION' ? undefined : repository.license?.spdx_id,
+        ],
+        ['revision', input.revision],
+        ['source', repository.html_url],
+        ['title', repository.name],
+        ['url', repository.html_url],
+        ['version', input.version],
+    ];
+    const labels = {};
+    for (const [key, value] of candidates) {
+        if (value)
+            labels[`org.opencontainers.image.${key}`] = value;
+    }
+    return labels;
+}
+
 ;// CONCATENATED MODULE: ./src/pipeline.ts
+
 
 
 
@@ -30894,12 +30926,20 @@ function tagContextOf(config, facts, env) {
  * Builds every image, pushes its immutable tags, then, only when every image made it, applies the
  * moving tags inside the registry. Never throws for one image's failure: the result says.
  */
-async function runPipeline(config, adapters, tagContext) {
+async function runPipeline(config, adapters, tagContext, repository) {
     const tagPlan = computeTags(config.tagRules, config.flavor, tagContext);
     for (const warning of tagPlan.warnings)
         core/* warning */.$e(warning);
     const plans = planPushes(config.images, config.registry.host, config.namespace, tagPlan.tags);
-    const labels = { ...config.labels };
+    const labels = {
+        ...computeLabels({
+            now: tagContext.now,
+            revision: tagPlan.revision ?? tagContext.sha,
+            version: tagPlan.version,
+            repository,
+        }),
+        ...config.labels,
+    };
     const result = {
         registry: config.registry.host,
         namespace: config.namespace,
@@ -31117,9 +31157,125 @@ function write_report_escape(text) {
     return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+;// CONCATENATED MODULE: ./src/adapters/github-repository.ts
+/**
+ * The two GitHub REST look-ups tags and labels need: repository data (default branch, labels)
+ * and a commit's date. Both are best effort: any failure (network, status, timeout, odd body)
+ * gives undefined and the caller carries on with what it has. They never throw.
+ */
+const DEFAULT_TIMEOUT_MS = 5_000;
+async function getJson(url, token, timeoutMs) {
+    const headers = {
+        accept: 'application/vnd.github+json',
+        'x-github-api-version': '2022-11-28',
+        'user-agent': 'ocir-push',
+    };
+    if (token)
+        headers.authorization = `Bearer ${token}`;
+    try {
+        const response = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
+        if (!response.ok) {
+            await response.body?.cancel();
+            return undefined;
+        }
+        return (await response.json());
+    }
+    catch {
+        return undefined;
+    }
+}
+function apiBase(apiUrl) {
+    // GITHUB_API_URL: https://api.github.com, or https://ghe.example.com/api/v3 on Enterprise Server.
+    return (apiUrl || 'https://api.github.com').replace(/\/+$/, '');
+}
+function isObject(value) {
+    return typeof value === 'object' && value !== null;
+}
+/** `GET {apiUrl}/repos/{owner/name}`; undefined on any failure. */
+async function fetchRepository(apiUrl, repository, token, timeoutMs = DEFAULT_TIMEOUT_MS) {
+    const body = await getJson(`${apiBase(apiUrl)}/repos/${repository}`, token, timeoutMs);
+    if (!isObject(body) || typeof body.default_branch !== 'string')
+        return undefined;
+    const text = (value) => (typeof value === 'string' ? value : '');
+    const license = isObject(body.license) ? body.license : undefined;
+    return {
+        default_branch: body.default_branch,
+        html_url: text(body.html_url),
+        name: text(body.name),
+        description: typeof body.description === 'string' ? body.description : null,
+        license: license
+            ? { spdx_id: typeof license.spdx_id === 'string' ? license.spdx_id : null }
+            : null,
+    };
+}
+/** The committer date of a commit (`GET {apiUrl}/repos/{owner/name}/commits/{sha}`), as metadata-action uses it. */
+async function fetchCommitDate(apiUrl, repository, sha, token, timeoutMs = DEFAULT_TIMEOUT_MS) {
+    if (!sha)
+        return undefined;
+    const body = await getJson(`${apiBase(apiUrl)}/repos/${repository}/commits/${sha}`, token, timeoutMs);
+    const commit = isObject(body) && isObject(body.commit) ? body.commit : undefined;
+    const committer = commit && isObject(commit.committer) ? commit.committer : undefined;
+    if (typeof committer?.date !== 'string')
+        return undefined;
+    const date = new Date(committer.date);
+    return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+;// CONCATENATED MODULE: ./src/plan/tags/commit-date.ts
+/**
+ * The commit time from the event payload, as metadata-action finds it: the matching entry of a
+ * push's `commits`, else `head_commit` when it is that commit. Undefined otherwise (then ask the
+ * GitHub API: fetchCommitDate).
+ */
+function commitDateFromPayload(payload, sha) {
+    const parse = (value) => {
+        if (typeof value !== 'string')
+            return undefined;
+        const date = new Date(value);
+        return Number.isNaN(date.getTime()) ? undefined : date;
+    };
+    const commits = Array.isArray(payload.commits) ? payload.commits : [];
+    for (const commit of commits) {
+        const entry = commit;
+        if (entry?.id === sha)
+            return parse(entry.timestamp);
+    }
+    const head = payload.head_commit;
+    if (head?.id === sha)
+        return parse(head.timestamp);
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/run-facts.ts
+
+
+/**
+ * The facts tags and labels need beyond the inputs: the clock (SOURCE_DATE_EPOCH wins), the
+ * default branch and repository data (the event payload first; the GitHub API only when the
+ * payload lacks them, so GitHub Enterprise Server works through GITHUB_API_URL), and the commit
+ * date when a rule asks for it.
+ */
+async function gatherRunFacts(config) {
+    const { github } = config;
+    const now = config.sourceDateEpoch !== undefined ? new Date(config.sourceDateEpoch * 1000) : new Date();
+    const fromPayload = github.payload.repository;
+    let repository = fromPayload;
+    if (!fromPayload?.default_branch && github.repository) {
+        repository =
+            (await fetchRepository(github.apiUrl, github.repository, config.githubToken)) ?? fromPayload;
+    }
+    const needsCommitDate = config.tagRules.some((rule) => rule.includes('commit_date'));
+    let commitDate = commitDateFromPayload(github.payload, github.sha);
+    if (!commitDate && needsCommitDate && github.repository) {
+        commitDate = await fetchCommitDate(github.apiUrl, github.repository, github.sha, config.githubToken);
+    }
+    return { now, defaultBranch: repository?.default_branch, commitDate, repository };
+}
+
 // EXTERNAL MODULE: ./src/state.ts
 var state = __nccwpck_require__(2462);
 ;// CONCATENATED MODULE: ./src/main.ts
+
 
 
 
@@ -31136,11 +31292,12 @@ async function main() {
     (0,state/* markMainStarted */.UM)();
     try {
         const config = readConfig(core/* getInput */.V4, process.env, core/* setSecret */.Pq);
-        const now = config.sourceDateEpoch !== undefined ? new Date(config.sourceDateEpoch * 1000) : new Date();
-        const defaultBranch = defaultBranchOf(config);
-        const tagContext = tagContextOf(config, { now, defaultBranch }, { prHeadSha: process.env.DOCKER_METADATA_PR_HEAD_SHA !== 'false' });
+        const facts = await gatherRunFacts(config);
+        const tagContext = tagContextOf(config, facts, {
+            prHeadSha: process.env.DOCKER_METADATA_PR_HEAD_SHA !== 'false',
+        });
         const adapters = config.dryRun ? undefined : await connectAdapters(config);
-        const result = await runPipeline(config, adapters, tagContext);
+        const result = await runPipeline(config, adapters, tagContext, facts.repository);
         await writeReport(result);
         if (result.failures.length > 0)
             throw new errors/* PushFailedError */.cQ(result.failures);
@@ -31148,10 +31305,6 @@ async function main() {
     catch (err) {
         core/* setFailed */.C1((0,errors/* describeFailure */.Ic)(err));
     }
-}
-function defaultBranchOf(config) {
-    const repository = config.github.payload.repository;
-    return repository?.default_branch;
 }
 async function connectAdapters(config) {
     const runnerTemp = process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)();
