@@ -4,8 +4,13 @@ import {isOcirHost, ocirHost, regionFromOcirHost, resolveRegion} from './region.
 
 /** Docker speaks plain HTTP to loopback registries; so do we. */
 export function isLoopbackHost(host: string): boolean {
-  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0]
-  return name === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(name) || name === '[::1]'
+  const lower = host.trim().toLowerCase()
+  const name = lower.startsWith('[')
+    ? lower.slice(1, lower.indexOf(']'))
+    : lower.split(':').length > 2
+      ? lower // a bare IPv6 address without a port
+      : lower.replace(/:\d+$/, '')
+  return name === 'localhost' || name === '::1' || /^127(\.\d{1,3}){3}$/.test(name)
 }
 
 const HOST =

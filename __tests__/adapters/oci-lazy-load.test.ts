@@ -1,0 +1,33 @@
+import {createRequire} from 'node:module'
+import {expect, test} from 'vitest'
+// Everything a run without OCI features may import from these modules.
+import {checkOciCredentials, loadOciCommon, wrapOciError} from '../../src/adapters/oci-client.js'
+import {lookupNamespace} from '../../src/adapters/oci-namespace.js'
+import {ensureRepositories, OciRepositoryStore} from '../../src/adapters/oci-repository-store.js'
+import {TokenSource} from '../../src/adapters/ocir-token.js'
+import {isLoopbackHost} from '../../src/plan/registry-target.js'
+import {ocirHost, resolveRegion} from '../../src/plan/region.js'
+
+const loadedSdkModules = (): string[] =>
+  Object.keys(createRequire(import.meta.url).cache).filter((path) =>
+    /[\\/]node_modules[\\/]oci-(common|artifacts|objectstorage)[\\/]/.test(path),
+  )
+
+test('importing the OCI modules and resolving a region does not load the SDK', () => {
+  expect([
+    checkOciCredentials,
+    wrapOciError,
+    lookupNamespace,
+    ensureRepositories,
+    OciRepositoryStore,
+  ]).toHaveLength(5)
+  expect([isLoopbackHost, TokenSource]).toHaveLength(2)
+  expect(ocirHost(resolveRegion('iad'))).toBe('iad.ocir.io')
+  expect(loadedSdkModules()).toEqual([])
+})
+
+test('the SDK is loaded on first use (and the check above would see it)', async () => {
+  const common = await loadOciCommon()
+  expect(typeof common.SimpleAuthenticationDetailsProvider).toBe('function')
+  expect(loadedSdkModules().length).toBeGreaterThan(0)
+})

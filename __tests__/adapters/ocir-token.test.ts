@@ -1,0 +1,190 @@
+import {afterAll, beforeAll, describe, expect, test} from 'vitest'
+import {
+  fetchOcirToken,
+  ocirTokenUrl,
+  TokenSource,
+  type OcirToken,
+} from '../../src/adapters/ocir-token.js'
+import type {OciCredentials} from '../../src/config/action-config.js'
+import {isLoopbackHost} from '../../src/plan/registry-target.js'
+import {OciRequestError} from '../../src/errors.js'
+import {makeApiKey, startOciDouble, type OciDouble} from '../fixtures/oci-double.js'
+
+describe('isLoopbackHost / ocirTokenUrl', () => {
+  test.each([
+    {why: 'localhost with a port', host: 'localhost:5000', want: true},
+    {why: 'LOCALHOST in capitals', host: 'LOCALHOST', want: true},
+    {why: '127.0.0.1', host: '127.0.0.1:5001', want: true},
+    {why: 'anything in 127/8', host: '127.10.20.30', want: true},
+    {why: 'IPv6 loopback in brackets with a port', host: '[::1]:5000', want: true},
+    {why: 'bare IPv6 loopback', host: '::1', want: true},
+    {why: 'an OCIR host', host: 'iad.ocir.io', want: false},
+    {why: 'a private address is not loopback', host: '10.0.0.5:5000', want: false},
+    {why: 'a name that starts like localhost', host: 'localhost.example.com', want: false},
+    {why: 'a name that starts like 127.', host: '127.example.com', want: false},
+  ])('$why', ({host, want}) => {
+    expect(isLoopbackHost(host)).toBe(want)
+  })
+
+  test.each([
+    {
+      why: 'OCIR over https',
+      host: 'iad.ocir.io',
+      want: 'https://iad.ocir.io/20180419/docker/token',
+    },
+    {
+      why: 'loopback over http',
+      host: '127.0.0.1:8080',
+      want: 'http://127.0.0.1:8080/20180419/docker/token',
+    },
+  ])('$why', ({host, want}) => {
+    expect(ocirTokenUrl(host)).toBe(want)
+  })
+})
+
+describe('fetchOcirToken against the OCI double', () => {
+  let double: OciDouble
+  let credentials: OciCredentials
+
+  beforeAll(async () => {
+    const setup = await startOciDouble({tokenLifetimeSeconds: 600})
+    double = setup.double
+    credentials = {
+      user: setup.userId,
+      tenancy: setup.tenancyId,
+      fingerprint: setup.key.fingerprint,
+      privateKey: setup.key.privateKeyPem,
+      region: '',
+    }
+  })
+  afterAll(async () => {
+    await double.stop()
+  })
+
+  test('a signed GET returns the token and when it expires', async () => {
+    double.resetCalls()
+    const now = Date.now()
+    const token = await fetchOcirToken({
+      registry: double.host,
+      credentials,
+      retries: 0,
+      now: () => now,
+    })
+    expect(token.token).toBe(double.issuedTokens.at(-1))
+    expect(token.expiresAt.getTime()).toBe(now + 600_000)
+    expect(double.calls.GetDockerToken).toBe(1)
+    expect(double.unauthenticated).toBe(0)
+  })
+
+  test('429 is retried', async () => {
+    double.resetCalls()
+    double.throttle('GetDockerToken', 2, 0.01)
+    const token = await fetchOcirToken({
+      registry: double.host,
+      credentials,
+      retries: 2,
+      firstRetryDelaySeconds: 0.01,
+    })
+    expect(token.token).toBeTruthy()
+    expect(double.calls.GetDockerToken).toBe(3)
+  })
+
+  test('an API key the registry does not know is a 401 OciRequestError that names the key inputs', async () => {
+    const stranger = makeApiKey()
+    const failure = await fetchOcirToken({
+      registry: double.host,
+      credentials: {
+        ...credentials,
+        privateKey: stranger.privateKeyPem,
+        fingerprint: stranger.fingerprint,
+      },
+      retries: 3,
+    }).catch((err: unknown) => err)
+    expect(failure).toBeInstanceOf(OciRequestError)
+    expect(failure).toMatchObject({
+      statusCode: 401,
+      serviceCode: 'NotAuthenticated',
+      operation: 'GetDockerToken',
+    })
+    expect((failure as OciRequestError).hint).toMatch(/oci-fingerprint/)
+  })
+
+  test('a registry that is not listening fails with the URL in the message', async () => {
+    const failure = await fetchOcirToken({
+      registry: '127.0.0.1:9',
+      credentials,
+      retries: 1,
+      firstRetryDelaySeconds: 0.01,
+    }).catch((err: unknown) => err)
+    expect(failure).toBeInstanceOf(OciRequestError)
+    expect((failure as OciRequestError).hint).toContain('http://127.0.0.1:9/20180419/docker/token')
+  })
+})
+
+describe('TokenSource', () => {
+  function fakeFetcher(lifetimeMs: number, clock: {now: number}) {
+    let issued = 0
+    const fetchToken = async (): Promise<OcirToken> => {
+      issued++
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      return {token: `token-${issued}`, expiresAt: new Date(clock.now + lifetimeMs)}
+    }
+    return {fetchToken, issued: () => issued}
+  }
+
+  test.each([
+    {
+      why: 'reuses a token far from expiry',
+      lifetimeMs: 300_000,
+      advanceMs: 200_000,
+      want: 'token-1',
+    },
+    {
+      why: 'renews a minute before expiry',
+      lifetimeMs: 300_000,
+      advanceMs: 241_000,
+      want: 'token-2',
+    },
+    {why: 'renews an expired token', lifetimeMs: 300_000, advanceMs: 400_000, want: 'token-2'},
+    {
+      why: 'a short-lived token is renewed at half its life',
+      lifetimeMs: 60_000,
+      advanceMs: 31_000,
+      want: 'token-2',
+    },
+    {
+      why: 'a short-lived token is reused before half its life',
+      lifetimeMs: 60_000,
+      advanceMs: 20_000,
+      want: 'token-1',
+    },
+  ])('$why', async ({lifetimeMs, advanceMs, want}) => {
+    const clock = {now: 1_000_000}
+    const fetcher = fakeFetcher(lifetimeMs, clock)
+    const source = new TokenSource(fetcher.fetchToken, () => clock.now)
+    expect(await source.token()).toBe('token-1')
+    clock.now += advanceMs
+    expect(await source.token()).toBe(want)
+  })
+
+  test('concurrent callers share one fetch', async () => {
+    const clock = {now: 0}
+    const fetcher = fakeFetcher(300_000, clock)
+    const source = new TokenSource(fetcher.fetchToken, () => clock.now)
+    const tokens = await Promise.all([source.token(), source.token(), source.token()])
+    expect(tokens).toEqual(['token-1', 'token-1', 'token-1'])
+    expect(fetcher.issued()).toBe(1)
+  })
+
+  test('a failed renewal is reported and the next call tries again', async () => {
+    let calls = 0
+    const source = new TokenSource(async () => {
+      calls++
+      if (calls === 1)
+        throw new OciRequestError('GetDockerToken', 503, undefined, undefined, 'busy')
+      return {token: 'ok', expiresAt: new Date(Date.now() + 300_000)}
+    })
+    await expect(source.token()).rejects.toThrow(/busy/)
+    expect(await source.token()).toBe('ok')
+  })
+})

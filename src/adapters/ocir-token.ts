@@ -1,0 +1,178 @@
+/**
+ * Token-free OCIR login: a short-lived registry token from `GET https://<registry>/20180419/docker/token`,
+ * signed with the OCI API key like any OCI API call. Log in with username `BEARER_TOKEN` and the
+ * token as password.
+ * https://www.ateam-oracle.com/authentication-mechanisms-for-oci-container-registry-ocir
+ */
+import type {OciCredentials} from '../config/action-config.js'
+import {OciRequestError} from '../errors.js'
+import {checkOciCredentials, createAuthProvider, loadOciCommon, wrapOciError} from './oci-client.js'
+import {isLoopbackHost} from '../plan/registry-target.js'
+
+export interface OcirToken {
+  token: string
+  expiresAt: Date
+}
+
+export interface OcirTokenRequest {
+  /** Registry host[:port], e.g. `iad.ocir.io` or `127.0.0.1:5000`. */
+  registry: string
+  credentials: OciCredentials
+  /** How many times a transient failure (network, 429, 5xx) is retried. */
+  retries: number
+  /** Wait before the first retry, in seconds; doubles each time, capped at 4 s (default 0.5). */
+  firstRetryDelaySeconds?: number
+  /** Give up on one request after this many seconds (default 30). */
+  requestTimeoutSeconds?: number
+  /** Clock, for tests. */
+  now?: () => number
+}
+
+const TOKEN_PATH = '/20180419/docker/token'
+/** OCIR's token lifetime is not documented; a token that says nothing is assumed to last this long. */
+const ASSUMED_LIFETIME_SECONDS = 300
+const MAX_RETRY_DELAY_SECONDS = 4
+
+/** The token URL for a registry host. */
+export function ocirTokenUrl(registry: string): string {
+  return `${isLoopbackHost(registry) ? 'http' : 'https'}://${registry}${TOKEN_PATH}`
+}
+
+/** Fetches one registry token, signed with the API key; retries transient failures. */
+export async function fetchOcirToken(request: OcirTokenRequest): Promise<OcirToken> {
+  const now = request.now ?? Date.now
+  const apiKey = checkOciCredentials(request.credentials, {regionRequired: false})
+  const common = await loadOciCommon()
+  const signer = new common.DefaultRequestSigner(await createAuthProvider(apiKey))
+  const url = ocirTokenUrl(request.registry)
+  const firstDelay = request.firstRetryDelaySeconds ?? 0.5
+  const timeoutMs = (request.requestTimeoutSeconds ?? 30) * 1000
+
+  for (let attempt = 0; ; attempt++) {
+    let retryAfterSeconds: number | undefined
+    let failure: OciRequestError
+    try {
+      // Signed afresh on every attempt: the signature covers the date.
+      const headers = new Headers()
+      await signer.signHttpRequest({method: 'GET', uri: url, headers})
+      const response = await fetch(url, {headers, signal: AbortSignal.timeout(timeoutMs)})
+      const opcRequestId = response.headers.get('opc-request-id') ?? undefined
+      const text = await response.text()
+      if (response.ok) return parseToken(text, now(), opcRequestId)
+      const body = parseJson(text) as {code?: unknown; message?: unknown} | undefined
+      failure = new OciRequestError(
+        'GetDockerToken',
+        response.status,
+        typeof body?.code === 'string' ? body.code : undefined,
+        opcRequestId,
+        typeof body?.message === 'string'
+          ? body.message
+          : text.slice(0, 200) || response.statusText,
+        tokenHint(response.status, request.registry),
+      )
+      retryAfterSeconds = Number(response.headers.get('retry-after')) || undefined
+    } catch (err) {
+      if (err instanceof OciRequestError) throw err
+      failure = wrapOciError(
+        'GetDockerToken',
+        err,
+        `${url} could not be reached; check the registry host`,
+      )
+    }
+    const status = failure.statusCode
+    const transient = status === undefined || status === 429 || status >= 500
+    if (!transient || attempt >= request.retries) throw failure
+    const backoff = Math.min(firstDelay * 2 ** attempt, MAX_RETRY_DELAY_SECONDS)
+    const waitSeconds = Math.min(retryAfterSeconds ?? backoff, 30)
+    await new Promise((resolve) => setTimeout(resolve, waitSeconds * 1000))
+  }
+}
+
+/**
+ * Hands out a valid token, renewing it shortly before it expires (a minute before, or at half its
+ * life when it lives less than two minutes). Concurrent callers share one renewal.
+ */
+export class TokenSource {
+  private current?: {token: OcirToken; obtainedAtMs: number}
+  private renewal?: Promise<OcirToken>
+
+  constructor(
+    private readonly fetchToken: () => Promise<OcirToken>,
+    private readonly now: () => number = Date.now,
+    private readonly renewBeforeMs = 60_000,
+  ) {}
+
+  /** A token valid for a while yet. */
+  async token(): Promise<string> {
+    if (this.current && !this.expiresSoon(this.current)) return this.current.token.token
+    this.renewal ??= this.fetchToken().finally(() => {
+      this.renewal = undefined
+    })
+    const fresh = await this.renewal
+    this.current = {token: fresh, obtainedAtMs: this.now()}
+    return fresh.token
+  }
+
+  private expiresSoon({token, obtainedAtMs}: {token: OcirToken; obtainedAtMs: number}): boolean {
+    const expiresAtMs = token.expiresAt.getTime()
+    const lifetimeMs = Math.max(expiresAtMs - obtainedAtMs, 0)
+    return this.now() >= expiresAtMs - Math.min(this.renewBeforeMs, lifetimeMs / 2)
+  }
+}
+
+function parseToken(text: string, nowMs: number, opcRequestId: string | undefined): OcirToken {
+  const body = parseJson(text) as {token?: unknown; access_token?: unknown; expires_in?: unknown}
+  const token =
+    typeof body?.token === 'string'
+      ? body.token
+      : typeof body?.access_token === 'string'
+        ? body.access_token
+        : ''
+  if (!token) {
+    throw new OciRequestError(
+      'GetDockerToken',
+      200,
+      undefined,
+      opcRequestId,
+      'the response held no token',
+      'check that the registry is OCIR; other registries do not issue tokens for OCI API keys',
+    )
+  }
+  const lifetimeSeconds =
+    typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : undefined
+  const expiresAtMs = lifetimeSeconds
+    ? nowMs + lifetimeSeconds * 1000
+    : (jwtExpiry(token) ?? nowMs + ASSUMED_LIFETIME_SECONDS * 1000)
+  return {token, expiresAt: new Date(expiresAtMs)}
+}
+
+/** The `exp` claim of a JWT, in ms, when the token is one. */
+function jwtExpiry(token: string): number | undefined {
+  const payload = token.split('.')[1]
+  if (!payload) return undefined
+  const claims = parseJson(Buffer.from(payload, 'base64url').toString('utf8')) as
+    {exp?: unknown} | undefined
+  return typeof claims?.exp === 'number' ? claims.exp * 1000 : undefined
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+function tokenHint(status: number, registry: string): string {
+  if (status === 401 || status === 403) {
+    return (
+      `OCIR at ${registry} did not accept the signed request: check that oci-user, oci-tenancy, ` +
+      'oci-fingerprint and oci-private-key belong to the same API key and that the registry ' +
+      "is in the tenancy's region"
+    )
+  }
+  if (status === 404)
+    return `${registry} has no ${TOKEN_PATH}; token-free login works only with OCIR`
+  if (status === 429) return 'OCIR throttled the requests; raise retries or re-run later'
+  return 'OCIR had a server error; re-run later'
+}
