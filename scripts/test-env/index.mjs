@@ -28,7 +28,13 @@ const BASE_IMAGE = 'ocir-push-test/busybox:latest'
 const BASE_IMAGE_IN_REGISTRY = `127.0.0.1:${PORTS.open}/ocir-push-test/busybox:latest`
 
 /** Debian packages per command we need; installed only when the command is missing. */
-const PACKAGES = {dockerd: 'docker.io', 'docker-registry': 'docker-registry', busybox: 'busybox-static', openssl: 'openssl', buildah: 'buildah'}
+const PACKAGES = {
+  dockerd: 'docker.io',
+  'docker-registry': 'docker-registry',
+  busybox: 'busybox-static',
+  openssl: 'openssl',
+  buildah: 'buildah',
+}
 
 const log = (message) => process.stderr.write(`[test-env] ${message}\n`)
 
@@ -53,7 +59,10 @@ export function ensurePackages() {
   const run = (args) => {
     const [cmd, ...rest] = [...sudo, ...args]
     const result = spawnSync(cmd, rest, {stdio: ['ignore', 'ignore', 'inherit'], env})
-    if (result.status !== 0) throw new Error(`'${args.join(' ')}' failed; install ${packages.join(' ')} yourself and run again`)
+    if (result.status !== 0)
+      throw new Error(
+        `'${args.join(' ')}' failed; install ${packages.join(' ')} yourself and run again`,
+      )
   }
   run(['apt-get', 'update', '-qq'])
   run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...packages])
@@ -104,7 +113,25 @@ function writeCertificate() {
   const key = join(STATE_DIR, 'issuer-key.pem')
   const cert = join(STATE_DIR, 'issuer-cert.pem')
   if (!existsSync(cert)) {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '3650', '-subj', '/CN=ocir-push-test-issuer'], {stdio: 'ignore'})
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '3650',
+        '-subj',
+        '/CN=ocir-push-test-issuer',
+      ],
+      {stdio: 'ignore'},
+    )
   }
   return {key, cert}
 }
@@ -145,7 +172,12 @@ async function ensureRegistries() {
   writeFileSync(users, JSON.stringify({[USER]: PASSWORD, [OCIR_STYLE_USER]: PASSWORD}))
   const configs = {
     open: registryConfig('open', PORTS.open, []),
-    htpasswd: registryConfig('htpasswd', PORTS.htpasswd, ['auth:', '  htpasswd:', '    realm: ocir-push-test', `    path: ${htpasswd}`]),
+    htpasswd: registryConfig('htpasswd', PORTS.htpasswd, [
+      'auth:',
+      '  htpasswd:',
+      '    realm: ocir-push-test',
+      `    path: ${htpasswd}`,
+    ]),
     token: registryConfig('token', PORTS.token, [
       'auth:',
       '  token:',
@@ -160,9 +192,17 @@ async function ensureRegistries() {
     startDetached(`registry-${name}`, 'docker-registry', ['serve', config])
   }
   if (!(await portOpen(PORTS.issuer))) {
-    startDetached('token-issuer', process.execPath, [join(here, 'token-issuer.mjs'), String(PORTS.issuer), key, users, SERVICE, ISSUER])
+    startDetached('token-issuer', process.execPath, [
+      join(here, 'token-issuer.mjs'),
+      String(PORTS.issuer),
+      key,
+      users,
+      SERVICE,
+      ISSUER,
+    ])
   }
-  for (const [name, port] of Object.entries(PORTS)) await waitFor(`${name} on port ${port}`, () => portOpen(port))
+  for (const [name, port] of Object.entries(PORTS))
+    await waitFor(`${name} on port ${port}`, () => portOpen(port))
   return {key, cert}
 }
 
@@ -175,17 +215,35 @@ function ensureBaseImage() {
     rmSync(root, {recursive: true, force: true})
     mkdirSync(join(root, 'bin'), {recursive: true})
     execFileSync('cp', [busybox, join(root, 'bin', 'busybox')])
-    for (const applet of ['sh', 'echo', 'cat', 'ls', 'mkdir', 'cp', 'true', 'env', 'sleep', 'wget']) {
+    for (const applet of [
+      'sh',
+      'echo',
+      'cat',
+      'ls',
+      'mkdir',
+      'cp',
+      'true',
+      'env',
+      'sleep',
+      'wget',
+    ]) {
       execFileSync('ln', ['-sf', 'busybox', join(root, 'bin', applet)])
     }
     mkdirSync(join(root, 'tmp'))
     const tarball = join(STATE_DIR, 'busybox.tar')
     execFileSync('tar', ['-C', root, '-cf', tarball, '.'])
-    execFileSync('docker', ['import', '--change', 'ENV PATH=/bin', '--change', 'CMD ["/bin/sh"]', tarball, BASE_IMAGE], {stdio: 'ignore'})
+    execFileSync(
+      'docker',
+      ['import', '--change', 'ENV PATH=/bin', '--change', 'CMD ["/bin/sh"]', tarball, BASE_IMAGE],
+      {stdio: 'ignore'},
+    )
     log(`imported ${BASE_IMAGE}`)
   }
   // Also in the open registry, so daemonless builders (buildah, podman, buildx) can use it.
-  const inRegistry = spawnSync('sh', ['-c', `wget -q -O /dev/null http://127.0.0.1:${PORTS.open}/v2/ocir-push-test/busybox/manifests/latest 2>/dev/null || curl -sf -o /dev/null -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' http://127.0.0.1:${PORTS.open}/v2/ocir-push-test/busybox/manifests/latest`])
+  const inRegistry = spawnSync('sh', [
+    '-c',
+    `wget -q -O /dev/null http://127.0.0.1:${PORTS.open}/v2/ocir-push-test/busybox/manifests/latest 2>/dev/null || curl -sf -o /dev/null -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' http://127.0.0.1:${PORTS.open}/v2/ocir-push-test/busybox/manifests/latest`,
+  ])
   if (inRegistry.status !== 0) {
     execFileSync('docker', ['tag', BASE_IMAGE, BASE_IMAGE_IN_REGISTRY])
     execFileSync('docker', ['push', BASE_IMAGE_IN_REGISTRY], {stdio: 'ignore'})
@@ -203,7 +261,12 @@ export async function up() {
     baseImageInRegistry: BASE_IMAGE_IN_REGISTRY,
     registries: {
       open: {host: `127.0.0.1:${PORTS.open}`, log: join(STATE_DIR, 'registry-open.log')},
-      htpasswd: {host: `127.0.0.1:${PORTS.htpasswd}`, username: USER, password: PASSWORD, log: join(STATE_DIR, 'registry-htpasswd.log')},
+      htpasswd: {
+        host: `127.0.0.1:${PORTS.htpasswd}`,
+        username: USER,
+        password: PASSWORD,
+        log: join(STATE_DIR, 'registry-htpasswd.log'),
+      },
       token: {
         host: `127.0.0.1:${PORTS.token}`,
         username: USER,
@@ -248,7 +311,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   try {
     if (command === 'up') process.stdout.write(`${JSON.stringify(await up(), null, 2)}\n`)
     else if (command === 'down') down()
-    else if (command === 'status') process.stdout.write(`${JSON.stringify({started: started(), docker: dockerWorks()})}\n`)
+    else if (command === 'status')
+      process.stdout.write(`${JSON.stringify({started: started(), docker: dockerWorks()})}\n`)
     else throw new Error(`unknown command '${command}': use up, down or status`)
   } catch (err) {
     log(err instanceof Error ? err.message : String(err))

@@ -59,6 +59,8 @@ export interface GitHubContext {
   runId: string
   runNumber: string
   workspace: string
+  /** GITHUB_ACTOR. */
+  actor: string
 }
 
 export interface PullSecretConfig {
@@ -100,4 +102,8 @@ export interface ActionConfig {
   github: GitHubContext
   /** Seconds since the epoch from SOURCE_DATE_EPOCH, if set. */
   sourceDateEpoch?: number
+  /** Why pushing was switched off although `push` is true (secrets withheld from a fork PR). */
+  pushWithheld?: string
+  /** Paths the runner gives the step. */
+  paths: {runnerTemp: string; userDockerConfig: string}
 }

@@ -1,5 +1,9 @@
 import {existsSync, readFileSync, statSync} from 'node:fs'
-import {isAbsolute, resolve} from 'node:path'
+import {homedir, tmpdir} from 'node:os'
+import {isAbsolute, join, resolve} from 'node:path'
+import {checkOciCredentials} from '../adapters/oci-client.js'
+import {secretsWithheld} from '../plan/fork-pull-request.js'
+import {parseFlavor, parseRules} from '../plan/tags/tag-rules.js'
 import {InputError} from '../errors.js'
 import {resolveRegistryTarget} from '../plan/registry-target.js'
 import {ocirUsername} from '../plan/username.js'
@@ -76,7 +80,16 @@ export function readConfig(
   }
 
   const rawUsername = get('username')
-  if (rawUsername && !authToken && !oci) {
+  const wantsPush = parseBoolean('push', get('push'), true)
+  const dryRun = parseBoolean('dry-run', get('dry-run'), false)
+  const pushWithheld =
+    wantsPush &&
+    !authToken &&
+    !oci &&
+    secretsWithheld(github.eventName, github.payload, github.actor)
+      ? `GitHub withholds secrets from this pull request (a fork or Dependabot), so there are no registry credentials: the images are built but not pushed.`
+      : undefined
+  if (rawUsername && !authToken && !oci && !pushWithheld) {
     throw new InputError(
       'auth-token',
       '',
@@ -107,7 +120,22 @@ export function readConfig(
   const images = parseImages(get('images'), {platforms})
   if (stage !== 'merge') checkBuildFiles(images, github.workspace)
 
+  const ensureRepositories = parseBoolean('ensure-repositories', get('ensure-repositories'), false)
+  if (ensureRepositories && !oci) {
+    throw new InputError(
+      'ensure-repositories',
+      'true',
+      'creating repositories needs OCI API credentials: set oci-user, oci-tenancy, oci-fingerprint, oci-private-key and oci-region (or the OCI_CLI_* variables)',
+    )
+  }
   const pullSecretPath = get('pull-secret')
+  if (pullSecretPath && !authToken && !pushWithheld) {
+    throw new InputError(
+      'pull-secret',
+      pullSecretPath,
+      'a pull secret needs username and auth-token: a token-free (BEARER_TOKEN) login expires within minutes, so it cannot serve a cluster',
+    )
+  }
   const compartment = get('compartment')
   if (
     compartment &&
@@ -127,6 +155,11 @@ export function readConfig(
       'use a base URL with a scheme and no path, e.g. https://proxy.example.com',
     )
   }
+  const tagRules = lines(input('tags') ?? '')
+  const flavor = lines(input('flavor') ?? '')
+  // Rule syntax is checked now; the rules are evaluated against the event later.
+  parseRules(tagRules)
+  parseFlavor(flavor)
   const sourceDateEpoch = env.SOURCE_DATE_EPOCH?.trim()
   if (sourceDateEpoch && !/^\d+$/.test(sourceDateEpoch)) {
     throw new InputError(
@@ -150,11 +183,12 @@ export function readConfig(
     provenance: parseBoolean('provenance', get('provenance'), false),
     labels: parseKeyValueLines('labels', input('labels') ?? ''),
     maxParallel: parseWholeNumber('max-parallel', get('max-parallel'), 2, 1),
-    tagRules: lines(input('tags') ?? ''),
-    flavor: lines(input('flavor') ?? ''),
-    push: parseBoolean('push', get('push'), true),
-    dryRun: parseBoolean('dry-run', get('dry-run'), false),
-    ensureRepositories: parseBoolean('ensure-repositories', get('ensure-repositories'), false),
+    tagRules,
+    flavor,
+    push: wantsPush && !pushWithheld,
+    dryRun,
+    pushWithheld,
+    ensureRepositories,
     compartment: compartment || undefined,
     repositoryPublic: parseBoolean('repository-public', get('repository-public'), false),
     repositoryImmutable: parseBoolean('repository-immutable', get('repository-immutable'), false),
@@ -170,6 +204,10 @@ export function readConfig(
     stage,
     github,
     sourceDateEpoch: sourceDateEpoch ? Number(sourceDateEpoch) : undefined,
+    paths: {
+      runnerTemp: env.RUNNER_TEMP || tmpdir(),
+      userDockerConfig: env.DOCKER_CONFIG || join(homedir(), '.docker'),
+    },
   }
 }
 
@@ -205,6 +243,7 @@ function readGitHubContext(env: NodeJS.ProcessEnv): GitHubContext {
     runId: env.GITHUB_RUN_ID ?? '',
     runNumber: env.GITHUB_RUN_NUMBER ?? '',
     workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
+    actor: env.GITHUB_ACTOR ?? '',
   }
 }
 
@@ -222,16 +261,10 @@ function readOciCredentials(
   // The region is shared with the registry's region, so it alone does not mean "API credentials given".
   const given = OCI_FIELDS.filter(([field]) => field !== 'region' && values[field] !== '')
   if (given.length === 0) return undefined
-  for (const [field, name, variable] of OCI_FIELDS) {
-    if (values[field] === '') {
-      throw new InputError(
-        name,
-        '',
-        `OCI API-key credentials need all of oci-user, oci-tenancy, oci-fingerprint, oci-private-key and oci-region: set ${name} or ${variable}`,
-      )
-    }
-  }
-  return {...values, passphrase: passphrase || undefined}
+  const credentials = {...values, passphrase: passphrase || undefined}
+  // Not a PEM, a wrong passphrase, a fingerprint of another key: found now, before any build.
+  checkOciCredentials(credentials, {regionRequired: !get('oci-endpoint')})
+  return credentials
 }
 
 /** Missing contexts and Dockerfiles are input errors, found before the first build starts. */

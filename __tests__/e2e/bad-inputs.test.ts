@@ -1,0 +1,261 @@
+/**
+ * The catalogue of realistic bad inputs: each run of `node dist/index.js` exits non-zero with one
+ * `::error::` annotation that names the input and the value, prints no stack trace, and leaves the
+ * registry untouched.
+ */
+import {describe, expect, test} from 'vitest'
+import {registryTags} from '../fixtures/registry-probe.js'
+import {runAction} from '../fixtures/run-action.js'
+import {testEnvironment, uniqueNamespace} from '../fixtures/test-env.js'
+
+const env = testEnvironment()
+const registry = env.registries.htpasswd
+const namespace = uniqueNamespace('bad')
+const good = {
+  registry: registry.host,
+  namespace,
+  username: registry.username,
+  'auth-token': registry.password,
+  images: '- todo-frontend: ./frontend',
+}
+const notPem = 'this is not a key'
+const someOcid = {
+  'oci-user': 'ocid1.user.oc1..aaaa',
+  'oci-tenancy': 'ocid1.tenancy.oc1..aaaa',
+  'oci-fingerprint': '12:34:56:78:90:ab:cd:ef:12:34:56:78:90:ab:cd:ef',
+  'oci-region': 'us-ashburn-1',
+}
+
+const CATALOGUE: {why: string; inputs: Record<string, string>; input: string; text: RegExp}[] = [
+  {why: 'images is empty', inputs: {images: ''}, input: 'images', text: /list at least one image/},
+  {
+    why: 'images is malformed YAML',
+    inputs: {images: '- name: [todo'},
+    input: 'images',
+    text: /not valid YAML/,
+  },
+  {
+    why: 'images is a YAML map, not a list',
+    inputs: {images: '[{name: a}, b: ]'},
+    input: 'images',
+    text: /images/,
+  },
+  {
+    why: 'a duplicate image name',
+    inputs: {images: '- todo-frontend: ./frontend\n- todo-frontend: ./backend'},
+    input: 'images',
+    text: /two images have this name/,
+  },
+  {
+    why: 'an uppercase image name',
+    inputs: {images: '- Todo-Frontend: ./frontend'},
+    input: 'images',
+    text: /use 'todo-frontend'/,
+  },
+  {
+    why: 'an image name with a space',
+    inputs: {images: 'todo frontend'},
+    input: 'images',
+    text: /one image name each/,
+  },
+  {
+    why: 'an image name with a tag',
+    inputs: {images: '- name: todo:1.0\n  context: frontend'},
+    input: 'images',
+    text: /lowercase letters, digits/,
+  },
+  {
+    why: 'a typo dockerfile: for file:',
+    inputs: {
+      images: '- name: todo-frontend\n  context: frontend\n  dockerfile: frontend/Dockerfile',
+    },
+    input: 'images',
+    text: /did you mean "file"/,
+  },
+  {
+    why: 'a missing context',
+    inputs: {images: '- todo-frontend: ./frontnd'},
+    input: 'images',
+    text: /context directory does not exist/,
+  },
+  {
+    why: 'a missing Dockerfile',
+    inputs: {
+      images: '- name: todo-frontend\n  context: frontend\n  file: frontend/Dockerfile.prod',
+    },
+    input: 'images',
+    text: /no Dockerfile there/,
+  },
+  {
+    why: 'build-args as a string',
+    inputs: {images: '- name: todo-backend\n  context: backend\n  build-args: A=1'},
+    input: 'images',
+    text: /build-args must be a map/,
+  },
+  {
+    why: 'a nested build-arg value',
+    inputs: {images: '- name: todo-backend\n  context: backend\n  build-args:\n    A:\n      B: 1'},
+    input: 'images',
+    text: /must be a plain value/,
+  },
+  {
+    why: 'an unknown builder',
+    inputs: {builder: 'kaniko'},
+    input: 'builder',
+    text: /use one of auto, buildx, docker, buildah, podman/,
+  },
+  {why: 'an invalid tag rule type', inputs: {tags: 'type=commit'}, input: 'tags', text: /commit/},
+  {
+    why: 'an unknown tag rule attribute',
+    inputs: {tags: 'type=sha,length=7'},
+    input: 'tags',
+    text: /length/,
+  },
+  {
+    why: 'an invalid flavor',
+    inputs: {flavor: 'latest=sometimes'},
+    input: 'flavor',
+    text: /sometimes/,
+  },
+  {
+    why: 'a typo in a region',
+    inputs: {registry: '', region: 'us-ashbrun-1'},
+    input: 'region',
+    text: /us-ashburn-1/,
+  },
+  {
+    why: 'a registry with a scheme',
+    inputs: {registry: 'https://iad.ocir.io'},
+    input: 'registry',
+    text: /remove the scheme/,
+  },
+  {
+    why: 'a registry with a path',
+    inputs: {registry: 'iad.ocir.io/mytenancy'},
+    input: 'registry',
+    text: /in namespace/,
+  },
+  {why: 'neither region nor registry', inputs: {registry: ''}, input: 'region', text: /set region/},
+  {
+    why: 'a boolean that is not true/false',
+    inputs: {push: 'yes'},
+    input: 'push',
+    text: /true or false/,
+  },
+  {why: 'a dry-run typo', inputs: {'dry-run': 'ture'}, input: 'dry-run', text: /true or false/},
+  {
+    why: 'max-parallel of zero',
+    inputs: {'max-parallel': '0'},
+    input: 'max-parallel',
+    text: /at least 1/,
+  },
+  {
+    why: 'retries that are not a number',
+    inputs: {retries: 'many'},
+    input: 'retries',
+    text: /whole number/,
+  },
+  {
+    why: 'an empty platform entry',
+    inputs: {platforms: 'linux/amd64,'},
+    input: 'platforms',
+    text: /empty entry/,
+  },
+  {
+    why: 'a platform without an os',
+    inputs: {platforms: 'amd64'},
+    input: 'platforms',
+    text: /os\/arch/,
+  },
+  {
+    why: 'a token without a username',
+    inputs: {username: ''},
+    input: 'username',
+    text: /username is empty/,
+  },
+  {
+    why: 'a username without a token',
+    inputs: {'auth-token': ''},
+    input: 'auth-token',
+    text: /auth-token is empty/,
+  },
+  {
+    why: 'an uppercase namespace',
+    inputs: {namespace: 'MyTenancy'},
+    input: 'namespace',
+    text: /use 'mytenancy'/,
+  },
+  {
+    why: 'a non-PEM private key',
+    inputs: {...someOcid, 'oci-private-key': notPem},
+    input: 'oci-private-key',
+    text: /not a PEM private key/,
+  },
+  {
+    why: 'a key file path instead of its content',
+    inputs: {...someOcid, 'oci-private-key': '~/.oci/oci_api_key.pem'},
+    input: 'oci-private-key',
+    text: /file path/,
+  },
+  {
+    why: 'a user name instead of a user OCID',
+    inputs: {...someOcid, 'oci-user': 'jdoe@acme.com', 'oci-private-key': notPem},
+    input: 'oci-user',
+    text: /user OCID/,
+  },
+  {
+    why: 'a compartment name instead of an OCID',
+    inputs: {compartment: 'Sandbox'},
+    input: 'compartment',
+    text: /compartment OCID/,
+  },
+  {
+    why: 'ensure-repositories without OCI credentials',
+    inputs: {'ensure-repositories': 'true'},
+    input: 'ensure-repositories',
+    text: /needs OCI API credentials/,
+  },
+  {
+    why: 'an oci-endpoint with a path',
+    inputs: {'oci-endpoint': 'https://proxy.example.com/oci'},
+    input: 'oci-endpoint',
+    text: /no path/,
+  },
+  {
+    why: 'a stage that does not exist',
+    inputs: {stage: 'deploy'},
+    input: 'stage',
+    text: /all, platform, merge/,
+  },
+  {
+    why: 'SOURCE_DATE_EPOCH that is a date',
+    inputs: {},
+    input: 'SOURCE_DATE_EPOCH',
+    text: /whole seconds/,
+  },
+]
+
+describe('every bad input stops the run before anything changes', () => {
+  test.each(CATALOGUE)('$why', async ({why, inputs, input, text}) => {
+    const run = await runAction({
+      inputs: {...good, ...inputs},
+      env: why.startsWith('SOURCE_DATE_EPOCH') ? {SOURCE_DATE_EPOCH: '2024-01-01'} : {},
+    })
+    expect(run.exitCode).not.toBe(0)
+    expect(run.errors).toHaveLength(1)
+    expect(run.errors[0]).toContain(`'${input}'`)
+    expect(run.errors[0]).toMatch(text)
+    expect(run.stdout + run.stderr).not.toMatch(/\n\s+at .+\(.*:\d+:\d+\)/)
+    // No login happened, so there is nothing for a post step to clean up.
+    expect(run.state.cleanup).toBeUndefined()
+  })
+
+  test('the catalogue is large enough to mean something', () => {
+    expect(CATALOGUE.length).toBeGreaterThanOrEqual(30)
+  })
+
+  test('the registry was not touched by any of them', async () => {
+    expect(await registryTags(registry, `${namespace}/todo-frontend`)).toEqual([])
+    expect(await registryTags(registry, `${namespace}/todo-backend`)).toEqual([])
+  })
+})

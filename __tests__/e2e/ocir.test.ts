@@ -1,0 +1,183 @@
+import {existsSync, readdirSync} from 'node:fs'
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, test} from 'vitest'
+import {startOciDouble, type OciDouble} from '../fixtures/oci-double.js'
+import {startOcirFront, type OcirFront} from '../fixtures/ocir-front.js'
+import {registryDigest, registryTags} from '../fixtures/registry-probe.js'
+import {runAction, runPost} from '../fixtures/run-action.js'
+import {testEnvironment, uniqueNamespace} from '../fixtures/test-env.js'
+
+const env = testEnvironment()
+
+describe('OCI API-key credentials, against the OCI double and a real registry behind an OCIR-like front', () => {
+  let double: OciDouble
+  let doubleUrl: string
+  let front: OcirFront
+  let oci: Record<string, string>
+  let compartments: string[]
+  let namespace: string
+
+  beforeAll(async () => {
+    namespace = uniqueNamespace('ns')
+    const started = await startOciDouble({seedCount: 2000, namespace})
+    double = started.double
+    doubleUrl = double.url
+    compartments = started.compartments
+    oci = {
+      'oci-user': started.userId,
+      'oci-tenancy': started.tenancyId,
+      'oci-fingerprint': started.key.fingerprint,
+      'oci-private-key': started.key.privateKeyPem,
+      'oci-region': 'us-ashburn-1',
+      'oci-endpoint': doubleUrl,
+    }
+    front = await startOcirFront(double, doubleUrl, env)
+  })
+  afterAll(async () => {
+    await front?.close()
+    await double?.stop()
+  })
+
+  test('token-free: looks the namespace up, creates the missing repositories in the compartment, logs in as BEARER_TOKEN, pushes, and the post step removes the login', async () => {
+    // One of the two images already exists in a child compartment: it must be found, not re-created.
+    double.seed([{compartmentId: compartments[2], displayName: 'todo-backend'}])
+    const createsBefore = double.calls.CreateContainerRepository
+    const run = await runAction({
+      inputs: {
+        registry: front.host,
+        ...oci,
+        'ensure-repositories': 'true',
+        compartment: compartments[3],
+        'repository-public': 'true',
+        images: '- todo-frontend: ./frontend\n- todo-backend: ./backend',
+      },
+    })
+    expect(run.errors).toEqual([])
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs.namespace).toBe(namespace)
+    expect(run.outputs.username).toBe('BEARER_TOKEN')
+    expect(double.calls.CreateContainerRepository - createsBefore).toBe(1)
+    const created = double.repositoriesNamed('todo-frontend')
+    expect(created).toMatchObject([
+      {compartmentId: compartments[3], isPublic: true, isImmutable: false},
+    ])
+    expect(double.repositoriesNamed('todo-backend')).toHaveLength(1)
+    expect(front.registryTokens).toBeGreaterThan(0)
+
+    const digests = JSON.parse(run.outputs.digests) as Record<string, string>
+    for (const name of ['todo-frontend', 'todo-backend']) {
+      expect(await registryDigest(env.registries.token, `${namespace}/${name}`, 'latest')).toBe(
+        digests[name],
+      )
+      expect((await registryTags(env.registries.token, `${namespace}/${name}`)).sort()).toEqual([
+        'latest',
+        'main',
+        'sha-0123456',
+      ])
+    }
+    // The short-lived token never shows up in the log.
+    const visible = run.stdout
+      .split('\n')
+      .filter((line) => !line.startsWith('::add-mask::'))
+      .join('\n')
+    for (const token of double.issuedTokens) expect(visible).not.toContain(token)
+
+    const state = JSON.parse(run.state.cleanup) as {dockerConfigDir: string}
+    expect(existsSync(state.dockerConfigDir)).toBe(true)
+    expect((await runPost(run)).exitCode).toBe(0)
+    expect(existsSync(state.dockerConfigDir)).toBe(false)
+    expect(
+      readdirSync(run.env.RUNNER_TEMP).filter((f) => f.startsWith('ocir-push-docker-')),
+    ).toEqual([])
+  })
+
+  test("a namespace that is not the tenancy's fails before anything is built, explaining namespace vs tenancy name", async () => {
+    const run = await runAction({
+      inputs: {
+        registry: 'iad.ocir.io',
+        namespace: 'mytenancyname',
+        ...oci,
+        images: 'todo-frontend',
+        'dry-run': 'false',
+      },
+      workspace: join(process.cwd(), 'examples/todo-app/frontend'),
+    })
+    expect(run.exitCode).not.toBe(0)
+    expect(run.errors).toHaveLength(1)
+    expect(run.errors[0]).toMatch(
+      new RegExp(
+        `namespace 'mytenancyname' is not the namespace of tenancy .*'${namespace}'.*not the tenancy name`,
+      ),
+    )
+    expect(run.state.cleanup).toBeUndefined()
+  })
+})
+
+describe('dry run: region and username resolution through node dist/index.js', () => {
+  test.each([
+    {
+      why: 'a region key',
+      inputs: {region: 'fra', namespace: 'ns1', username: 'jdoe@acme.com'},
+      registry: 'fra.ocir.io',
+      username: 'ns1/jdoe@acme.com',
+    },
+    {
+      why: 'a region id in capitals and a federated user',
+      inputs: {
+        region: 'US-PHOENIX-1',
+        namespace: 'ns1',
+        username: 'oracleidentitycloudservice/jdoe',
+      },
+      registry: 'phx.ocir.io',
+      username: 'ns1/oracleidentitycloudservice/jdoe',
+    },
+    {
+      why: 'a government realm and an identity-domain user',
+      inputs: {region: 'us-gov-ashburn-1', namespace: 'ns1', username: 'mydomain/jdoe'},
+      registry: 'ocir.us-gov-ashburn-1.oci.oraclegovcloud.com',
+      username: 'ns1/mydomain/jdoe',
+    },
+    {
+      why: 'OCI_CLI_REGION as the fallback and an already prefixed user',
+      inputs: {namespace: 'ns1', username: 'ns1/jdoe'},
+      env: {OCI_CLI_REGION: 'eu-jovanovac-1'},
+      registry: 'ocir.eu-jovanovac-1.oci.oraclecloud20.com',
+      username: 'ns1/jdoe',
+    },
+    {
+      why: 'a Gitea registry keeps the username as given',
+      inputs: {registry: 'localhost:3000', namespace: 'raibid-admin', username: 'raibid-admin'},
+      registry: 'localhost:3000',
+      username: 'raibid-admin',
+    },
+  ])('$why', async ({inputs, env: extraEnv, registry, username}) => {
+    const run = await runAction({
+      inputs: {...inputs, 'auth-token': 'never-used', images: 'todo-frontend', 'dry-run': 'true'},
+      workspace: join(process.cwd(), 'examples/todo-app/frontend'),
+      env: extraEnv,
+    })
+    expect(run.errors).toEqual([])
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs.registry).toBe(registry)
+    expect(run.outputs.username).toBe(username)
+    expect(run.outputs.tags.split('\n')[0]).toBe(
+      `${registry}/${inputs.namespace}/todo-frontend:main`,
+    )
+  })
+
+  test('an unknown region lists the closest known ones', async () => {
+    const run = await runAction({
+      inputs: {
+        region: 'us-ashburn-2x',
+        namespace: 'ns1',
+        images: 'todo-frontend',
+        'dry-run': 'true',
+      },
+      workspace: join(process.cwd(), 'examples/todo-app/frontend'),
+    })
+    expect(run.exitCode).not.toBe(0)
+    expect(run.errors[0]).toMatch(
+      /input 'region' has an unusable value 'us-ashburn-2x'.*us-ashburn-/,
+    )
+  })
+})
