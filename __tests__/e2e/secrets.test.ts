@@ -1,0 +1,137 @@
+/**
+ * Secrets never leak: across a successful push, a refused login and a dry run, the token and its
+ * base64 form appear in no log, output, summary or state file, no process command line, and no
+ * environment of a child process, sampled while the action runs. And the post step cleans up
+ * after a run that failed after logging in.
+ */
+import {mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {describe, expect, test} from 'vitest'
+import {
+  PROJECT_ROOT,
+  runAction,
+  runPost,
+  type ActionRun,
+  type RunOptions,
+} from '../fixtures/run-action.js'
+import {testEnvironment, uniqueNamespace} from '../fixtures/test-env.js'
+
+const env = testEnvironment()
+const registry = env.registries.htpasswd
+
+/** Every process's command line, and the environment of every process but the action itself. */
+function sampleProcesses(actionPid: number | undefined): string[] {
+  const seen: string[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      seen.push(readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' '))
+      // The runner hands the action its inputs as INPUT_*; only its children must not inherit them.
+      if (Number(entry) !== actionPid) seen.push(readFileSync(`/proc/${entry}/environ`, 'utf8'))
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return seen
+}
+
+async function runSampled(options: RunOptions): Promise<{run: ActionRun; samples: string[]}> {
+  const samples: string[] = []
+  let actionPid: number | undefined
+  const timer = setInterval(() => samples.push(...sampleProcesses(actionPid)), 40)
+  try {
+    const run = await runAction({...options, onSpawn: (pid) => (actionPid = pid)})
+    return {run, samples}
+  } finally {
+    clearInterval(timer)
+  }
+}
+
+function everythingWritten(run: ActionRun): string {
+  const visibleStdout = run.stdout
+    .split('\n')
+    .filter((line) => !line.startsWith('::add-mask::'))
+    .join('\n')
+  const files = ['output', 'state', 'summary'].map((file) =>
+    readFileSync(join(run.dir, file), 'utf8'),
+  )
+  return [visibleStdout, run.stderr, ...files].join('\n')
+}
+
+describe('the token and its base64 form never leak', () => {
+  const namespace = uniqueNamespace('leak')
+  const images =
+    '- todo-frontend: ./frontend\n- name: todo-backend\n  context: backend\n  build-args:\n    APP_VERSION: "2.0"'
+  test.each([
+    {why: 'a successful push', token: registry.password as string, inputs: {}},
+    {why: 'a refused login', token: 'Wr0ng-But-Secret-Token-42', inputs: {}},
+    {why: 'a dry run', token: 'Dry-Run-Secret-Token-99', inputs: {'dry-run': 'true'}},
+  ])('$why', async ({token, inputs}) => {
+    const {run, samples} = await runSampled({
+      inputs: {
+        registry: registry.host,
+        namespace,
+        username: registry.username,
+        'auth-token': token,
+        images,
+        ...inputs,
+      },
+    })
+    const base64 = Buffer.from(`${registry.username}:${token}`).toString('base64')
+    expect(run.stdout).toContain(`::add-mask::${token}`)
+    expect(samples.length).toBeGreaterThan(0)
+    for (const secret of [token, base64]) {
+      expect(everythingWritten(run)).not.toContain(secret)
+      expect(samples.filter((sample) => sample.includes(secret))).toEqual([])
+    }
+    await runPost(run)
+  })
+})
+
+test('a run that fails after the login is still cleaned up by the post step, and other logins stay', async () => {
+  const namespace = uniqueNamespace('fail')
+  const scratch = join(process.env.RUNNER_TEMP as string, namespace)
+  const dockerConfig = join(scratch, 'docker')
+  mkdirSync(dockerConfig, {recursive: true})
+  const theirs = {auths: {'other.example.com': {auth: 'b3RoZXI6c2VjcmV0'}}}
+  writeFileSync(join(dockerConfig, 'config.json'), JSON.stringify(theirs), {mode: 0o600})
+
+  const run = await runAction({
+    inputs: {
+      registry: registry.host,
+      namespace,
+      username: registry.username,
+      'auth-token': registry.password,
+      images: '- broken-app: ./broken',
+    },
+    workspace: join(PROJECT_ROOT, '__tests__/fixtures'),
+    env: {DOCKER_CONFIG: dockerConfig},
+  })
+  expect(run.exitCode).not.toBe(0)
+  expect(run.errors[0]).toMatch(/broken-app/)
+  const {dockerConfigDir} = JSON.parse(run.state.cleanup) as {dockerConfigDir: string}
+  expect(readFileSync(join(dockerConfigDir, 'config.json'), 'utf8')).toContain(registry.host)
+
+  const post = await runPost(run)
+  expect(post.exitCode).toBe(0)
+  expect(readdirSync(run.env.RUNNER_TEMP).filter((f) => f.startsWith('ocir-push-docker-'))).toEqual(
+    [],
+  )
+  expect(JSON.parse(readFileSync(join(dockerConfig, 'config.json'), 'utf8'))).toEqual(theirs)
+})
+
+test('the post step never fails the job, even with state pointing nowhere', async () => {
+  const run = await runAction({
+    inputs: {registry: registry.host, images: 'todo-frontend', 'dry-run': 'true'},
+    workspace: join(PROJECT_ROOT, 'examples/todo-app/frontend'),
+  })
+  const post = await runPost({
+    ...run,
+    state: {
+      ...run.state,
+      isPost: 'true',
+      cleanup: '{"dockerConfigDir":"/nonexistent/x","host":"h","logout":true}',
+    },
+  })
+  expect(post.exitCode).toBe(0)
+})
