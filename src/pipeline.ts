@@ -1,10 +1,19 @@
 import * as core from '@actions/core'
 import type {ActionConfig} from './config/action-config.js'
 import {describeFailure} from './errors.js'
-import type {ContainerEngine, LogSink, RegistryClient} from './adapters/ports.js'
+import type {
+  BuildStep,
+  ContainerEngine,
+  LogSink,
+  RegistryClient,
+  RepositoryEnsurer,
+  RepositoryOutcome,
+} from './adapters/ports.js'
+import {DEFAULT_RETRY_BASE_MS, withRetries, type RetryPolicy} from './adapters/retry.js'
 import {planPushes, type ImagePlan} from './plan/push-plan.js'
 import {computeTags} from './plan/tags/compute-tags.js'
-import type {TagContext} from './plan/tags/tag-types.js'
+import {mayMoveLatest} from './plan/tags/latest-guard.js'
+import type {TagContext, TagPlan} from './plan/tags/tag-types.js'
 import {computeLabels, type RepositoryData} from './plan/tags/labels.js'
 
 export type ImageStatus = 'planned' | 'built' | 'pushed' | 'failed' | 'skipped'
@@ -32,6 +41,8 @@ export interface PipelineResult {
   images: ImageOutcome[]
   failures: {image: string; message: string}[]
   notices: string[]
+  /** What ensuring the repositories came to, when the run ensures them. */
+  repositories: RepositoryOutcome[]
   dryRun: boolean
   /** The commands the run would make, for a dry run's report. */
   commands: string[]
@@ -40,9 +51,12 @@ export interface PipelineResult {
 export interface Adapters {
   engine: ContainerEngine
   registry: RegistryClient
+  /** Creates missing repositories before anything is built (OCIR with ensure-repositories). */
+  repositories?: RepositoryEnsurer
+  /** First backoff step of push retries (tests make it small); default 1 s. */
+  retryBaseMs?: number
 }
 
-/** Facts gathered before the pipeline runs (GitHub look-ups, the clock). */
 export interface RunFacts {
   now: Date
   defaultBranch?: string
@@ -100,6 +114,7 @@ export async function runPipeline(
     images: [],
     failures: [],
     notices: [],
+    repositories: [],
     dryRun: config.dryRun,
     commands: [],
   }
@@ -111,23 +126,50 @@ export async function runPipeline(
     return result
   }
 
-  const outcomes = new Map<string, ImageOutcome>()
-  for (const plan of plans) {
-    outcomes.set(
-      plan.image.name,
-      await buildAndPushImmutable(config, adapters.engine, plan, labels),
-    )
+  const retry: RetryPolicy = {
+    retries: config.retries,
+    baseMs: adapters.retryBaseMs ?? DEFAULT_RETRY_BASE_MS,
   }
-  const failed = [...outcomes.values()].filter((o) => o.status === 'failed')
-  if (failed.length === 0 && config.push) {
-    for (const plan of plans)
-      await applyMovingTags(adapters, plan, outcomes.get(plan.image.name) as ImageOutcome)
+  const run: Run = {config, adapters, labels, retry}
+
+  if (adapters.repositories && !(await ensureRepositories(adapters.repositories, plans, result))) {
+    result.images = plans.map((plan) => ({
+      ...outcome(plan, 'skipped', 0),
+      message: 'not built: the repositories could not be ensured',
+    }))
+    return result
   }
-  result.images = plans.map((plan) => outcomes.get(plan.image.name) as ImageOutcome)
+
+  // Phase 1: build every image and push its immutable tags, up to max-parallel images at once.
+  result.images = await mapWithLimit(plans, config.maxParallel, (plan) =>
+    buildAndPushImmutable(run, plan),
+  )
+  const failed = result.images.filter((image) => image.status === 'failed')
+
+  // Phase 2, only when every image made it: move latest, branch, major/minor… in the registry.
+  if (config.push && failed.length === 0) {
+    const skipTags = await checkLatest(run, plans, tagPlan, result)
+    if (result.images.every((image) => image.status !== 'failed')) {
+      await applyMovingTags(run, plans, result.images, skipTags)
+    }
+  } else if (config.push) {
+    const names = failed.map((image) => `'${image.name}'`).join(', ')
+    for (const image of result.images) {
+      if (image.status !== 'failed' && movingTagsOf(plans, image).length > 0)
+        image.message = `moving tags not applied because ${names} failed`
+    }
+  }
   result.failures = result.images
     .filter((o) => o.status === 'failed')
     .map((o) => ({image: o.name, message: o.message ?? 'failed'}))
   return result
+}
+
+interface Run {
+  config: ActionConfig
+  adapters: Adapters
+  labels: Record<string, string>
+  retry: RetryPolicy
 }
 
 function outcome(plan: ImagePlan, status: ImageStatus, durationMs: number): ImageOutcome {
@@ -143,88 +185,219 @@ function outcome(plan: ImagePlan, status: ImageStatus, durationMs: number): Imag
   }
 }
 
-async function buildAndPushImmutable(
-  config: ActionConfig,
-  engine: ContainerEngine,
-  plan: ImagePlan,
-  labels: Record<string, string>,
-): Promise<ImageOutcome> {
+function movingTagsOf(plans: ImagePlan[], image: ImageOutcome): string[] {
+  return plans.find((plan) => plan.image.name === image.name)?.movingTags ?? []
+}
+
+/** Runs `work` on every item, at most `limit` at once; results in input order. */
+export async function mapWithLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length)
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++
+      results[index] = await work(items[index])
+    }
+  }
+  await Promise.all(Array.from({length: Math.max(1, Math.min(limit, items.length))}, worker))
+  return results
+}
+
+/** Records every repository's outcome; false when any could not be ensured. */
+async function ensureRepositories(
+  ensurer: RepositoryEnsurer,
+  plans: ImagePlan[],
+  result: PipelineResult,
+): Promise<boolean> {
+  try {
+    result.repositories = await ensurer.ensure(plans)
+  } catch (err) {
+    result.repositories = plans.map((plan) => ({
+      name: plan.image.name,
+      status: 'failed',
+      message: describeFailure(err),
+    }))
+  }
+  core.startGroup('Repositories')
+  for (const repository of result.repositories) {
+    core.info(
+      `${repository.name}: ${repository.status}${repository.message ? ` (${repository.message})` : ''}`,
+    )
+    if (repository.status === 'created')
+      result.notices.push(`created repository '${repository.name}'`)
+  }
+  core.endGroup()
+  const failed = result.repositories.filter((repository) => repository.status === 'failed')
+  for (const repository of failed) {
+    result.failures.push({
+      image: repository.name,
+      message: `repository could not be ensured: ${repository.message ?? 'failed'}`,
+    })
+  }
+  return failed.length === 0
+}
+
+/**
+ * Builds one image and pushes its immutable tags. Its log is kept until it is done and then
+ * printed as one group, so images built side by side never interleave their lines.
+ */
+async function buildAndPushImmutable(run: Run, plan: ImagePlan): Promise<ImageOutcome> {
+  const {config, adapters, retry} = run
+  const {engine} = adapters
   const started = Date.now()
   const result = outcome(plan, 'built', 0)
   const lines: string[] = []
   const log: LogSink = (line) => lines.push(line)
+  const step: BuildStep = {
+    image: plan.image.name,
+    imageName: plan.imageName,
+    context: plan.image.context,
+    file: plan.image.file,
+    target: plan.image.target,
+    buildArgs: plan.image.buildArgs,
+    labels: {...run.labels, ...plan.image.labels},
+    platforms: plan.image.platforms,
+    refs: plan.refs,
+    pushRefs: plan.immutableTags.map((tag) => `${plan.imageName}:${tag}`),
+    push: config.push,
+    sourceDateEpoch: config.sourceDateEpoch,
+  }
   try {
-    await engine.build(
-      {
-        image: plan.image.name,
-        context: plan.image.context,
-        file: plan.image.file,
-        target: plan.image.target,
-        buildArgs: plan.image.buildArgs,
-        labels: {...labels, ...plan.image.labels},
-        platforms: plan.image.platforms,
-        refs: plan.refs,
-      },
-      log,
-    )
-    if (config.push) {
-      for (const tag of plan.immutableTags) {
-        const {digest} = await engine.push(`${plan.imageName}:${tag}`, log)
-        result.digest ||= digest
-      }
+    if (engine.pushesWhileBuilding && config.push) {
+      // Building and pushing are one command: a transient push failure re-runs it (from cache).
+      const {digest} = await withRetries(
+        `${engine.name} build and push`,
+        retry,
+        () => engine.build(step, log),
+        log,
+      )
+      result.digest = digest ?? ''
       result.status = 'pushed'
-      result.pushed = plan.immutableTags.length > 0
+      result.pushed = true
+    } else {
+      await engine.build(step, log)
+      if (config.push) {
+        for (const ref of step.pushRefs) {
+          const {digest} = await withRetries(`push ${ref}`, retry, () => engine.push(ref, log), log)
+          if (result.digest && digest && digest !== result.digest)
+            log(`warning: ${ref} was pushed as ${digest}, not ${result.digest}`)
+          result.digest ||= digest
+        }
+        result.status = 'pushed'
+        result.pushed = step.pushRefs.length > 0
+      }
     }
   } catch (err) {
     result.status = 'failed'
     result.message = describeFailure(err)
   } finally {
     result.durationMs = Date.now() - started
-    core.startGroup(`${plan.image.name}: ${result.status}`)
+    core.startGroup(
+      `${plan.image.name}: ${result.status} in ${(result.durationMs / 1000).toFixed(1)} s`,
+    )
     for (const line of lines) core.info(line)
+    if (result.message) core.info(result.message)
     core.endGroup()
   }
   return result
 }
 
+/**
+ * On a release, `latest` never moves backwards. Checked for every image before any moving tag
+ * changes, and decided once for the run: if one repository already has a higher version, no
+ * image's latest moves, so `latest` keeps naming one release's set of images.
+ */
+async function checkLatest(
+  run: Run,
+  plans: ImagePlan[],
+  tagPlan: TagPlan,
+  result: PipelineResult,
+): Promise<Set<string>> {
+  const latestTags = new Set(
+    tagPlan.tags.filter((tag) => tag.isLatest && tag.moving).map((tag) => tag.name),
+  )
+  if (!tagPlan.latestVersion || latestTags.size === 0) return new Set()
+  const version = tagPlan.latestVersion
+  for (const [index, plan] of plans.entries()) {
+    const image = result.images[index]
+    try {
+      const existing = await run.adapters.registry.listTags(plan.repository)
+      const verdict = mayMoveLatest(version, existing)
+      if (!verdict.move) {
+        result.notices.push(
+          `${[...latestTags].join(', ')} not moved for any image of this run: ${plan.image.name}: ${verdict.reason ?? 'the latest guard said no'}`,
+        )
+        // The outputs list only references that exist after the run.
+        for (const other of result.images)
+          other.refs = other.refs.filter(
+            (ref) => !latestTags.has(ref.slice(other.imageName.length + 1)),
+          )
+        return latestTags
+      }
+    } catch (err) {
+      image.status = 'failed'
+      image.message = `could not list tags to check whether latest may move: ${describeFailure(err)}`
+    }
+  }
+  return new Set()
+}
+
 /** Moving tags are copies of the pushed manifest inside the registry: one GET and one PUT each. */
 async function applyMovingTags(
-  adapters: Adapters,
-  plan: ImagePlan,
-  result: ImageOutcome,
+  run: Run,
+  plans: ImagePlan[],
+  images: ImageOutcome[],
+  skipTags: Set<string>,
 ): Promise<void> {
-  const started = Date.now()
-  const log: LogSink = (line) => core.info(`${plan.image.name}: ${line}`)
-  try {
-    const [source] = plan.immutableTags
-    for (const tag of plan.movingTags) {
-      if (source) {
-        const digest = await adapters.registry.copyManifest(
-          {repository: plan.repository, reference: source},
-          tag,
-        )
-        result.digest ||= digest
-        log(`tagged ${plan.imageName}:${tag} (${digest})`)
-      } else {
-        // No immutable tag to copy from: the builder pushes the moving tags itself.
-        const {digest} = await adapters.engine.push(`${plan.imageName}:${tag}`, log)
-        result.digest ||= digest
+  await mapWithLimit(plans, run.config.maxParallel, async (plan) => {
+    const image = images.find((candidate) => candidate.name === plan.image.name) as ImageOutcome
+    const tags = plan.movingTags.filter((tag) => !skipTags.has(tag))
+    if (tags.length === 0) return
+    const started = Date.now()
+    const lines: string[] = []
+    const log: LogSink = (line) => lines.push(line)
+    try {
+      // The digest names exactly what this run pushed, whatever happened to the tags since.
+      const source = image.digest || plan.immutableTags[0]
+      for (const tag of tags) {
+        if (source) {
+          const digest = await run.adapters.registry.copyManifest(
+            {repository: plan.repository, reference: source},
+            tag,
+          )
+          image.digest ||= digest
+          log(`tagged ${plan.imageName}:${tag} (${digest})`)
+        } else {
+          // No immutable tag was pushed: the builder pushes the moving tags itself, now.
+          const ref = `${plan.imageName}:${tag}`
+          const {digest} = await withRetries(
+            `push ${ref}`,
+            run.retry,
+            () => run.adapters.engine.push(ref, log),
+            log,
+          )
+          image.digest ||= digest
+        }
       }
+      image.pushed = true
+      image.status = 'pushed'
+    } catch (err) {
+      image.status = 'failed'
+      image.message = `moving tags: ${describeFailure(err)}`
+    } finally {
+      image.durationMs += Date.now() - started
+      core.startGroup(
+        `${plan.image.name}: moving tags ${image.status === 'failed' ? 'failed' : 'applied'}`,
+      )
+      for (const line of lines) core.info(line)
+      if (image.status === 'failed' && image.message) core.info(image.message)
+      core.endGroup()
     }
-    result.pushed = true
-    if (!result.digest && source) {
-      result.digest =
-        (await adapters.registry.manifestDigest({
-          repository: plan.repository,
-          reference: source,
-        })) ?? ''
-    }
-  } catch (err) {
-    result.status = 'failed'
-    result.message = `moving tags: ${describeFailure(err)}`
-  } finally {
-    result.durationMs += Date.now() - started
-  }
+  })
 }
 
 function logPlan(plans: ImagePlan[], labels: Record<string, string>): void {

@@ -1,16 +1,29 @@
+import {ActionError} from '../errors.js'
 import type {BuildStep, ContainerEngine, LogSink} from './ports.js'
 import {childEnvironment, runCommand} from './run-command.js'
 
 /** Names the docker CLI itself reads: such build args cannot travel in its environment. */
 const ENVIRONMENT_THE_CLI_NEEDS = /^(PATH|HOME|TMPDIR|DOCKER_\w*|LD_\w*|HTTPS?_PROXY|NO_PROXY)$/i
 
-/** The Docker CLI with the classic builder (no buildx needed). */
+/**
+ * The Docker CLI with the classic builder (no buildx needed).
+ *
+ * Builds run one at a time while pushes run in parallel. The legacy builder's layer cache is
+ * shared and first-come: when two builds with the same first steps run at once, each may create
+ * its own layer for those steps (with its own `created` time), and whichever lands in the cache
+ * decides what later runs reuse, so the same commit could yield different digests from one run
+ * to the next. Built one after another in plan order, the first image always creates the shared
+ * steps and the others reuse them. The builds are CPU- and disk-bound (nothing to gain from
+ * running them side by side on a small runner); the pushes are network-bound and overlap.
+ */
 export class DockerEngine implements ContainerEngine {
-  readonly name = 'docker'
+  readonly name: string = 'docker'
+  readonly pushesWhileBuilding: boolean = false
+  private buildQueue: Promise<unknown> = Promise.resolve()
 
   constructor(
-    private readonly configDir: string,
-    private readonly workspace: string,
+    protected readonly configDir: string,
+    protected readonly workspace: string,
   ) {}
 
   async login(host: string, username: string, password: string): Promise<void> {
@@ -20,25 +33,29 @@ export class DockerEngine implements ContainerEngine {
     })
   }
 
-  async build(step: BuildStep, log: LogSink): Promise<void> {
+  build(step: BuildStep, log: LogSink): Promise<{digest?: string}> {
+    const run = this.buildQueue.then(() => this.buildNow(step, log))
+    this.buildQueue = run.catch(() => undefined)
+    return run
+  }
+
+  private async buildNow(step: BuildStep, log: LogSink): Promise<{digest?: string}> {
+    if (step.platforms.length > 1) {
+      throw new ActionError(
+        `image '${step.image}': the docker builder builds one platform at a time, not ${step.platforms.join(', ')}`,
+        'use builder: buildx (with docker/setup-buildx-action) for multi-platform images, or one platform per runner with stage: platform',
+      )
+    }
     const args = ['build', '--file', step.file]
     if (step.target) args.push('--target', step.target)
     if (step.platforms.length === 1) args.push('--platform', step.platforms[0])
-    // Build-arg values travel in the environment (`--build-arg NAME` reads it), not in argv,
-    // where any process listing would show them.
-    const buildArgEnv: Record<string, string> = {}
-    for (const [name, value] of Object.entries(step.buildArgs)) {
-      if (ENVIRONMENT_THE_CLI_NEEDS.test(name)) {
-        args.push('--build-arg', `${name}=${value}`)
-      } else {
-        args.push('--build-arg', name)
-        buildArgEnv[name] = value
-      }
-    }
+    const {args: buildArgs, env} = buildArgArguments(step.buildArgs, ENVIRONMENT_THE_CLI_NEEDS)
+    args.push(...buildArgs)
     for (const [key, value] of Object.entries(step.labels)) args.push('--label', `${key}=${value}`)
     for (const ref of step.refs) args.push('--tag', ref)
     args.push(step.context)
-    await runCommand('docker', args, {env: this.env(buildArgEnv), cwd: this.workspace, log})
+    await runCommand('docker', args, {env: this.env(env), cwd: this.workspace, log})
+    return {}
   }
 
   async push(ref: string, log: LogSink): Promise<{digest: string}> {
@@ -47,7 +64,7 @@ export class DockerEngine implements ContainerEngine {
     return {digest}
   }
 
-  private env(extra: Record<string, string> = {}): Record<string, string> {
+  protected env(extra: Record<string, string> = {}): Record<string, string> {
     return childEnvironment({
       ...extra,
       DOCKER_CONFIG: this.configDir,
@@ -55,4 +72,25 @@ export class DockerEngine implements ContainerEngine {
       DOCKER_CLI_HINTS: 'false',
     })
   }
+}
+
+/**
+ * Build-arg values travel in the environment (`--build-arg NAME` reads it), not in argv, where
+ * any process listing would show them. Names the tool itself reads stay in argv.
+ */
+export function buildArgArguments(
+  buildArgs: Record<string, string>,
+  keepInArgv: RegExp,
+): {args: string[]; env: Record<string, string>} {
+  const args: string[] = []
+  const env: Record<string, string> = {}
+  for (const [name, value] of Object.entries(buildArgs)) {
+    if (keepInArgv.test(name)) {
+      args.push('--build-arg', `${name}=${value}`)
+    } else {
+      args.push('--build-arg', name)
+      env[name] = value
+    }
+  }
+  return {args, env}
 }

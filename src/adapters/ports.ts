@@ -1,16 +1,25 @@
 /** The outside world as the pipeline sees it: only the calls it makes. */
+import type {ImagePlan} from '../plan/push-plan.js'
 
 export interface BuildStep {
   /** Image name (for logs). */
   image: string
+  /** Repository without a tag, e.g. `iad.ocir.io/ns/app` (buildx pushes by digest to it). */
+  imageName: string
   context: string
   file: string
   target?: string
   buildArgs: Record<string, string>
   labels: Record<string, string>
   platforms: string[]
-  /** Full references to tag the built image with, e.g. `iad.ocir.io/ns/app:sha-1234567`. */
+  /** Every reference of the image, for engines that keep a local image to tag. */
   refs: string[]
+  /** The immutable references; an engine that pushes while building pushes exactly these. */
+  pushRefs: string[]
+  /** Push while building (only read by engines with `pushesWhileBuilding`). */
+  push: boolean
+  /** SOURCE_DATE_EPOCH: image timestamps for builders that can set them. */
+  sourceDateEpoch?: number
 }
 
 /** Writes lines of one image's log; kept together so parallel builds never interleave. */
@@ -18,10 +27,15 @@ export type LogSink = (line: string) => void
 
 export interface ContainerEngine {
   readonly name: string
+  /**
+   * True when `build` itself pushes `pushRefs` (buildx `--push`, or by digest when there are none);
+   * the pipeline then never calls `push`.
+   */
+  readonly pushesWhileBuilding: boolean
   /** Log in with the password on stdin; throws a CommandError when refused. */
   login(host: string, username: string, password: string): Promise<void>
-  /** Build and tag locally with every ref of the step. */
-  build(step: BuildStep, log: LogSink): Promise<void>
+  /** Build (and tag locally, or push when pushing while building); the digest when it pushed. */
+  build(step: BuildStep, log: LogSink): Promise<{digest?: string}>
   /** Push one ref; returns the manifest digest the registry reported. */
   push(ref: string, log: LogSink): Promise<{digest: string}>
 }
@@ -40,4 +54,17 @@ export interface RegistryClient {
   copyManifest(from: ManifestRef, toTag: string): Promise<string>
   /** Every tag of a repository, following pagination; [] when the repository does not exist. */
   listTags(repository: string): Promise<string[]>
+}
+
+/** What ensuring one repository came to. */
+export interface RepositoryOutcome {
+  /** Image name, as in the `images` input. */
+  name: string
+  status: 'existed' | 'created' | 'failed'
+  message?: string
+}
+
+/** Creates missing repositories before anything is built (OCIR, through the OCI API). */
+export interface RepositoryEnsurer {
+  ensure(plans: ImagePlan[]): Promise<RepositoryOutcome[]>
 }

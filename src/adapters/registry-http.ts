@@ -1,6 +1,7 @@
 import {createHash} from 'node:crypto'
 import {RegistryError} from '../errors.js'
 import type {ManifestRef, RegistryClient} from './ports.js'
+import {backoffMs, DEFAULT_RETRY_BASE_MS, retryAfterMs, sleep} from './retry.js'
 
 /** Every manifest kind we read or copy: Docker schema 2, manifest lists, OCI manifests and indexes. */
 export const MANIFEST_MEDIA_TYPES = [
@@ -40,6 +41,8 @@ export class RegistryHttpClient implements RegistryClient {
   private readonly fetchImpl: typeof fetch
   /** Authorization header per scope, reused until the registry refuses it. */
   private readonly authorization = new Map<string, string>()
+  /** Basic credentials are not scoped: once a registry asked for them, send them everywhere. */
+  private basicAuthorization: string | undefined
   private readonly masked = new Set<string>()
 
   constructor(private readonly options: RegistryHttpOptions) {
@@ -63,9 +66,10 @@ export class RegistryHttpClient implements RegistryClient {
 
   async getManifest(
     ref: ManifestRef,
+    scope = pullScope(ref.repository),
   ): Promise<{body: Buffer; mediaType: string; digest: string} | undefined> {
     const path = `/v2/${ref.repository}/manifests/${ref.reference}`
-    const response = await this.request('GET', path, pullScope(ref.repository), {
+    const response = await this.request('GET', path, scope, {
       accept: MANIFEST_MEDIA_TYPES.join(', '),
     })
     if (response.status === 404) return undefined
@@ -101,7 +105,8 @@ export class RegistryHttpClient implements RegistryClient {
   }
 
   async copyManifest(from: ManifestRef, toTag: string): Promise<string> {
-    const manifest = await this.getManifest(from)
+    // Read with the push scope: the PUT that follows then reuses the same token.
+    const manifest = await this.getManifest(from, pushScope(from.repository))
     if (!manifest)
       throw new RegistryError(
         `manifest ${from.repository}:${from.reference} not found on ${this.options.host}`,
@@ -140,14 +145,17 @@ export class RegistryHttpClient implements RegistryClient {
     headers: Record<string, string>,
     body?: Buffer,
   ): Promise<Response> {
-    let response = await this.send(method, path, headers, body, this.authorization.get(scope))
+    const cached = this.authorization.get(scope) ?? this.basicAuthorization
+    let response = await this.send(method, path, headers, body, cached)
     if (response.status !== 401) return response
+    // No credentials yet for this scope, or the cached token expired or was revoked: ask again.
     const challenge = parseChallenge(response.headers.get('www-authenticate') ?? '')
-    await response.arrayBuffer().catch(() => undefined)
     if (!challenge) return response
     const authorization = await this.authorize(challenge, scope)
-    if (!authorization) return response
-    this.authorization.set(scope, authorization)
+    if (!authorization || authorization === cached) return response
+    await response.arrayBuffer().catch(() => undefined)
+    if (challenge.scheme === 'basic') this.basicAuthorization = authorization
+    else this.authorization.set(scope, authorization)
     response = await this.send(method, path, headers, body, authorization)
     return response
   }
@@ -221,7 +229,7 @@ export class RegistryHttpClient implements RegistryClient {
     url: string,
     attempt: () => Promise<Response>,
   ): Promise<Response> {
-    const base = this.options.retryBaseMs ?? 1000
+    const base = this.options.retryBaseMs ?? DEFAULT_RETRY_BASE_MS
     for (let tries = 0; ; tries++) {
       let wait: number
       try {
@@ -229,7 +237,7 @@ export class RegistryHttpClient implements RegistryClient {
         this.options.onRequest?.(method, url, response.status)
         if (!TRANSIENT_STATUS.has(response.status) || tries >= this.options.retries) return response
         await response.arrayBuffer().catch(() => undefined)
-        wait = retryAfterMs(response.headers.get('retry-after')) ?? backoff(base, tries)
+        wait = retryAfterMs(response.headers.get('retry-after')) ?? backoffMs(base, tries)
       } catch (err) {
         this.options.onRequest?.(method, url, 'error')
         if (tries >= this.options.retries) {
@@ -244,9 +252,9 @@ export class RegistryHttpClient implements RegistryClient {
             `check that ${this.options.host} is reachable from this runner`,
           )
         }
-        wait = backoff(base, tries)
+        wait = backoffMs(base, tries)
       }
-      await new Promise((resolve) => setTimeout(resolve, wait))
+      await sleep(wait)
     }
   }
 
@@ -302,18 +310,6 @@ export function nextPage(link: string | null): string | undefined {
   } catch {
     return undefined
   }
-}
-
-export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
-  if (!header) return undefined
-  if (/^\d+$/.test(header.trim())) return Math.min(Number(header.trim()) * 1000, 60_000)
-  const date = Date.parse(header)
-  return Number.isNaN(date) ? undefined : Math.min(Math.max(date - now, 0), 60_000)
-}
-
-function backoff(base: number, tries: number): number {
-  const ceiling = Math.min(base * 2 ** tries, 30_000)
-  return ceiling / 2 + Math.random() * (ceiling / 2)
 }
 
 function mediaTypeOf(body: Buffer): string {

@@ -104,6 +104,8 @@ export interface ActionConfig {
   sourceDateEpoch?: number
   /** Why pushing was switched off although `push` is true (secrets withheld from a fork PR). */
   pushWithheld?: string
+  /** First backoff step of retries in ms (OCIR_PUSH_RETRY_BASE_MS; tests make it small). */
+  retryBaseMs?: number
   /** Paths the runner gives the step. */
   paths: {runnerTemp: string; userDockerConfig: string}
 }

@@ -204,6 +204,9 @@ export function readConfig(
     stage,
     github,
     sourceDateEpoch: sourceDateEpoch ? Number(sourceDateEpoch) : undefined,
+    retryBaseMs: /^\d+$/.test(env.OCIR_PUSH_RETRY_BASE_MS ?? '')
+      ? Number(env.OCIR_PUSH_RETRY_BASE_MS)
+      : undefined,
     paths: {
       runnerTemp: env.RUNNER_TEMP || tmpdir(),
       userDockerConfig: env.DOCKER_CONFIG || join(homedir(), '.docker'),

@@ -62,6 +62,16 @@ export async function writeReport(result: PipelineResult): Promise<void> {
       `${(image.durationMs / 1000).toFixed(1)} s`,
     ]),
   ])
+  if (result.repositories.length > 0) {
+    summary.addRaw('Repositories:', true)
+    summary.addList(
+      result.repositories.map(
+        (repository) =>
+          `${escape(repository.name)}: ${escape(repository.status)}${repository.message ? ` (${escape(repository.message)})` : ''}`,
+      ),
+    )
+  }
+  // Failed images that still pushed their immutable tags are pullable by digest too.
   const pullable = result.images.filter((image) => image.pushed && image.digest)
   if (pullable.length > 0) {
     summary.addRaw('Pull by digest:', true)

@@ -1,0 +1,371 @@
+import {createHash} from 'node:crypto'
+import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import type {AddressInfo} from 'node:net'
+import {afterEach, describe, expect, test} from 'vitest'
+import {nextPage, parseChallenge, RegistryHttpClient} from '../../src/adapters/registry-http.js'
+import {RegistryError} from '../../src/errors.js'
+
+const INDEX_TYPE = 'application/vnd.oci.image.index.v1+json'
+const INDEX = Buffer.from(
+  JSON.stringify({
+    schemaVersion: 2,
+    mediaType: INDEX_TYPE,
+    manifests: [
+      {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: `sha256:${'1'.repeat(64)}`,
+        size: 1,
+      },
+    ],
+  }),
+)
+const digestOf = (body: Buffer): string =>
+  `sha256:${createHash('sha256').update(body).digest('hex')}`
+
+type Fault = (req: IncomingMessage, res: ServerResponse) => boolean
+
+/**
+ * A v2 registry in memory: Bearer (token endpoint on /token) or Basic auth, manifests by tag and
+ * digest, tag listing that honours `n`/`last` with a Link header, and faults injected per request.
+ */
+class FakeRegistry {
+  readonly manifests = new Map<string, {body: Buffer; type: string}>()
+  readonly tags = new Map<string, string[]>()
+  readonly requests: string[] = []
+  readonly tokensIssued: string[] = []
+  readonly revoked = new Set<string>()
+  faults: Fault[] = []
+  private server?: Server
+  host = ''
+
+  constructor(readonly auth: 'bearer' | 'basic' | 'none') {}
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => void this.handle(req, res))
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve))
+    this.host = `127.0.0.1:${(this.server.address() as AddressInfo).port}`
+  }
+
+  stop(): Promise<void> {
+    this.server?.closeAllConnections()
+    return new Promise((resolve) => this.server?.close(() => resolve()))
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = []
+    for await (const chunk of req) chunks.push(chunk as Buffer)
+    const body = Buffer.concat(chunks)
+    const url = new URL(req.url ?? '/', `http://${this.host}`)
+    this.requests.push(`${req.method} ${url.pathname}${url.search}`)
+    for (const [index, fault] of this.faults.entries()) {
+      if (fault(req, res)) {
+        this.faults.splice(index, 1)
+        return
+      }
+    }
+    if (url.pathname === '/token') {
+      const scope = url.searchParams.get('scope') ?? ''
+      const token = `tok-${this.tokensIssued.length + 1}-${scope}`
+      this.tokensIssued.push(token)
+      return json(res, 200, {token})
+    }
+    if (!this.authorized(req, res)) return
+    const manifest = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(url.pathname)
+    if (manifest) {
+      const [, repository, reference] = manifest
+      if (req.method === 'PUT') {
+        const digest = digestOf(body)
+        this.manifests.set(`${repository}@${digest}`, {
+          body,
+          type: req.headers['content-type'] ?? '',
+        })
+        this.manifests.set(`${repository}:${reference}`, {
+          body,
+          type: req.headers['content-type'] ?? '',
+        })
+        this.tags.set(repository, [...new Set([...(this.tags.get(repository) ?? []), reference])])
+        res.writeHead(201, {'docker-content-digest': digest}).end()
+        return
+      }
+      const key = reference.startsWith('sha256:')
+        ? `${repository}@${reference}`
+        : `${repository}:${reference}`
+      const found = this.manifests.get(key)
+      if (!found)
+        return json(res, 404, {errors: [{code: 'MANIFEST_UNKNOWN', message: 'manifest unknown'}]})
+      res.writeHead(200, {
+        'content-type': found.type,
+        'docker-content-digest': digestOf(found.body),
+      })
+      res.end(req.method === 'HEAD' ? undefined : found.body)
+      return
+    }
+    const list = /^\/v2\/(.+)\/tags\/list$/.exec(url.pathname)
+    if (list) {
+      const all = [...(this.tags.get(list[1]) ?? [])].sort()
+      if (!this.tags.has(list[1]))
+        return json(res, 404, {
+          errors: [{code: 'NAME_UNKNOWN', message: 'repository name not known'}],
+        })
+      const n = Number(url.searchParams.get('n') ?? all.length)
+      const last = url.searchParams.get('last')
+      const rest = last ? all.filter((tag) => tag > last) : all
+      const page = rest.slice(0, n)
+      const headers: Record<string, string> = {}
+      if (rest.length > n)
+        headers.link = `</v2/${list[1]}/tags/list?n=${n}&last=${page.at(-1)}>; rel="next"`
+      return json(res, 200, {name: list[1], tags: page}, headers)
+    }
+    json(res, 404, {})
+  }
+
+  private authorized(req: IncomingMessage, res: ServerResponse): boolean {
+    const given = req.headers.authorization ?? ''
+    if (this.auth === 'none') return true
+    if (this.auth === 'basic') {
+      if (given === `Basic ${Buffer.from('u:p').toString('base64')}`) return true
+      json(res, 401, {errors: [{code: 'UNAUTHORIZED'}]}, {'www-authenticate': 'Basic realm="fake"'})
+      return false
+    }
+    const token = given.replace(/^Bearer /, '')
+    if (this.tokensIssued.includes(token) && !this.revoked.has(token)) return true
+    json(
+      res,
+      401,
+      {errors: [{code: 'UNAUTHORIZED'}]},
+      {'www-authenticate': `Bearer realm="http://${this.host}/token",service="fake"`},
+    )
+    return false
+  }
+}
+
+function json(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, {'content-type': 'application/json', ...headers}).end(JSON.stringify(body))
+}
+
+let registry: FakeRegistry | undefined
+afterEach(async () => {
+  await registry?.stop()
+  registry = undefined
+})
+
+async function start(auth: 'bearer' | 'basic' | 'none'): Promise<FakeRegistry> {
+  registry = new FakeRegistry(auth)
+  await registry.start()
+  return registry
+}
+
+function client(fake: FakeRegistry, retries = 3): RegistryHttpClient {
+  return new RegistryHttpClient({
+    host: fake.host,
+    insecure: true,
+    username: 'u',
+    password: 'p',
+    retries,
+    retryBaseMs: 5,
+  })
+}
+
+const manifestRequests = (fake: FakeRegistry): string[] =>
+  fake.requests.filter((request) => request.includes('/manifests/'))
+
+describe('copyManifest', () => {
+  test('copies an OCI index byte for byte with its media type: one GET and one PUT per tag', async () => {
+    const fake = await start('bearer')
+    fake.manifests.set('ns/app:sha-1', {body: INDEX, type: INDEX_TYPE})
+    const registryClient = client(fake)
+    const digest = await registryClient.copyManifest(
+      {repository: 'ns/app', reference: 'sha-1'},
+      'latest',
+    )
+    expect(digest).toBe(digestOf(INDEX))
+    expect(fake.manifests.get('ns/app:latest')).toEqual({body: INDEX, type: INDEX_TYPE})
+    fake.requests.length = 0
+    await registryClient.copyManifest({repository: 'ns/app', reference: 'sha-1'}, 'main')
+    // The token for pull,push is cached: no challenge, no token request the second time.
+    expect(fake.requests).toEqual([
+      'GET /v2/ns/app/manifests/sha-1',
+      'PUT /v2/ns/app/manifests/main',
+    ])
+  })
+
+  test('a missing source is a RegistryError naming it', async () => {
+    const fake = await start('none')
+    await expect(
+      client(fake).copyManifest({repository: 'ns/app', reference: 'nope'}, 'latest'),
+    ).rejects.toThrow(/manifest ns\/app:nope not found/)
+  })
+})
+
+describe('authentication', () => {
+  test('Bearer: one token per scope, cached, and a new one when the registry refuses the cached token', async () => {
+    const fake = await start('bearer')
+    fake.manifests.set('ns/app:1', {body: INDEX, type: INDEX_TYPE})
+    const registryClient = client(fake)
+    expect(await registryClient.manifestDigest({repository: 'ns/app', reference: '1'})).toBe(
+      digestOf(INDEX),
+    )
+    expect(await registryClient.manifestDigest({repository: 'ns/app', reference: '1'})).toBe(
+      digestOf(INDEX),
+    )
+    expect(fake.tokensIssued).toEqual(['tok-1-repository:ns/app:pull'])
+    fake.revoked.add('tok-1-repository:ns/app:pull')
+    expect(await registryClient.manifestDigest({repository: 'ns/app', reference: '1'})).toBe(
+      digestOf(INDEX),
+    )
+    expect(fake.tokensIssued).toEqual([
+      'tok-1-repository:ns/app:pull',
+      'tok-2-repository:ns/app:pull',
+    ])
+    await registryClient.listTags('ns/other')
+    expect(fake.tokensIssued.at(-1)).toBe('tok-3-repository:ns/other:pull')
+  })
+
+  test('Basic: asked once, then sent with every request', async () => {
+    const fake = await start('basic')
+    fake.manifests.set('ns/a:1', {body: INDEX, type: INDEX_TYPE})
+    fake.manifests.set('ns/b:1', {body: INDEX, type: INDEX_TYPE})
+    const registryClient = client(fake)
+    await registryClient.manifestDigest({repository: 'ns/a', reference: '1'})
+    fake.requests.length = 0
+    await registryClient.manifestDigest({repository: 'ns/b', reference: '1'})
+    expect(fake.requests).toEqual(['HEAD /v2/ns/b/manifests/1'])
+  })
+
+  test('wrong Basic credentials fail at once with the status', async () => {
+    const fake = await start('basic')
+    const registryClient = new RegistryHttpClient({
+      host: fake.host,
+      insecure: true,
+      username: 'u',
+      password: 'wrong',
+      retries: 3,
+      retryBaseMs: 5,
+    })
+    const error = await registryClient.listTags('ns/a').catch((err: unknown) => err)
+    expect(error).toBeInstanceOf(RegistryError)
+    expect((error as RegistryError).status).toBe(401)
+    expect(fake.requests).toHaveLength(2)
+  })
+})
+
+describe('listTags', () => {
+  test('follows Link pagination when the registry honours n', async () => {
+    const fake = await start('none')
+    const many = Array.from({length: 2500}, (_, i) => `t${String(i).padStart(4, '0')}`)
+    fake.tags.set('ns/app', many)
+    expect(await client(fake).listTags('ns/app')).toEqual(many)
+    expect(fake.requests.filter((r) => r.includes('tags/list'))).toEqual([
+      'GET /v2/ns/app/tags/list?n=1000',
+      'GET /v2/ns/app/tags/list?n=1000&last=t0999',
+      'GET /v2/ns/app/tags/list?n=1000&last=t1999',
+    ])
+  })
+
+  test('an unknown repository has no tags', async () => {
+    const fake = await start('bearer')
+    expect(await client(fake).listTags('ns/none')).toEqual([])
+  })
+
+  test.each([
+    {
+      why: 'a relative next link',
+      link: '</v2/a/tags/list?n=2&last=b>; rel="next"',
+      want: '/v2/a/tags/list?n=2&last=b',
+    },
+    {
+      why: 'an absolute next link',
+      link: '<https://r.example/v2/a/tags/list?last=b>; rel=next',
+      want: '/v2/a/tags/list?last=b',
+    },
+    {why: 'no next link', link: '</v2/a/tags/list?n=2>; rel="prev"', want: undefined},
+    {why: 'no header', link: null, want: undefined},
+  ])('nextPage: $why', ({link, want}) => {
+    expect(nextPage(link)).toBe(want)
+  })
+})
+
+describe('retries', () => {
+  test('503 with Retry-After, 429 and a reset connection are retried, honouring Retry-After', async () => {
+    const fake = await start('none')
+    fake.manifests.set('ns/app:1', {body: INDEX, type: INDEX_TYPE})
+    const faults: Fault[] = [
+      (req, res) =>
+        req.method === 'GET' ? (res.writeHead(503, {'retry-after': '1'}).end(), true) : false,
+      (req, res) => (req.method === 'PUT' ? (res.writeHead(429).end(), true) : false),
+      (req) => (req.method === 'PUT' ? (req.socket.destroy(), true) : false),
+    ]
+    fake.faults = faults
+    const started = Date.now()
+    await client(fake).copyManifest({repository: 'ns/app', reference: '1'}, 'latest')
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000)
+    expect(manifestRequests(fake)).toEqual([
+      'GET /v2/ns/app/manifests/1',
+      'GET /v2/ns/app/manifests/1',
+      'PUT /v2/ns/app/manifests/latest',
+      'PUT /v2/ns/app/manifests/latest',
+      'PUT /v2/ns/app/manifests/latest',
+    ])
+    expect(fake.manifests.get('ns/app:latest')?.body).toEqual(INDEX)
+  })
+
+  test('retries=3 is at most 4 attempts, then a RegistryError with the status', async () => {
+    const fake = await start('none')
+    fake.faults = Array.from(
+      {length: 10},
+      () => (_req: IncomingMessage, res: ServerResponse) => (res.writeHead(502).end(), true),
+    )
+    const error = await client(fake, 3)
+      .listTags('ns/app')
+      .catch((err: unknown) => err)
+    expect(error).toBeInstanceOf(RegistryError)
+    expect((error as RegistryError).status).toBe(502)
+    expect(fake.requests).toHaveLength(4)
+  })
+
+  test('a registry that keeps dropping the connection fails after retries+1 attempts', async () => {
+    const fake = await start('none')
+    fake.faults = Array.from(
+      {length: 10},
+      () => (req: IncomingMessage) => (req.socket.destroy(), true),
+    )
+    await expect(client(fake, 1).listTags('ns/app')).rejects.toThrow(/failed after 2 attempt/)
+    expect(fake.requests).toHaveLength(2)
+  })
+
+  test('a 404 or 400 is not retried', async () => {
+    const fake = await start('none')
+    expect(
+      await client(fake).manifestDigest({repository: 'ns/app', reference: 'x'}),
+    ).toBeUndefined()
+    expect(fake.requests).toHaveLength(1)
+  })
+})
+
+test.each([
+  {
+    why: 'a Bearer challenge',
+    header:
+      'Bearer realm="https://auth.example/token",service="registry",scope="repository:a:pull"',
+    want: {
+      scheme: 'bearer',
+      params: {
+        realm: 'https://auth.example/token',
+        service: 'registry',
+        scope: 'repository:a:pull',
+      },
+    },
+  },
+  {
+    why: 'a Basic challenge',
+    header: 'Basic realm="x"',
+    want: {scheme: 'basic', params: {realm: 'x'}},
+  },
+])('parseChallenge: $why', ({header, want}) => {
+  expect(parseChallenge(header)).toEqual(want)
+})

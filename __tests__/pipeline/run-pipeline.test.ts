@@ -1,0 +1,337 @@
+import {join} from 'node:path'
+import {afterEach, beforeEach, describe, expect, test, vi} from 'vitest'
+import type {
+  BuildStep,
+  ContainerEngine,
+  LogSink,
+  ManifestRef,
+  RegistryClient,
+  RepositoryEnsurer,
+} from '../../src/adapters/ports.js'
+import {readConfig} from '../../src/config/read-config.js'
+import {CommandError} from '../../src/errors.js'
+import {mapWithLimit, runPipeline, tagContextOf, type Adapters} from '../../src/pipeline.js'
+import {PROJECT_ROOT} from '../fixtures/run-action.js'
+
+const WORKSPACE = join(PROJECT_ROOT, 'examples/todo-app')
+const THREE_IMAGES = '- frontend: frontend\n- backend: backend\n- recurring: recurring'
+const SHA = '0123456789abcdef0123456789abcdef01234567'
+
+function configOf(inputs: Record<string, string>, ref = 'refs/heads/main') {
+  return readConfig(
+    (name) =>
+      ({registry: 'r.example', namespace: 'ns', images: THREE_IMAGES, ...inputs})[name] ?? '',
+    {
+      GITHUB_WORKSPACE: WORKSPACE,
+      GITHUB_EVENT_NAME: 'push',
+      GITHUB_REF: ref,
+      GITHUB_SHA: SHA,
+    },
+  )
+}
+
+function contextOf(config: ReturnType<typeof configOf>) {
+  return tagContextOf(config, {now: new Date(0), defaultBranch: 'main'}, {prHeadSha: true})
+}
+
+const digestFor = (image: string): string =>
+  `sha256:${Buffer.from(image).toString('hex').padEnd(64, '0').slice(0, 64)}`
+
+/** Everything the fakes did, in order. */
+type Event = string
+
+/** An engine that takes a little time per build, can fail per image, and tracks overlap. */
+class FakeEngine implements ContainerEngine {
+  readonly name = 'fake'
+  pushesWhileBuilding = false
+  active = 0
+  maxActive = 0
+  readonly pushAttempts = new Map<string, number>()
+  /** Per image: a build failure, or push failures to throw (one per attempt) before succeeding. */
+  buildFailures = new Map<string, string>()
+  pushFailures = new Map<string, string[]>()
+
+  constructor(readonly events: Event[]) {}
+
+  async login(): Promise<void> {}
+
+  async build(step: BuildStep, log: LogSink): Promise<{digest?: string}> {
+    this.active++
+    this.maxActive = Math.max(this.maxActive, this.active)
+    try {
+      for (let i = 0; i < 3; i++) {
+        log(`${step.image} build line ${i}`)
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+      const failure = this.buildFailures.get(step.image)
+      if (failure) throw new CommandError('fake', 'build', 1, failure)
+      this.events.push(`build ${step.image}`)
+      if (this.pushesWhileBuilding && step.push) {
+        for (const ref of step.pushRefs) this.events.push(`push ${ref}`)
+        return {digest: digestFor(step.image)}
+      }
+      return {}
+    } finally {
+      this.active--
+    }
+  }
+
+  async push(ref: string, log: LogSink): Promise<{digest: string}> {
+    const image = /\/ns\/([^:]+):/.exec(ref)?.[1] ?? ''
+    this.pushAttempts.set(ref, (this.pushAttempts.get(ref) ?? 0) + 1)
+    const failure = this.pushFailures.get(image)?.shift()
+    if (failure) throw new CommandError('fake', 'push', 1, failure)
+    log(`pushed ${ref}`)
+    this.events.push(`push ${ref}`)
+    return {digest: digestFor(image)}
+  }
+}
+
+class FakeRegistry implements RegistryClient {
+  existingTags = new Map<string, string[]>()
+  constructor(readonly events: Event[]) {}
+  async manifestDigest(ref: ManifestRef): Promise<string | undefined> {
+    return digestFor(ref.repository.slice(3))
+  }
+  async copyManifest(from: ManifestRef, toTag: string): Promise<string> {
+    this.events.push(`copy ${from.repository}@${from.reference} -> ${toTag}`)
+    return from.reference
+  }
+  async listTags(repository: string): Promise<string[]> {
+    this.events.push(`list ${repository}`)
+    return this.existingTags.get(repository) ?? []
+  }
+}
+
+let events: Event[]
+let engine: FakeEngine
+let registry: FakeRegistry
+let adapters: Adapters
+let stdout: string[]
+
+beforeEach(() => {
+  events = []
+  engine = new FakeEngine(events)
+  registry = new FakeRegistry(events)
+  adapters = {engine, registry, retryBaseMs: 1}
+  stdout = []
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    stdout.push(String(chunk))
+    return true
+  })
+})
+afterEach(() => vi.restoreAllMocks())
+
+const copies = () => events.filter((event) => event.startsWith('copy'))
+
+describe('release order', () => {
+  test('every immutable tag of every image is pushed before any moving tag is copied, from the digest', async () => {
+    const config = configOf({})
+    const result = await runPipeline(config, adapters, contextOf(config))
+    expect(result.failures).toEqual([])
+    const lastPush = events.map((e) => e.startsWith('push')).lastIndexOf(true)
+    const firstCopy = events.findIndex((e) => e.startsWith('copy'))
+    expect(lastPush).toBeLessThan(firstCopy)
+    expect(events.filter((e) => e.startsWith('push')).sort()).toEqual([
+      'push r.example/ns/backend:sha-0123456',
+      'push r.example/ns/frontend:sha-0123456',
+      'push r.example/ns/recurring:sha-0123456',
+    ])
+    expect(copies().sort()).toEqual(
+      ['backend', 'frontend', 'recurring']
+        .flatMap((name) => [
+          `copy ns/${name}@${digestFor(name)} -> latest`,
+          `copy ns/${name}@${digestFor(name)} -> main`,
+        ])
+        .sort(),
+    )
+    expect(result.images.map((i) => [i.name, i.status, i.pushed, i.digest])).toEqual(
+      ['frontend', 'backend', 'recurring'].map((name) => [name, 'pushed', true, digestFor(name)]),
+    )
+  })
+
+  test('one image that fails to build: the others push their immutable tags, no moving tag of any image changes', async () => {
+    engine.buildFailures.set('backend', 'COPY failed: no such file')
+    const config = configOf({})
+    const result = await runPipeline(config, adapters, contextOf(config))
+    expect(copies()).toEqual([])
+    expect(events.filter((e) => e.startsWith('push')).sort()).toEqual([
+      'push r.example/ns/frontend:sha-0123456',
+      'push r.example/ns/recurring:sha-0123456',
+    ])
+    expect(result.failures).toEqual([
+      {image: 'backend', message: 'fake build failed (exit code 1): COPY failed: no such file'},
+    ])
+    const frontend = result.images.find((i) => i.name === 'frontend')
+    expect(frontend).toMatchObject({status: 'pushed', pushed: true, digest: digestFor('frontend')})
+    expect(frontend?.message).toBe("moving tags not applied because 'backend' failed")
+  })
+
+  test('an engine that pushes while building (buildx) is never asked to push; its digest is copied', async () => {
+    engine.pushesWhileBuilding = true
+    const pushSpy = vi.spyOn(engine, 'push')
+    const config = configOf({})
+    const result = await runPipeline(config, adapters, contextOf(config))
+    expect(pushSpy).not.toHaveBeenCalled()
+    expect(copies()).toContain(`copy ns/backend@${digestFor('backend')} -> latest`)
+    expect(result.images.every((i) => i.status === 'pushed')).toBe(true)
+  })
+
+  test('push: false builds only; nothing is pushed or copied', async () => {
+    const config = configOf({push: 'false'})
+    const result = await runPipeline(config, adapters, contextOf(config))
+    expect(events.filter((e) => !e.startsWith('build'))).toEqual([])
+    expect(result.images.map((i) => i.status)).toEqual(['built', 'built', 'built'])
+  })
+})
+
+describe('parallelism', () => {
+  test.each([
+    {maxParallel: '1', want: 1},
+    {maxParallel: '2', want: 2},
+    {maxParallel: '8', want: 3},
+  ])('max-parallel $maxParallel: at most $want images at once', async ({maxParallel, want}) => {
+    const config = configOf({'max-parallel': maxParallel})
+    await runPipeline(config, adapters, contextOf(config))
+    expect(engine.maxActive).toBe(want)
+  })
+
+  test("each image's log is printed as one group, never interleaved with another image's", async () => {
+    const config = configOf({'max-parallel': '3'})
+    await runPipeline(config, adapters, contextOf(config))
+    expect(engine.maxActive).toBe(3)
+    const lines = stdout.join('').split('\n')
+    for (const image of ['frontend', 'backend', 'recurring']) {
+      const start = lines.findIndex((line) => line.startsWith(`::group::${image}: pushed`))
+      expect(start, image).toBeGreaterThanOrEqual(0)
+      expect(lines.slice(start + 1, start + 5)).toEqual([
+        `${image} build line 0`,
+        `${image} build line 1`,
+        `${image} build line 2`,
+        `pushed r.example/ns/${image}:sha-0123456`,
+      ])
+      expect(lines[start + 5]).toBe('::endgroup::')
+    }
+  })
+
+  test('mapWithLimit keeps input order', async () => {
+    const result = await mapWithLimit([30, 10, 20], 2, async (ms) => {
+      await new Promise((resolve) => setTimeout(resolve, ms))
+      return ms
+    })
+    expect(result).toEqual([30, 10, 20])
+  })
+})
+
+describe('retries of builder pushes', () => {
+  test('transient failures are retried (retries=3: up to 4 attempts) and the release goes on', async () => {
+    engine.pushFailures.set('backend', [
+      'error parsing HTTP 429 response body: unexpected end of JSON input',
+      'blob upload unknown',
+      'received unexpected HTTP status: 503 Service Unavailable',
+    ])
+    const config = configOf({})
+    const result = await runPipeline(config, adapters, contextOf(config))
+    expect(result.failures).toEqual([])
+    expect(engine.pushAttempts.get('r.example/ns/backend:sha-0123456')).toBe(4)
+    expect(copies()).toHaveLength(6)
+  })
+
+  test('a fifth attempt is never made: retries=3 gives up after 4 and no moving tag changes', async () => {
+    engine.pushFailures.set(
+      'backend',
+      Array.from({length: 5}, () => 'read: connection reset by peer'),
+    )
+    const config = configOf({})
+    const result = await runPipeline(config, adapters, contextOf(config))
+    expect(engine.pushAttempts.get('r.example/ns/backend:sha-0123456')).toBe(4)
+    expect(result.failures[0].message).toMatch(/connection reset by peer.*gave up after 4 attempts/)
+    expect(copies()).toEqual([])
+  })
+
+  test('a non-transient failure (denied) fails at once', async () => {
+    engine.pushFailures.set('frontend', ['denied: requested access to the resource is denied'])
+    const config = configOf({retries: '5'})
+    const result = await runPipeline(config, adapters, contextOf(config))
+    expect(engine.pushAttempts.get('r.example/ns/frontend:sha-0123456')).toBe(1)
+    expect(result.failures).toEqual([
+      {image: 'frontend', message: expect.stringMatching(/denied/) as unknown as string},
+    ])
+  })
+})
+
+describe('the latest guard', () => {
+  test('a backport release leaves latest of every image alone, with a notice; other moving tags move', async () => {
+    registry.existingTags.set('ns/backend', ['1.2.3', '1.1.8', 'latest'])
+    const config = configOf({}, 'refs/tags/v1.1.9')
+    const result = await runPipeline(config, adapters, contextOf(config))
+    expect(result.failures).toEqual([])
+    expect(copies().filter((c) => c.endsWith('-> latest'))).toEqual([])
+    expect(copies().filter((c) => c.endsWith('-> 1.1'))).toHaveLength(3)
+    expect(result.notices).toEqual([
+      expect.stringMatching(
+        /latest not moved for any image of this run: backend: .*1\.2\.3/,
+      ) as unknown as string,
+    ])
+    expect(result.images.flatMap((i) => i.refs).filter((ref) => ref.endsWith(':latest'))).toEqual(
+      [],
+    )
+  })
+
+  test('the newest release moves latest', async () => {
+    registry.existingTags.set('ns/backend', ['1.2.3'])
+    const config = configOf({}, 'refs/tags/v1.3.0')
+    const result = await runPipeline(config, adapters, contextOf(config))
+    expect(copies().filter((c) => c.endsWith('-> latest'))).toHaveLength(3)
+    expect(result.notices).toEqual([])
+  })
+
+  test('a branch push does not list tags at all', async () => {
+    const config = configOf({})
+    await runPipeline(config, adapters, contextOf(config))
+    expect(events.filter((e) => e.startsWith('list'))).toEqual([])
+  })
+})
+
+describe('the repository hook', () => {
+  test('outcomes are recorded and a created repository is a notice', async () => {
+    const ensurer: RepositoryEnsurer = {
+      ensure: async (plans) =>
+        plans.map((plan, index) => ({
+          name: plan.image.name,
+          status: index === 0 ? 'created' : 'existed',
+        })),
+    }
+    const config = configOf({})
+    const result = await runPipeline(
+      config,
+      {...adapters, repositories: ensurer},
+      contextOf(config),
+    )
+    expect(result.repositories.map((r) => r.status)).toEqual(['created', 'existed', 'existed'])
+    expect(result.notices).toEqual(["created repository 'frontend'"])
+    expect(result.failures).toEqual([])
+  })
+
+  test('a repository that could not be ensured stops the run before anything is built', async () => {
+    const ensurer: RepositoryEnsurer = {
+      ensure: async (plans) =>
+        plans.map((plan) =>
+          plan.image.name === 'backend'
+            ? {name: 'backend', status: 'failed', message: 'NotAuthorizedOrNotFound'}
+            : {name: plan.image.name, status: 'existed'},
+        ),
+    }
+    const config = configOf({})
+    const result = await runPipeline(
+      config,
+      {...adapters, repositories: ensurer},
+      contextOf(config),
+    )
+    expect(events).toEqual([])
+    expect(result.failures).toEqual([
+      {image: 'backend', message: 'repository could not be ensured: NotAuthorizedOrNotFound'},
+    ])
+    expect(result.images.map((i) => i.status)).toEqual(['skipped', 'skipped', 'skipped'])
+  })
+})

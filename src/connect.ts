@@ -1,0 +1,171 @@
+import * as core from '@actions/core'
+import {writeFileSync, chmodSync, mkdirSync} from 'node:fs'
+import {dirname, resolve} from 'node:path'
+import {createPrivateDockerConfig, publishLogin} from './adapters/docker-config.js'
+import {selectEngine} from './adapters/select-engine.js'
+import {createArtifactsClient, createObjectStorageClient} from './adapters/oci-client.js'
+import {lookupNamespace} from './adapters/oci-namespace.js'
+import {ensureRepositories, OciRepositoryStore} from './adapters/oci-repository-store.js'
+import {fetchOcirToken, TokenSource} from './adapters/ocir-token.js'
+import {RegistryHttpClient} from './adapters/registry-http.js'
+import type {ActionConfig} from './config/action-config.js'
+import {ActionError, describeFailure, LoginRefusedError} from './errors.js'
+import type {Adapters} from './pipeline.js'
+import {registryHint} from './plan/login-hint.js'
+import {pullSecretManifest} from './plan/pull-secret.js'
+import {OCIR_BEARER_USERNAME, ocirUsername} from './plan/username.js'
+import {saveCleanupState} from './state.js'
+
+/**
+ * Who we are on the registry, once OCI has been asked: the namespace (looked up when empty, checked
+ * when given) and the login name. No OCI call in a dry run.
+ */
+export async function resolveIdentity(config: ActionConfig): Promise<ActionConfig> {
+  if (!config.oci || config.dryRun) {
+    if (!config.namespace && config.oci) {
+      const placeholder = '<namespace>'
+      core.notice(
+        `dry run: the namespace would be looked up with the OCI API; the plan shows ${placeholder}`,
+      )
+      return {...config, namespace: placeholder}
+    }
+    return config
+  }
+  if (!config.namespace || config.registry.isOcir) {
+    const objectStorage = await createObjectStorageClient({
+      credentials: config.oci,
+      retries: config.retries,
+      endpoint: config.ociEndpoint,
+    })
+    const namespace = await lookupNamespace(objectStorage)
+    if (config.namespace && config.namespace !== namespace) {
+      throw new ActionError(
+        `namespace '${config.namespace}' is not the namespace of tenancy ${config.oci.tenancy}, which is '${namespace}'`,
+        `OCIR paths and logins use the tenancy namespace (Object Storage namespace, under Tenancy details), which is not the tenancy name. Set namespace: ${namespace}, or leave it empty to have it looked up`,
+      )
+    }
+    if (!config.namespace) core.info(`Namespace looked up with the OCI API: ${namespace}`)
+    const username =
+      config.username && config.registry.isOcir && !config.username.startsWith(`${namespace}/`)
+        ? ocirUsername(namespace, config.username)
+        : config.username
+    return {...config, namespace, username}
+  }
+  return config
+}
+
+/**
+ * The adapters a real run uses: a private docker config (saved for the post step before the
+ * login), the engine, logged in with the auth token or a token-free OCIR login, the registry
+ * client, and the OCI repository store when repositories are to be ensured.
+ */
+export async function connectAdapters(
+  config: ActionConfig,
+): Promise<{adapters: Adapters; username: string}> {
+  const dockerConfigDir = createPrivateDockerConfig(
+    config.paths.runnerTemp,
+    config.paths.userDockerConfig,
+    config.registry.host,
+  )
+  // Saved before the login, so the post step cleans up even when the login fails halfway.
+  saveCleanupState({dockerConfigDir, host: config.registry.host, logout: config.logout})
+  const engine = await selectEngine(config.builder, {
+    configDir: dockerConfigDir,
+    workspace: config.github.workspace,
+    tempDir: config.paths.runnerTemp,
+    insecureHosts: config.registry.insecure ? [config.registry.host] : [],
+    provenance: config.provenance,
+    env: process.env,
+  })
+  const retryBaseMs = config.retryBaseMs
+
+  let username = config.username
+  let password = config.authToken
+  let tokens: TokenSource | undefined
+  if (config.push && !config.authToken && config.oci) {
+    const credentials = config.oci
+    tokens = new TokenSource(() =>
+      fetchOcirToken({registry: config.registry.host, credentials, retries: config.retries}),
+    )
+    username = OCIR_BEARER_USERNAME
+    password = await tokens.token()
+    core.setSecret(password)
+    core.info(
+      `Got a short-lived registry token for ${config.registry.host} with the OCI API key (no auth token needed)`,
+    )
+  }
+
+  const registry = new RegistryHttpClient({
+    host: config.registry.host,
+    insecure: config.registry.insecure,
+    username: username || undefined,
+    password: password || undefined,
+    retries: config.retries,
+    retryBaseMs,
+    onSecret: core.setSecret,
+  })
+
+  if (config.push && username && password) {
+    core.setSecret(Buffer.from(`${username}:${password}`).toString('base64'))
+    try {
+      await engine.login(config.registry.host, username, password)
+    } catch (err) {
+      const detail = describeFailure(err)
+      throw new LoginRefusedError(
+        config.registry.host,
+        username,
+        detail,
+        registryHint(detail, config.registry, username),
+      )
+    }
+    core.info(`Logged in to ${config.registry.host} as ${username}`)
+    if (!config.logout)
+      publishLogin(dockerConfigDir, config.paths.userDockerConfig, config.registry.host)
+    if (config.pullSecret) writePullSecret(config, username, password)
+  }
+
+  const adapters: Adapters = {engine, registry, retryBaseMs}
+  if (config.ensureRepositories && config.oci) {
+    const credentials = config.oci
+    adapters.repositories = {
+      ensure: async (plans) => {
+        const artifacts = await createArtifactsClient({
+          credentials,
+          retries: config.retries,
+          endpoint: config.ociEndpoint,
+        })
+        const store = new OciRepositoryStore(artifacts, credentials.tenancy)
+        const byName = new Map(plans.map((plan) => [plan.image.name, plan]))
+        return ensureRepositories(store, {
+          tenancy: credentials.tenancy,
+          compartment: config.compartment,
+          names: plans.map((plan) => plan.image.name),
+          isPublic: config.repositoryPublic,
+          isImmutable: config.repositoryImmutable,
+          movingTagsFor: (name) => byName.get(name)?.movingTags ?? [],
+        })
+      },
+    }
+  }
+  return {adapters, username}
+}
+
+/** The Kubernetes pull secret, for `kubectl apply -f`; holds the token, so mode 0600. */
+function writePullSecret(config: ActionConfig, username: string, password: string): void {
+  const pullSecret = config.pullSecret
+  if (!pullSecret) return
+  const manifest = pullSecretManifest({
+    host: config.registry.host,
+    username,
+    password,
+    name: pullSecret.name,
+    namespaces: pullSecret.namespaces,
+  })
+  const path = resolve(config.github.workspace, pullSecret.path)
+  mkdirSync(dirname(path), {recursive: true})
+  writeFileSync(path, manifest, {mode: 0o600})
+  chmodSync(path, 0o600)
+  core.info(
+    `Wrote the pull secret manifest ${pullSecret.path} (${pullSecret.namespaces.length} namespace(s))`,
+  )
+}
