@@ -1,27 +1,27 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 770:
+/***/ 20770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-/* unused reexport */ __nccwpck_require__(218);
+/* unused reexport */ __nccwpck_require__(20218);
 
 
 /***/ }),
 
-/***/ 218:
+/***/ 20218:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
 
 
-var net = __nccwpck_require__(9278);
-var tls = __nccwpck_require__(4756);
-var http = __nccwpck_require__(8611);
-var https = __nccwpck_require__(5692);
-var events = __nccwpck_require__(4434);
-var assert = __nccwpck_require__(2613);
-var util = __nccwpck_require__(9023);
+var net = __nccwpck_require__(69278);
+var tls = __nccwpck_require__(64756);
+var http = __nccwpck_require__(58611);
+var https = __nccwpck_require__(65692);
+var events = __nccwpck_require__(24434);
+var assert = __nccwpck_require__(42613);
+var util = __nccwpck_require__(39023);
 
 
 __webpack_unused_export__ = httpOverHttp;
@@ -281,34 +281,34 @@ __webpack_unused_export__ = debug; // for test
 
 /***/ }),
 
-/***/ 6752:
+/***/ 46752:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
 
 
-const Client = __nccwpck_require__(3701)
-const Dispatcher = __nccwpck_require__(883)
-const Pool = __nccwpck_require__(628)
+const Client = __nccwpck_require__(23701)
+const Dispatcher = __nccwpck_require__(30883)
+const Pool = __nccwpck_require__(30628)
 const BalancedPool = __nccwpck_require__(837)
-const Agent = __nccwpck_require__(7405)
-const ProxyAgent = __nccwpck_require__(6672)
-const EnvHttpProxyAgent = __nccwpck_require__(3137)
-const RetryAgent = __nccwpck_require__(50)
-const errors = __nccwpck_require__(8707)
+const Agent = __nccwpck_require__(57405)
+const ProxyAgent = __nccwpck_require__(76672)
+const EnvHttpProxyAgent = __nccwpck_require__(53137)
+const RetryAgent = __nccwpck_require__(30050)
+const errors = __nccwpck_require__(68707)
 const util = __nccwpck_require__(3440)
 const { InvalidArgumentError } = errors
-const api = __nccwpck_require__(6615)
-const buildConnector = __nccwpck_require__(9136)
-const MockClient = __nccwpck_require__(7365)
-const MockAgent = __nccwpck_require__(7501)
-const MockPool = __nccwpck_require__(4004)
-const mockErrors = __nccwpck_require__(2429)
-const RetryHandler = __nccwpck_require__(7816)
-const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(2581)
-const DecoratorHandler = __nccwpck_require__(8155)
+const api = __nccwpck_require__(56615)
+const buildConnector = __nccwpck_require__(59136)
+const MockClient = __nccwpck_require__(47365)
+const MockAgent = __nccwpck_require__(47501)
+const MockPool = __nccwpck_require__(94004)
+const mockErrors = __nccwpck_require__(52429)
+const RetryHandler = __nccwpck_require__(17816)
+const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(32581)
+const DecoratorHandler = __nccwpck_require__(58155)
 const RedirectHandler = __nccwpck_require__(8754)
-const createRedirectInterceptor = __nccwpck_require__(5092)
+const createRedirectInterceptor = __nccwpck_require__(25092)
 
 Object.assign(Dispatcher.prototype, api)
 
@@ -326,10 +326,10 @@ __webpack_unused_export__ = DecoratorHandler
 __webpack_unused_export__ = RedirectHandler
 __webpack_unused_export__ = createRedirectInterceptor
 __webpack_unused_export__ = {
-  redirect: __nccwpck_require__(1514),
-  retry: __nccwpck_require__(2026),
-  dump: __nccwpck_require__(8060),
-  dns: __nccwpck_require__(379)
+  redirect: __nccwpck_require__(21514),
+  retry: __nccwpck_require__(92026),
+  dump: __nccwpck_require__(88060),
+  dns: __nccwpck_require__(70379)
 }
 
 __webpack_unused_export__ = buildConnector
@@ -391,7 +391,7 @@ function makeDispatcher (fn) {
 __webpack_unused_export__ = setGlobalDispatcher
 __webpack_unused_export__ = getGlobalDispatcher
 
-const fetchImpl = (__nccwpck_require__(4398).fetch)
+const fetchImpl = (__nccwpck_require__(54398).fetch)
 __webpack_unused_export__ = async function fetch (init, options = undefined) {
   try {
     return await fetchImpl(init, options)
@@ -403,39 +403,39 @@ __webpack_unused_export__ = async function fetch (init, options = undefined) {
     throw err
   }
 }
-/* unused reexport */ __nccwpck_require__(660).Headers
-/* unused reexport */ __nccwpck_require__(9051).Response
+/* unused reexport */ __nccwpck_require__(60660).Headers
+/* unused reexport */ __nccwpck_require__(99051).Response
 /* unused reexport */ __nccwpck_require__(9967).Request
-/* unused reexport */ __nccwpck_require__(5910).FormData
+/* unused reexport */ __nccwpck_require__(35910).FormData
 __webpack_unused_export__ = globalThis.File ?? (__nccwpck_require__(4573).File)
-/* unused reexport */ __nccwpck_require__(8355).FileReader
+/* unused reexport */ __nccwpck_require__(48355).FileReader
 
-const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(1059)
+const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(51059)
 
 __webpack_unused_export__ = setGlobalOrigin
 __webpack_unused_export__ = getGlobalOrigin
 
 const { CacheStorage } = __nccwpck_require__(3245)
-const { kConstruct } = __nccwpck_require__(109)
+const { kConstruct } = __nccwpck_require__(20109)
 
 // Cache & CacheStorage are tightly coupled with fetch. Even if it may run
 // in an older version of Node, it doesn't have any use without fetch.
 __webpack_unused_export__ = new CacheStorage(kConstruct)
 
-const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(9061)
+const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(79061)
 
 __webpack_unused_export__ = deleteCookie
 __webpack_unused_export__ = getCookies
 __webpack_unused_export__ = getSetCookies
 __webpack_unused_export__ = setCookie
 
-const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(1900)
+const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(51900)
 
 __webpack_unused_export__ = parseMIMEType
 __webpack_unused_export__ = serializeAMimeType
 
-const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(5188)
-/* unused reexport */ __nccwpck_require__(3726).WebSocket
+const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(15188)
+/* unused reexport */ __nccwpck_require__(13726).WebSocket
 __webpack_unused_export__ = CloseEvent
 __webpack_unused_export__ = ErrorEvent
 __webpack_unused_export__ = MessageEvent
@@ -451,18 +451,18 @@ __webpack_unused_export__ = MockPool
 __webpack_unused_export__ = MockAgent
 __webpack_unused_export__ = mockErrors
 
-const { EventSource } = __nccwpck_require__(1238)
+const { EventSource } = __nccwpck_require__(21238)
 
 __webpack_unused_export__ = EventSource
 
 
 /***/ }),
 
-/***/ 158:
+/***/ 80158:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const { addAbortListener } = __nccwpck_require__(3440)
-const { RequestAbortedError } = __nccwpck_require__(8707)
+const { RequestAbortedError } = __nccwpck_require__(68707)
 
 const kListener = Symbol('kListener')
 const kSignal = Symbol('kSignal')
@@ -522,16 +522,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2279:
+/***/ 34660:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const assert = __nccwpck_require__(4589)
-const { AsyncResource } = __nccwpck_require__(6698)
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
+const assert = __nccwpck_require__(34589)
+const { AsyncResource } = __nccwpck_require__(16698)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(68707)
 const util = __nccwpck_require__(3440)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const { addSignal, removeSignal } = __nccwpck_require__(80158)
 
 class ConnectHandler extends AsyncResource {
   constructor (opts, callback) {
@@ -637,7 +637,7 @@ module.exports = connect
 
 /***/ }),
 
-/***/ 6862:
+/***/ 76862:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -646,16 +646,16 @@ const {
   Readable,
   Duplex,
   PassThrough
-} = __nccwpck_require__(7075)
+} = __nccwpck_require__(57075)
 const {
   InvalidArgumentError,
   InvalidReturnValueError,
   RequestAbortedError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(68707)
 const util = __nccwpck_require__(3440)
-const { AsyncResource } = __nccwpck_require__(6698)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
-const assert = __nccwpck_require__(4589)
+const { AsyncResource } = __nccwpck_require__(16698)
+const { addSignal, removeSignal } = __nccwpck_require__(80158)
+const assert = __nccwpck_require__(34589)
 
 const kResume = Symbol('resume')
 
@@ -895,17 +895,17 @@ module.exports = pipeline
 
 /***/ }),
 
-/***/ 4043:
+/***/ 14043:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const assert = __nccwpck_require__(4589)
-const { Readable } = __nccwpck_require__(9927)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
+const assert = __nccwpck_require__(34589)
+const { Readable } = __nccwpck_require__(49927)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(68707)
 const util = __nccwpck_require__(3440)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(7655)
-const { AsyncResource } = __nccwpck_require__(6698)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(87655)
+const { AsyncResource } = __nccwpck_require__(16698)
 
 class RequestHandler extends AsyncResource {
   constructor (opts, callback) {
@@ -1121,13 +1121,13 @@ module.exports.RequestHandler = RequestHandler
 
 
 
-const assert = __nccwpck_require__(4589)
-const { finished, PassThrough } = __nccwpck_require__(7075)
-const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(8707)
+const assert = __nccwpck_require__(34589)
+const { finished, PassThrough } = __nccwpck_require__(57075)
+const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(68707)
 const util = __nccwpck_require__(3440)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(7655)
-const { AsyncResource } = __nccwpck_require__(6698)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(87655)
+const { AsyncResource } = __nccwpck_require__(16698)
+const { addSignal, removeSignal } = __nccwpck_require__(80158)
 
 class StreamHandler extends AsyncResource {
   constructor (opts, factory, callback) {
@@ -1343,16 +1343,16 @@ module.exports = stream
 
 /***/ }),
 
-/***/ 1882:
+/***/ 61882:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
-const { AsyncResource } = __nccwpck_require__(6698)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(68707)
+const { AsyncResource } = __nccwpck_require__(16698)
 const util = __nccwpck_require__(3440)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
-const assert = __nccwpck_require__(4589)
+const { addSignal, removeSignal } = __nccwpck_require__(80158)
+const assert = __nccwpck_require__(34589)
 
 class UpgradeHandler extends AsyncResource {
   constructor (opts, callback) {
@@ -1458,30 +1458,30 @@ module.exports = upgrade
 
 /***/ }),
 
-/***/ 6615:
+/***/ 56615:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-module.exports.request = __nccwpck_require__(4043)
+module.exports.request = __nccwpck_require__(14043)
 module.exports.stream = __nccwpck_require__(3560)
-module.exports.pipeline = __nccwpck_require__(6862)
-module.exports.upgrade = __nccwpck_require__(1882)
-module.exports.connect = __nccwpck_require__(2279)
+module.exports.pipeline = __nccwpck_require__(76862)
+module.exports.upgrade = __nccwpck_require__(61882)
+module.exports.connect = __nccwpck_require__(34660)
 
 
 /***/ }),
 
-/***/ 9927:
+/***/ 49927:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // Ported from https://github.com/nodejs/undici/pull/907
 
 
 
-const assert = __nccwpck_require__(4589)
-const { Readable } = __nccwpck_require__(7075)
-const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(8707)
+const assert = __nccwpck_require__(34589)
+const { Readable } = __nccwpck_require__(57075)
+const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(68707)
 const util = __nccwpck_require__(3440)
 const { ReadableStreamFrom } = __nccwpck_require__(3440)
 
@@ -1864,15 +1864,15 @@ module.exports = { Readable: BodyReadable, chunksDecode }
 
 /***/ }),
 
-/***/ 7655:
+/***/ 87655:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const assert = __nccwpck_require__(4589)
+const assert = __nccwpck_require__(34589)
 const {
   ResponseStatusCodeError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(68707)
 
-const { chunksDecode } = __nccwpck_require__(9927)
+const { chunksDecode } = __nccwpck_require__(49927)
 const CHUNK_LIMIT = 128 * 1024
 
 async function getResolveErrorBodyCallback ({ callback, body, contentType, statusCode, statusMessage, headers }) {
@@ -1964,16 +1964,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9136:
+/***/ 59136:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const net = __nccwpck_require__(7030)
-const assert = __nccwpck_require__(4589)
+const net = __nccwpck_require__(77030)
+const assert = __nccwpck_require__(34589)
 const util = __nccwpck_require__(3440)
-const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(8707)
-const timers = __nccwpck_require__(6603)
+const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(68707)
+const timers = __nccwpck_require__(96603)
 
 function noop () {}
 
@@ -2058,7 +2058,7 @@ function buildConnector ({ allowH2, maxCachedSessions, socketPath, timeout, sess
     let socket
     if (protocol === 'https:') {
       if (!tls) {
-        tls = __nccwpck_require__(1692)
+        tls = __nccwpck_require__(41692)
       }
       servername = servername || options.servername || util.getServerName(host) || null
 
@@ -2211,7 +2211,7 @@ module.exports = buildConnector
 
 /***/ }),
 
-/***/ 735:
+/***/ 10735:
 /***/ ((module) => {
 
 
@@ -2336,12 +2336,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2414:
+/***/ 42414:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const diagnosticsChannel = __nccwpck_require__(3053)
-const util = __nccwpck_require__(7975)
+const diagnosticsChannel = __nccwpck_require__(53053)
+const util = __nccwpck_require__(57975)
 
 const undiciDebugLog = util.debuglog('undici')
 const fetchDebuglog = util.debuglog('fetch')
@@ -2545,7 +2545,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8707:
+/***/ 68707:
 /***/ ((module) => {
 
 
@@ -2977,7 +2977,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4655:
+/***/ 44655:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -2985,8 +2985,8 @@ module.exports = {
 const {
   InvalidArgumentError,
   NotSupportedError
-} = __nccwpck_require__(8707)
-const assert = __nccwpck_require__(4589)
+} = __nccwpck_require__(68707)
+const assert = __nccwpck_require__(34589)
 const {
   isValidHTTPToken,
   isValidHeaderValue,
@@ -3001,8 +3001,8 @@ const {
   getServerName,
   normalizedMethodRecords
 } = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(2414)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
+const { channels } = __nccwpck_require__(42414)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(10735)
 
 // Verifies that a given path is valid does not contain control chars \x00 to \x20
 const invalidPathRegex = /[^\u0021-\u00ff]/
@@ -3466,7 +3466,7 @@ module.exports = Request
 
 /***/ }),
 
-/***/ 6443:
+/***/ 36443:
 /***/ ((module) => {
 
 module.exports = {
@@ -3540,7 +3540,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7752:
+/***/ 67752:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -3548,7 +3548,7 @@ module.exports = {
 const {
   wellknownHeaderNames,
   headerNameLowerCasedRecord
-} = __nccwpck_require__(735)
+} = __nccwpck_require__(10735)
 
 class TstNode {
   /** @type {any} */
@@ -3704,18 +3704,18 @@ module.exports = {
 
 
 
-const assert = __nccwpck_require__(4589)
-const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(6443)
-const { IncomingMessage } = __nccwpck_require__(7067)
-const stream = __nccwpck_require__(7075)
-const net = __nccwpck_require__(7030)
+const assert = __nccwpck_require__(34589)
+const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(36443)
+const { IncomingMessage } = __nccwpck_require__(37067)
+const stream = __nccwpck_require__(57075)
+const net = __nccwpck_require__(77030)
 const { Blob } = __nccwpck_require__(4573)
-const nodeUtil = __nccwpck_require__(7975)
-const { stringify } = __nccwpck_require__(1792)
-const { EventEmitter: EE } = __nccwpck_require__(8474)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
-const { tree } = __nccwpck_require__(7752)
+const nodeUtil = __nccwpck_require__(57975)
+const { stringify } = __nccwpck_require__(41792)
+const { EventEmitter: EE } = __nccwpck_require__(78474)
+const { InvalidArgumentError } = __nccwpck_require__(68707)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(10735)
+const { tree } = __nccwpck_require__(67752)
 
 const [nodeMajor, nodeMinor] = process.versions.node.split('.').map(v => Number(v))
 
@@ -4425,18 +4425,18 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7405:
+/***/ 57405:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(6443)
-const DispatcherBase = __nccwpck_require__(1841)
-const Pool = __nccwpck_require__(628)
-const Client = __nccwpck_require__(3701)
+const { InvalidArgumentError } = __nccwpck_require__(68707)
+const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(36443)
+const DispatcherBase = __nccwpck_require__(21841)
+const Pool = __nccwpck_require__(30628)
+const Client = __nccwpck_require__(23701)
 const util = __nccwpck_require__(3440)
-const createRedirectInterceptor = __nccwpck_require__(5092)
+const createRedirectInterceptor = __nccwpck_require__(25092)
 
 const kOnConnect = Symbol('onConnect')
 const kOnDisconnect = Symbol('onDisconnect')
@@ -4573,7 +4573,7 @@ module.exports = Agent
 const {
   BalancedPoolMissingUpstreamError,
   InvalidArgumentError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(68707)
 const {
   PoolBase,
   kClients,
@@ -4581,9 +4581,9 @@ const {
   kAddClient,
   kRemoveClient,
   kGetDispatcher
-} = __nccwpck_require__(2128)
-const Pool = __nccwpck_require__(628)
-const { kUrl, kInterceptors } = __nccwpck_require__(6443)
+} = __nccwpck_require__(42128)
+const Pool = __nccwpck_require__(30628)
+const { kUrl, kInterceptors } = __nccwpck_require__(36443)
 const { parseOrigin } = __nccwpck_require__(3440)
 const kFactory = Symbol('factory')
 
@@ -4788,10 +4788,10 @@ module.exports = BalancedPool
 
 /* global WebAssembly */
 
-const assert = __nccwpck_require__(4589)
+const assert = __nccwpck_require__(34589)
 const util = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(2414)
-const timers = __nccwpck_require__(6603)
+const { channels } = __nccwpck_require__(42414)
+const timers = __nccwpck_require__(96603)
 const {
   RequestContentLengthMismatchError,
   ResponseContentLengthMismatchError,
@@ -4804,7 +4804,7 @@ const {
   BodyTimeoutError,
   HTTPParserError,
   ResponseExceededMaxSizeError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(68707)
 const {
   kUrl,
   kReset,
@@ -4837,9 +4837,9 @@ const {
   kOnError,
   kResume,
   kHTTPContext
-} = __nccwpck_require__(6443)
+} = __nccwpck_require__(36443)
 
-const constants = __nccwpck_require__(2824)
+const constants = __nccwpck_require__(52824)
 const EMPTY_BUF = Buffer.alloc(0)
 const FastBuffer = Buffer[Symbol.species]
 const addListener = util.addListener
@@ -4851,11 +4851,11 @@ const kSocketUsed = Symbol('kSocketUsed')
 let extractBody
 
 async function lazyllhttp () {
-  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(3870) : undefined
+  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(63870) : undefined
 
   let mod
   try {
-    mod = await WebAssembly.compile(__nccwpck_require__(3434))
+    mod = await WebAssembly.compile(__nccwpck_require__(53434))
   } catch (e) {
     /* istanbul ignore next */
 
@@ -4863,7 +4863,7 @@ async function lazyllhttp () {
     // being enabled, but the occurring of this other error
     // * https://github.com/emscripten-core/emscripten/issues/11495
     // got me to remove that check to avoid breaking Node 12.
-    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(3870))
+    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(63870))
   }
 
   return await WebAssembly.instantiate(mod, {
@@ -5778,7 +5778,7 @@ function writeH1 (client, request) {
 
   if (util.isFormDataLike(body)) {
     if (!extractBody) {
-      extractBody = (__nccwpck_require__(4492).extractBody)
+      extractBody = (__nccwpck_require__(84492).extractBody)
     }
 
     const [bodyStream, contentType] = extractBody(body)
@@ -6301,21 +6301,21 @@ module.exports = connectH1
 
 /***/ }),
 
-/***/ 8788:
+/***/ 88788:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const assert = __nccwpck_require__(4589)
-const { errorMonitor } = __nccwpck_require__(8474)
-const { pipeline } = __nccwpck_require__(7075)
+const assert = __nccwpck_require__(34589)
+const { errorMonitor } = __nccwpck_require__(78474)
+const { pipeline } = __nccwpck_require__(57075)
 const util = __nccwpck_require__(3440)
 const {
   RequestContentLengthMismatchError,
   RequestAbortedError,
   SocketError,
   InformationalError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(68707)
 const {
   kUrl,
   kReset,
@@ -6334,7 +6334,7 @@ const {
   kResume,
   kSize,
   kHTTPContext
-} = __nccwpck_require__(6443)
+} = __nccwpck_require__(36443)
 
 const kOpenStreams = Symbol('open streams')
 
@@ -6346,7 +6346,7 @@ let h2ExperimentalWarned = false
 /** @type {import('http2')} */
 let http2
 try {
-  http2 = __nccwpck_require__(2467)
+  http2 = __nccwpck_require__(32467)
 } catch {
   // @ts-ignore
   http2 = { constants: {} }
@@ -6740,7 +6740,7 @@ function writeH2 (client, request) {
   let contentLength = util.bodyLength(body)
 
   if (util.isFormDataLike(body)) {
-    extractBody ??= (__nccwpck_require__(4492).extractBody)
+    extractBody ??= (__nccwpck_require__(84492).extractBody)
 
     const [bodyStream, contentType] = extractBody(body)
     headers['content-type'] = contentType
@@ -7100,26 +7100,26 @@ module.exports = connectH2
 
 /***/ }),
 
-/***/ 3701:
+/***/ 23701:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // @ts-check
 
 
 
-const assert = __nccwpck_require__(4589)
-const net = __nccwpck_require__(7030)
-const http = __nccwpck_require__(7067)
+const assert = __nccwpck_require__(34589)
+const net = __nccwpck_require__(77030)
+const http = __nccwpck_require__(37067)
 const util = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(2414)
-const Request = __nccwpck_require__(4655)
-const DispatcherBase = __nccwpck_require__(1841)
+const { channels } = __nccwpck_require__(42414)
+const Request = __nccwpck_require__(44655)
+const DispatcherBase = __nccwpck_require__(21841)
 const {
   InvalidArgumentError,
   InformationalError,
   ClientDestroyedError
-} = __nccwpck_require__(8707)
-const buildConnector = __nccwpck_require__(9136)
+} = __nccwpck_require__(68707)
+const buildConnector = __nccwpck_require__(59136)
 const {
   kUrl,
   kServerName,
@@ -7161,9 +7161,9 @@ const {
   kHTTPContext,
   kMaxConcurrentStreams,
   kResume
-} = __nccwpck_require__(6443)
+} = __nccwpck_require__(36443)
 const connectH1 = __nccwpck_require__(637)
-const connectH2 = __nccwpck_require__(8788)
+const connectH2 = __nccwpck_require__(88788)
 let deprecatedInterceptorWarned = false
 
 const kClosedResolve = Symbol('kClosedResolve')
@@ -7471,7 +7471,7 @@ class Client extends DispatcherBase {
   }
 }
 
-const createRedirectInterceptor = __nccwpck_require__(5092)
+const createRedirectInterceptor = __nccwpck_require__(25092)
 
 function onError (client, err) {
   if (
@@ -7731,19 +7731,19 @@ module.exports = Client
 
 /***/ }),
 
-/***/ 1841:
+/***/ 21841:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const buffer = __nccwpck_require__(4573)
-const Dispatcher = __nccwpck_require__(883)
+const Dispatcher = __nccwpck_require__(30883)
 const {
   ClientDestroyedError,
   ClientClosedError,
   InvalidArgumentError
-} = __nccwpck_require__(8707)
-const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(6443)
+} = __nccwpck_require__(68707)
+const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(36443)
 
 const kOnDestroyed = Symbol('onDestroyed')
 const kOnClosed = Symbol('onClosed')
@@ -7946,11 +7946,11 @@ module.exports = DispatcherBase
 
 /***/ }),
 
-/***/ 883:
+/***/ 30883:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const EventEmitter = __nccwpck_require__(8474)
+const EventEmitter = __nccwpck_require__(78474)
 
 class Dispatcher extends EventEmitter {
   dispatch () {
@@ -8018,15 +8018,15 @@ module.exports = Dispatcher
 
 /***/ }),
 
-/***/ 3137:
+/***/ 53137:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(1841)
-const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(6443)
-const ProxyAgent = __nccwpck_require__(6672)
-const Agent = __nccwpck_require__(7405)
+const DispatcherBase = __nccwpck_require__(21841)
+const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(36443)
+const ProxyAgent = __nccwpck_require__(76672)
+const Agent = __nccwpck_require__(57405)
 
 const DEFAULT_PORTS = {
   'http:': 80,
@@ -8185,7 +8185,7 @@ module.exports = EnvHttpProxyAgent
 
 /***/ }),
 
-/***/ 4660:
+/***/ 64660:
 /***/ ((module) => {
 
 /* eslint-disable */
@@ -8309,15 +8309,15 @@ module.exports = class FixedQueue {
 
 /***/ }),
 
-/***/ 2128:
+/***/ 42128:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(1841)
-const FixedQueue = __nccwpck_require__(4660)
-const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(6443)
-const PoolStats = __nccwpck_require__(3246)
+const DispatcherBase = __nccwpck_require__(21841)
+const FixedQueue = __nccwpck_require__(64660)
+const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(36443)
+const PoolStats = __nccwpck_require__(43246)
 
 const kClients = Symbol('clients')
 const kNeedDrain = Symbol('needDrain')
@@ -8510,10 +8510,10 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3246:
+/***/ 43246:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(6443)
+const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(36443)
 const kPool = Symbol('pool')
 
 class PoolStats {
@@ -8551,7 +8551,7 @@ module.exports = PoolStats
 
 /***/ }),
 
-/***/ 628:
+/***/ 30628:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -8562,14 +8562,14 @@ const {
   kNeedDrain,
   kAddClient,
   kGetDispatcher
-} = __nccwpck_require__(2128)
-const Client = __nccwpck_require__(3701)
+} = __nccwpck_require__(42128)
+const Client = __nccwpck_require__(23701)
 const {
   InvalidArgumentError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(68707)
 const util = __nccwpck_require__(3440)
-const { kUrl, kInterceptors } = __nccwpck_require__(6443)
-const buildConnector = __nccwpck_require__(9136)
+const { kUrl, kInterceptors } = __nccwpck_require__(36443)
+const buildConnector = __nccwpck_require__(59136)
 
 const kOptions = Symbol('options')
 const kConnections = Symbol('connections')
@@ -8665,19 +8665,19 @@ module.exports = Pool
 
 /***/ }),
 
-/***/ 6672:
+/***/ 76672:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(6443)
-const { URL } = __nccwpck_require__(3136)
-const Agent = __nccwpck_require__(7405)
-const Pool = __nccwpck_require__(628)
-const DispatcherBase = __nccwpck_require__(1841)
-const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(8707)
-const buildConnector = __nccwpck_require__(9136)
-const Client = __nccwpck_require__(3701)
+const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(36443)
+const { URL } = __nccwpck_require__(73136)
+const Agent = __nccwpck_require__(57405)
+const Pool = __nccwpck_require__(30628)
+const DispatcherBase = __nccwpck_require__(21841)
+const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(68707)
+const buildConnector = __nccwpck_require__(59136)
+const Client = __nccwpck_require__(23701)
 
 const kAgent = Symbol('proxy agent')
 const kClient = Symbol('proxy client')
@@ -8946,13 +8946,13 @@ module.exports = ProxyAgent
 
 /***/ }),
 
-/***/ 50:
+/***/ 30050:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Dispatcher = __nccwpck_require__(883)
-const RetryHandler = __nccwpck_require__(7816)
+const Dispatcher = __nccwpck_require__(30883)
+const RetryHandler = __nccwpck_require__(17816)
 
 class RetryAgent extends Dispatcher {
   #agent = null
@@ -8988,7 +8988,7 @@ module.exports = RetryAgent
 
 /***/ }),
 
-/***/ 2581:
+/***/ 32581:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -8996,8 +8996,8 @@ module.exports = RetryAgent
 // We include a version number for the Dispatcher API. In case of breaking changes,
 // this version number must be increased to avoid conflicts.
 const globalDispatcher = Symbol.for('undici.globalDispatcher.1')
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const Agent = __nccwpck_require__(7405)
+const { InvalidArgumentError } = __nccwpck_require__(68707)
+const Agent = __nccwpck_require__(57405)
 
 if (getGlobalDispatcher() === undefined) {
   setGlobalDispatcher(new Agent())
@@ -9027,7 +9027,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8155:
+/***/ 58155:
 /***/ ((module) => {
 
 
@@ -9084,10 +9084,10 @@ module.exports = class DecoratorHandler {
 
 
 const util = __nccwpck_require__(3440)
-const { kBodyUsed } = __nccwpck_require__(6443)
-const assert = __nccwpck_require__(4589)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const EE = __nccwpck_require__(8474)
+const { kBodyUsed } = __nccwpck_require__(36443)
+const assert = __nccwpck_require__(34589)
+const { InvalidArgumentError } = __nccwpck_require__(68707)
+const EE = __nccwpck_require__(78474)
 
 const redirectableStatusCodes = [300, 301, 302, 303, 307, 308]
 
@@ -9317,14 +9317,14 @@ module.exports = RedirectHandler
 
 /***/ }),
 
-/***/ 7816:
+/***/ 17816:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const assert = __nccwpck_require__(4589)
+const assert = __nccwpck_require__(34589)
 
-const { kRetryHandlerDefaultRetry } = __nccwpck_require__(6443)
-const { RequestRetryError } = __nccwpck_require__(8707)
+const { kRetryHandlerDefaultRetry } = __nccwpck_require__(36443)
+const { RequestRetryError } = __nccwpck_require__(68707)
 const {
   isDisturbed,
   parseHeaders,
@@ -9761,14 +9761,14 @@ module.exports = RetryHandler
 
 /***/ }),
 
-/***/ 379:
+/***/ 70379:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const { isIP } = __nccwpck_require__(7030)
-const { lookup } = __nccwpck_require__(610)
-const DecoratorHandler = __nccwpck_require__(8155)
-const { InvalidArgumentError, InformationalError } = __nccwpck_require__(8707)
+const { isIP } = __nccwpck_require__(77030)
+const { lookup } = __nccwpck_require__(40610)
+const DecoratorHandler = __nccwpck_require__(58155)
+const { InvalidArgumentError, InformationalError } = __nccwpck_require__(68707)
 const maxInt = Math.pow(2, 31) - 1
 
 class DNSInstance {
@@ -10143,14 +10143,14 @@ module.exports = interceptorOpts => {
 
 /***/ }),
 
-/***/ 8060:
+/***/ 88060:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const util = __nccwpck_require__(3440)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
-const DecoratorHandler = __nccwpck_require__(8155)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(68707)
+const DecoratorHandler = __nccwpck_require__(58155)
 
 class DumpHandler extends DecoratorHandler {
   #maxSize = 1024 * 1024
@@ -10273,7 +10273,7 @@ module.exports = createDumpInterceptor
 
 /***/ }),
 
-/***/ 5092:
+/***/ 25092:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -10301,7 +10301,7 @@ module.exports = createRedirectInterceptor
 
 /***/ }),
 
-/***/ 1514:
+/***/ 21514:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -10332,11 +10332,11 @@ module.exports = opts => {
 
 /***/ }),
 
-/***/ 2026:
+/***/ 92026:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RetryHandler = __nccwpck_require__(7816)
+const RetryHandler = __nccwpck_require__(17816)
 
 module.exports = globalOpts => {
   return dispatch => {
@@ -10358,13 +10358,13 @@ module.exports = globalOpts => {
 
 /***/ }),
 
-/***/ 2824:
+/***/ 52824:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SPECIAL_HEADERS = exports.HEADER_STATE = exports.MINOR = exports.MAJOR = exports.CONNECTION_TOKEN_CHARS = exports.HEADER_CHARS = exports.TOKEN = exports.STRICT_TOKEN = exports.HEX = exports.URL_CHAR = exports.STRICT_URL_CHAR = exports.USERINFO_CHARS = exports.MARK = exports.ALPHANUM = exports.NUM = exports.HEX_MAP = exports.NUM_MAP = exports.ALPHA = exports.FINISH = exports.H_METHOD_MAP = exports.METHOD_MAP = exports.METHODS_RTSP = exports.METHODS_ICE = exports.METHODS_HTTP = exports.METHODS = exports.LENIENT_FLAGS = exports.FLAGS = exports.TYPE = exports.ERROR = void 0;
-const utils_1 = __nccwpck_require__(172);
+const utils_1 = __nccwpck_require__(50172);
 // C headers
 var ERROR;
 (function (ERROR) {
@@ -10642,7 +10642,7 @@ exports.SPECIAL_HEADERS = {
 
 /***/ }),
 
-/***/ 3870:
+/***/ 63870:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -10654,7 +10654,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 3434:
+/***/ 53434:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -10666,7 +10666,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 172:
+/***/ 50172:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -10687,13 +10687,13 @@ exports.enumToMap = enumToMap;
 
 /***/ }),
 
-/***/ 7501:
+/***/ 47501:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kClients } = __nccwpck_require__(6443)
-const Agent = __nccwpck_require__(7405)
+const { kClients } = __nccwpck_require__(36443)
+const Agent = __nccwpck_require__(57405)
 const {
   kAgent,
   kMockAgentSet,
@@ -10704,14 +10704,14 @@ const {
   kGetNetConnect,
   kOptions,
   kFactory
-} = __nccwpck_require__(1117)
-const MockClient = __nccwpck_require__(7365)
-const MockPool = __nccwpck_require__(4004)
-const { matchValue, buildMockOptions } = __nccwpck_require__(3397)
-const { InvalidArgumentError, UndiciError } = __nccwpck_require__(8707)
-const Dispatcher = __nccwpck_require__(883)
-const Pluralizer = __nccwpck_require__(1529)
-const PendingInterceptorsFormatter = __nccwpck_require__(6142)
+} = __nccwpck_require__(91117)
+const MockClient = __nccwpck_require__(47365)
+const MockPool = __nccwpck_require__(94004)
+const { matchValue, buildMockOptions } = __nccwpck_require__(53397)
+const { InvalidArgumentError, UndiciError } = __nccwpck_require__(68707)
+const Dispatcher = __nccwpck_require__(30883)
+const Pluralizer = __nccwpck_require__(91529)
+const PendingInterceptorsFormatter = __nccwpck_require__(56142)
 
 class MockAgent extends Dispatcher {
   constructor (opts) {
@@ -10854,14 +10854,14 @@ module.exports = MockAgent
 
 /***/ }),
 
-/***/ 7365:
+/***/ 47365:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { promisify } = __nccwpck_require__(7975)
-const Client = __nccwpck_require__(3701)
-const { buildMockDispatch } = __nccwpck_require__(3397)
+const { promisify } = __nccwpck_require__(57975)
+const Client = __nccwpck_require__(23701)
+const { buildMockDispatch } = __nccwpck_require__(53397)
 const {
   kDispatches,
   kMockAgent,
@@ -10870,10 +10870,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(1117)
-const { MockInterceptor } = __nccwpck_require__(1511)
-const Symbols = __nccwpck_require__(6443)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+} = __nccwpck_require__(91117)
+const { MockInterceptor } = __nccwpck_require__(31511)
+const Symbols = __nccwpck_require__(36443)
+const { InvalidArgumentError } = __nccwpck_require__(68707)
 
 /**
  * MockClient provides an API that extends the Client to influence the mockDispatches.
@@ -10920,12 +10920,12 @@ module.exports = MockClient
 
 /***/ }),
 
-/***/ 2429:
+/***/ 52429:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { UndiciError } = __nccwpck_require__(8707)
+const { UndiciError } = __nccwpck_require__(68707)
 
 const kMockNotMatchedError = Symbol.for('undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED')
 
@@ -10955,12 +10955,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1511:
+/***/ 31511:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(3397)
+const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(53397)
 const {
   kDispatches,
   kDispatchKey,
@@ -10968,8 +10968,8 @@ const {
   kDefaultTrailers,
   kContentLength,
   kMockDispatch
-} = __nccwpck_require__(1117)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+} = __nccwpck_require__(91117)
+const { InvalidArgumentError } = __nccwpck_require__(68707)
 const { buildURL } = __nccwpck_require__(3440)
 
 /**
@@ -11169,14 +11169,14 @@ module.exports.MockScope = MockScope
 
 /***/ }),
 
-/***/ 4004:
+/***/ 94004:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { promisify } = __nccwpck_require__(7975)
-const Pool = __nccwpck_require__(628)
-const { buildMockDispatch } = __nccwpck_require__(3397)
+const { promisify } = __nccwpck_require__(57975)
+const Pool = __nccwpck_require__(30628)
+const { buildMockDispatch } = __nccwpck_require__(53397)
 const {
   kDispatches,
   kMockAgent,
@@ -11185,10 +11185,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(1117)
-const { MockInterceptor } = __nccwpck_require__(1511)
-const Symbols = __nccwpck_require__(6443)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+} = __nccwpck_require__(91117)
+const { MockInterceptor } = __nccwpck_require__(31511)
+const Symbols = __nccwpck_require__(36443)
+const { InvalidArgumentError } = __nccwpck_require__(68707)
 
 /**
  * MockPool provides an API that extends the Pool to influence the mockDispatches.
@@ -11235,7 +11235,7 @@ module.exports = MockPool
 
 /***/ }),
 
-/***/ 1117:
+/***/ 91117:
 /***/ ((module) => {
 
 
@@ -11265,26 +11265,26 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3397:
+/***/ 53397:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { MockNotMatchedError } = __nccwpck_require__(2429)
+const { MockNotMatchedError } = __nccwpck_require__(52429)
 const {
   kDispatches,
   kMockAgent,
   kOriginalDispatch,
   kOrigin,
   kGetNetConnect
-} = __nccwpck_require__(1117)
+} = __nccwpck_require__(91117)
 const { buildURL } = __nccwpck_require__(3440)
-const { STATUS_CODES } = __nccwpck_require__(7067)
+const { STATUS_CODES } = __nccwpck_require__(37067)
 const {
   types: {
     isPromise
   }
-} = __nccwpck_require__(7975)
+} = __nccwpck_require__(57975)
 
 function matchValue (match, value) {
   if (typeof match === 'string') {
@@ -11639,13 +11639,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6142:
+/***/ 56142:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { Transform } = __nccwpck_require__(7075)
-const { Console } = __nccwpck_require__(7540)
+const { Transform } = __nccwpck_require__(57075)
+const { Console } = __nccwpck_require__(37540)
 
 const PERSISTENT = process.versions.icu ? '✅' : 'Y '
 const NOT_PERSISTENT = process.versions.icu ? '❌' : 'N '
@@ -11689,7 +11689,7 @@ module.exports = class PendingInterceptorsFormatter {
 
 /***/ }),
 
-/***/ 1529:
+/***/ 91529:
 /***/ ((module) => {
 
 
@@ -11725,7 +11725,7 @@ module.exports = class Pluralizer {
 
 /***/ }),
 
-/***/ 6603:
+/***/ 96603:
 /***/ ((module) => {
 
 
@@ -12155,21 +12155,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9634:
+/***/ 89634:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(109)
-const { urlEquals, getFieldValues } = __nccwpck_require__(6798)
+const { kConstruct } = __nccwpck_require__(20109)
+const { urlEquals, getFieldValues } = __nccwpck_require__(76798)
 const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(3440)
-const { webidl } = __nccwpck_require__(5893)
-const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(9051)
+const { webidl } = __nccwpck_require__(45893)
+const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(99051)
 const { Request, fromInnerRequest } = __nccwpck_require__(9967)
-const { kState } = __nccwpck_require__(3627)
-const { fetching } = __nccwpck_require__(4398)
-const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(3168)
-const assert = __nccwpck_require__(4589)
+const { kState } = __nccwpck_require__(93627)
+const { fetching } = __nccwpck_require__(54398)
+const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(73168)
+const assert = __nccwpck_require__(34589)
 
 /**
  * @see https://w3c.github.io/ServiceWorker/#dfn-cache-batch-operation
@@ -13026,9 +13026,9 @@ module.exports = {
 
 
 
-const { kConstruct } = __nccwpck_require__(109)
-const { Cache } = __nccwpck_require__(9634)
-const { webidl } = __nccwpck_require__(5893)
+const { kConstruct } = __nccwpck_require__(20109)
+const { Cache } = __nccwpck_require__(89634)
+const { webidl } = __nccwpck_require__(45893)
 const { kEnumerableProperty } = __nccwpck_require__(3440)
 
 class CacheStorage {
@@ -13180,26 +13180,26 @@ module.exports = {
 
 /***/ }),
 
-/***/ 109:
+/***/ 20109:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 module.exports = {
-  kConstruct: (__nccwpck_require__(6443).kConstruct)
+  kConstruct: (__nccwpck_require__(36443).kConstruct)
 }
 
 
 /***/ }),
 
-/***/ 6798:
+/***/ 76798:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const assert = __nccwpck_require__(4589)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { isValidHeaderName } = __nccwpck_require__(3168)
+const assert = __nccwpck_require__(34589)
+const { URLSerializer } = __nccwpck_require__(51900)
+const { isValidHeaderName } = __nccwpck_require__(73168)
 
 /**
  * @see https://url.spec.whatwg.org/#concept-url-equals
@@ -13244,7 +13244,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1276:
+/***/ 71276:
 /***/ ((module) => {
 
 
@@ -13263,15 +13263,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9061:
+/***/ 79061:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { parseSetCookie } = __nccwpck_require__(1978)
-const { stringify } = __nccwpck_require__(7797)
-const { webidl } = __nccwpck_require__(5893)
-const { Headers } = __nccwpck_require__(660)
+const { parseSetCookie } = __nccwpck_require__(11978)
+const { stringify } = __nccwpck_require__(57797)
+const { webidl } = __nccwpck_require__(45893)
+const { Headers } = __nccwpck_require__(60660)
 
 /**
  * @typedef {Object} Cookie
@@ -13454,15 +13454,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1978:
+/***/ 11978:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(1276)
-const { isCTLExcludingHtab } = __nccwpck_require__(7797)
-const { collectASequenceOfCodePointsFast } = __nccwpck_require__(1900)
-const assert = __nccwpck_require__(4589)
+const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(71276)
+const { isCTLExcludingHtab } = __nccwpck_require__(57797)
+const { collectASequenceOfCodePointsFast } = __nccwpck_require__(51900)
+const assert = __nccwpck_require__(34589)
 
 /**
  * @description Parses the field-value attributes of a set-cookie header string.
@@ -13771,7 +13771,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7797:
+/***/ 57797:
 /***/ ((module) => {
 
 
@@ -14130,13 +14130,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4031:
+/***/ 24031:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const buffer = __nccwpck_require__(4573)
-const { Transform } = __nccwpck_require__(7075)
-const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(4811)
+const { Transform } = __nccwpck_require__(57075)
+const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(94811)
 
 /**
  * @type {number[]} BOM
@@ -14711,23 +14711,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1238:
+/***/ 21238:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { pipeline } = __nccwpck_require__(7075)
-const { fetching } = __nccwpck_require__(4398)
+const { pipeline } = __nccwpck_require__(57075)
+const { fetching } = __nccwpck_require__(54398)
 const { makeRequest } = __nccwpck_require__(9967)
-const { webidl } = __nccwpck_require__(5893)
-const { EventSourceStream } = __nccwpck_require__(4031)
-const { parseMIMEType } = __nccwpck_require__(1900)
-const { createFastMessageEvent } = __nccwpck_require__(5188)
-const { isNetworkError } = __nccwpck_require__(9051)
-const { delay } = __nccwpck_require__(4811)
+const { webidl } = __nccwpck_require__(45893)
+const { EventSourceStream } = __nccwpck_require__(24031)
+const { parseMIMEType } = __nccwpck_require__(51900)
+const { createFastMessageEvent } = __nccwpck_require__(15188)
+const { isNetworkError } = __nccwpck_require__(99051)
+const { delay } = __nccwpck_require__(94811)
 const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { environmentSettingsObject } = __nccwpck_require__(3168)
-const { getGlobalDispatcher } = __nccwpck_require__(2581)
+const { environmentSettingsObject } = __nccwpck_require__(73168)
+const { getGlobalDispatcher } = __nccwpck_require__(32581)
 
 let experimentalWarned = false
 
@@ -15201,7 +15201,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4811:
+/***/ 94811:
 /***/ ((module) => {
 
 
@@ -15245,7 +15245,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4492:
+/***/ 84492:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -15260,20 +15260,20 @@ const {
   fullyReadBody,
   extractMimeType,
   utf8DecodeBytes
-} = __nccwpck_require__(3168)
-const { FormData } = __nccwpck_require__(5910)
-const { kState } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
+} = __nccwpck_require__(73168)
+const { FormData } = __nccwpck_require__(35910)
+const { kState } = __nccwpck_require__(93627)
+const { webidl } = __nccwpck_require__(45893)
 const { Blob } = __nccwpck_require__(4573)
-const assert = __nccwpck_require__(4589)
-const { isErrored, isDisturbed } = __nccwpck_require__(7075)
-const { isArrayBuffer } = __nccwpck_require__(3429)
-const { serializeAMimeType } = __nccwpck_require__(1900)
-const { multipartFormDataParser } = __nccwpck_require__(116)
+const assert = __nccwpck_require__(34589)
+const { isErrored, isDisturbed } = __nccwpck_require__(57075)
+const { isArrayBuffer } = __nccwpck_require__(73429)
+const { serializeAMimeType } = __nccwpck_require__(51900)
+const { multipartFormDataParser } = __nccwpck_require__(50116)
 let random
 
 try {
-  const crypto = __nccwpck_require__(7598)
+  const crypto = __nccwpck_require__(77598)
   random = (max) => crypto.randomInt(0, max)
 } catch {
   random = (max) => Math.floor(Math.random(max))
@@ -15912,12 +15912,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1900:
+/***/ 51900:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const assert = __nccwpck_require__(4589)
+const assert = __nccwpck_require__(34589)
 
 const encoder = new TextEncoder()
 
@@ -16663,12 +16663,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6653:
+/***/ 66653:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConnected, kSize } = __nccwpck_require__(6443)
+const { kConnected, kSize } = __nccwpck_require__(36443)
 
 class CompatWeakRef {
   constructor (value) {
@@ -16716,14 +16716,14 @@ module.exports = function () {
 
 /***/ }),
 
-/***/ 7114:
+/***/ 27114:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Blob, File } = __nccwpck_require__(4573)
-const { kState } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
+const { kState } = __nccwpck_require__(93627)
+const { webidl } = __nccwpck_require__(45893)
 
 // TODO(@KhafraDev): remove
 class FileLike {
@@ -16849,17 +16849,17 @@ module.exports = { FileLike, isFileLike }
 
 /***/ }),
 
-/***/ 116:
+/***/ 50116:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
-const { utf8DecodeBytes } = __nccwpck_require__(3168)
-const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(1900)
-const { isFileLike } = __nccwpck_require__(7114)
-const { makeEntry } = __nccwpck_require__(5910)
-const assert = __nccwpck_require__(4589)
+const { utf8DecodeBytes } = __nccwpck_require__(73168)
+const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(51900)
+const { isFileLike } = __nccwpck_require__(27114)
+const { makeEntry } = __nccwpck_require__(35910)
+const assert = __nccwpck_require__(34589)
 const { File: NodeFile } = __nccwpck_require__(4573)
 
 const File = globalThis.File ?? NodeFile
@@ -17330,18 +17330,18 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5910:
+/***/ 35910:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isBlobLike, iteratorMixin } = __nccwpck_require__(3168)
-const { kState } = __nccwpck_require__(3627)
+const { isBlobLike, iteratorMixin } = __nccwpck_require__(73168)
+const { kState } = __nccwpck_require__(93627)
 const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { FileLike, isFileLike } = __nccwpck_require__(7114)
-const { webidl } = __nccwpck_require__(5893)
+const { FileLike, isFileLike } = __nccwpck_require__(27114)
+const { webidl } = __nccwpck_require__(45893)
 const { File: NativeFile } = __nccwpck_require__(4573)
-const nodeUtil = __nccwpck_require__(7975)
+const nodeUtil = __nccwpck_require__(57975)
 
 /** @type {globalThis['File']} */
 const File = globalThis.File ?? NativeFile
@@ -17589,7 +17589,7 @@ module.exports = { FormData, makeEntry }
 
 /***/ }),
 
-/***/ 1059:
+/***/ 51059:
 /***/ ((module) => {
 
 
@@ -17636,23 +17636,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 660:
+/***/ 60660:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
 
 
 
-const { kConstruct } = __nccwpck_require__(6443)
+const { kConstruct } = __nccwpck_require__(36443)
 const { kEnumerableProperty } = __nccwpck_require__(3440)
 const {
   iteratorMixin,
   isValidHeaderName,
   isValidHeaderValue
-} = __nccwpck_require__(3168)
-const { webidl } = __nccwpck_require__(5893)
-const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(7975)
+} = __nccwpck_require__(73168)
+const { webidl } = __nccwpck_require__(45893)
+const assert = __nccwpck_require__(34589)
+const util = __nccwpck_require__(57975)
 
 const kHeadersMap = Symbol('headers map')
 const kHeadersSortedMap = Symbol('headers map sorted')
@@ -18330,7 +18330,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4398:
+/***/ 54398:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
@@ -18343,10 +18343,10 @@ const {
   filterResponse,
   makeResponse,
   fromInnerResponse
-} = __nccwpck_require__(9051)
-const { HeadersList } = __nccwpck_require__(660)
+} = __nccwpck_require__(99051)
+const { HeadersList } = __nccwpck_require__(60660)
 const { Request, cloneRequest } = __nccwpck_require__(9967)
-const zlib = __nccwpck_require__(8522)
+const zlib = __nccwpck_require__(38522)
 const {
   bytesMatch,
   makePolicyContainer,
@@ -18381,10 +18381,10 @@ const {
   buildContentRange,
   createInflate,
   extractMimeType
-} = __nccwpck_require__(3168)
-const { kState, kDispatcher } = __nccwpck_require__(3627)
-const assert = __nccwpck_require__(4589)
-const { safelyExtractBody, extractBody } = __nccwpck_require__(4492)
+} = __nccwpck_require__(73168)
+const { kState, kDispatcher } = __nccwpck_require__(93627)
+const assert = __nccwpck_require__(34589)
+const { safelyExtractBody, extractBody } = __nccwpck_require__(84492)
 const {
   redirectStatusSet,
   nullBodyStatus,
@@ -18392,13 +18392,13 @@ const {
   requestBodyHeader,
   subresourceSet
 } = __nccwpck_require__(4495)
-const EE = __nccwpck_require__(8474)
-const { Readable, pipeline, finished } = __nccwpck_require__(7075)
+const EE = __nccwpck_require__(78474)
+const { Readable, pipeline, finished } = __nccwpck_require__(57075)
 const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
-const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(1900)
-const { getGlobalDispatcher } = __nccwpck_require__(2581)
-const { webidl } = __nccwpck_require__(5893)
-const { STATUS_CODES } = __nccwpck_require__(7067)
+const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(51900)
+const { getGlobalDispatcher } = __nccwpck_require__(32581)
+const { webidl } = __nccwpck_require__(45893)
+const { STATUS_CODES } = __nccwpck_require__(37067)
 const GET_OR_HEAD = ['GET', 'HEAD']
 
 const defaultUserAgent = typeof __UNDICI_IS_NODE__ !== 'undefined' || typeof esbuildDetection !== 'undefined'
@@ -20614,16 +20614,16 @@ module.exports = {
 
 
 
-const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(4492)
-const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(660)
-const { FinalizationRegistry } = __nccwpck_require__(6653)()
+const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(84492)
+const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(60660)
+const { FinalizationRegistry } = __nccwpck_require__(66653)()
 const util = __nccwpck_require__(3440)
-const nodeUtil = __nccwpck_require__(7975)
+const nodeUtil = __nccwpck_require__(57975)
 const {
   isValidHTTPToken,
   sameOrigin,
   environmentSettingsObject
-} = __nccwpck_require__(3168)
+} = __nccwpck_require__(73168)
 const {
   forbiddenMethodsSet,
   corsSafeListedMethodsSet,
@@ -20635,12 +20635,12 @@ const {
   requestDuplex
 } = __nccwpck_require__(4495)
 const { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util
-const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { kConstruct } = __nccwpck_require__(6443)
-const assert = __nccwpck_require__(4589)
-const { getMaxListeners, setMaxListeners, getEventListeners, defaultMaxListeners } = __nccwpck_require__(8474)
+const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(93627)
+const { webidl } = __nccwpck_require__(45893)
+const { URLSerializer } = __nccwpck_require__(51900)
+const { kConstruct } = __nccwpck_require__(36443)
+const assert = __nccwpck_require__(34589)
+const { getMaxListeners, setMaxListeners, getEventListeners, defaultMaxListeners } = __nccwpck_require__(78474)
 
 const kAbortController = Symbol('abortController')
 
@@ -21651,15 +21651,15 @@ module.exports = { Request, makeRequest, fromInnerRequest, cloneRequest }
 
 /***/ }),
 
-/***/ 9051:
+/***/ 99051:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(660)
-const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(4492)
+const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(60660)
+const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(84492)
 const util = __nccwpck_require__(3440)
-const nodeUtil = __nccwpck_require__(7975)
+const nodeUtil = __nccwpck_require__(57975)
 const { kEnumerableProperty } = util
 const {
   isValidReasonPhrase,
@@ -21670,18 +21670,18 @@ const {
   isErrorLike,
   isomorphicEncode,
   environmentSettingsObject: relevantRealm
-} = __nccwpck_require__(3168)
+} = __nccwpck_require__(73168)
 const {
   redirectStatusSet,
   nullBodyStatus
 } = __nccwpck_require__(4495)
-const { kState, kHeaders } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
-const { FormData } = __nccwpck_require__(5910)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { kConstruct } = __nccwpck_require__(6443)
-const assert = __nccwpck_require__(4589)
-const { types } = __nccwpck_require__(7975)
+const { kState, kHeaders } = __nccwpck_require__(93627)
+const { webidl } = __nccwpck_require__(45893)
+const { FormData } = __nccwpck_require__(35910)
+const { URLSerializer } = __nccwpck_require__(51900)
+const { kConstruct } = __nccwpck_require__(36443)
+const assert = __nccwpck_require__(34589)
+const { types } = __nccwpck_require__(57975)
 
 const textEncoder = new TextEncoder('utf-8')
 
@@ -22268,7 +22268,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3627:
+/***/ 93627:
 /***/ ((module) => {
 
 
@@ -22284,21 +22284,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3168:
+/***/ 73168:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { Transform } = __nccwpck_require__(7075)
-const zlib = __nccwpck_require__(8522)
+const { Transform } = __nccwpck_require__(57075)
+const zlib = __nccwpck_require__(38522)
 const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(4495)
-const { getGlobalOrigin } = __nccwpck_require__(1059)
-const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(1900)
+const { getGlobalOrigin } = __nccwpck_require__(51059)
+const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(51900)
 const { performance } = __nccwpck_require__(643)
 const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(3440)
-const assert = __nccwpck_require__(4589)
-const { isUint8Array } = __nccwpck_require__(3429)
-const { webidl } = __nccwpck_require__(5893)
+const assert = __nccwpck_require__(34589)
+const { isUint8Array } = __nccwpck_require__(73429)
+const { webidl } = __nccwpck_require__(45893)
 
 let supportedHashes = []
 
@@ -22306,7 +22306,7 @@ let supportedHashes = []
 /** @type {import('crypto')} */
 let crypto
 try {
-  crypto = __nccwpck_require__(7598)
+  crypto = __nccwpck_require__(77598)
   const possibleRelevantHashes = ['sha256', 'sha384', 'sha512']
   supportedHashes = crypto.getHashes().filter((hash) => possibleRelevantHashes.includes(hash))
 /* c8 ignore next 3 */
@@ -23923,13 +23923,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5893:
+/***/ 45893:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { types, inspect } = __nccwpck_require__(7975)
-const { markAsUncloneable } = __nccwpck_require__(5919)
+const { types, inspect } = __nccwpck_require__(57975)
+const { markAsUncloneable } = __nccwpck_require__(75919)
 const { toUSVString } = __nccwpck_require__(3440)
 
 /** @type {import('../../../types/webidl').Webidl} */
@@ -24625,7 +24625,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2607:
+/***/ 22607:
 /***/ ((module) => {
 
 
@@ -24922,7 +24922,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8355:
+/***/ 48355:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -24931,15 +24931,15 @@ const {
   staticPropertyDescriptors,
   readOperation,
   fireAProgressEvent
-} = __nccwpck_require__(3610)
+} = __nccwpck_require__(53610)
 const {
   kState,
   kError,
   kResult,
   kEvents,
   kAborted
-} = __nccwpck_require__(961)
-const { webidl } = __nccwpck_require__(5893)
+} = __nccwpck_require__(20961)
+const { webidl } = __nccwpck_require__(45893)
 const { kEnumerableProperty } = __nccwpck_require__(3440)
 
 class FileReader extends EventTarget {
@@ -25273,12 +25273,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8573:
+/***/ 88573:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(5893)
+const { webidl } = __nccwpck_require__(45893)
 
 const kState = Symbol('ProgressEvent state')
 
@@ -25358,7 +25358,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 961:
+/***/ 20961:
 /***/ ((module) => {
 
 
@@ -25375,7 +25375,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3610:
+/***/ 53610:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -25386,12 +25386,12 @@ const {
   kResult,
   kAborted,
   kLastProgressEventFired
-} = __nccwpck_require__(961)
-const { ProgressEvent } = __nccwpck_require__(8573)
-const { getEncoding } = __nccwpck_require__(2607)
-const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(1900)
-const { types } = __nccwpck_require__(7975)
-const { StringDecoder } = __nccwpck_require__(3193)
+} = __nccwpck_require__(20961)
+const { ProgressEvent } = __nccwpck_require__(88573)
+const { getEncoding } = __nccwpck_require__(22607)
+const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(51900)
+const { types } = __nccwpck_require__(57975)
+const { StringDecoder } = __nccwpck_require__(13193)
 const { btoa } = __nccwpck_require__(4573)
 
 /** @type {PropertyDescriptor} */
@@ -25773,32 +25773,32 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6897:
+/***/ 86897:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(736)
+const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(20736)
 const {
   kReadyState,
   kSentClose,
   kByteParser,
   kReceivedClose,
   kResponse
-} = __nccwpck_require__(1216)
-const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(8625)
-const { channels } = __nccwpck_require__(2414)
-const { CloseEvent } = __nccwpck_require__(5188)
+} = __nccwpck_require__(61216)
+const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(98625)
+const { channels } = __nccwpck_require__(42414)
+const { CloseEvent } = __nccwpck_require__(15188)
 const { makeRequest } = __nccwpck_require__(9967)
-const { fetching } = __nccwpck_require__(4398)
-const { Headers, getHeadersList } = __nccwpck_require__(660)
-const { getDecodeSplit } = __nccwpck_require__(3168)
+const { fetching } = __nccwpck_require__(54398)
+const { Headers, getHeadersList } = __nccwpck_require__(60660)
+const { getDecodeSplit } = __nccwpck_require__(73168)
 const { WebsocketFrameSend } = __nccwpck_require__(3264)
 
 /** @type {import('crypto')} */
 let crypto
 try {
-  crypto = __nccwpck_require__(7598)
+  crypto = __nccwpck_require__(77598)
 /* c8 ignore next 3 */
 } catch {
 
@@ -26151,7 +26151,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 736:
+/***/ 20736:
 /***/ ((module) => {
 
 
@@ -26224,15 +26224,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5188:
+/***/ 15188:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(5893)
+const { webidl } = __nccwpck_require__(45893)
 const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { kConstruct } = __nccwpck_require__(6443)
-const { MessagePort } = __nccwpck_require__(5919)
+const { kConstruct } = __nccwpck_require__(36443)
+const { MessagePort } = __nccwpck_require__(75919)
 
 /**
  * @see https://html.spec.whatwg.org/multipage/comms.html#messageevent
@@ -26565,7 +26565,7 @@ module.exports = {
 
 
 
-const { maxUnsigned16Bit } = __nccwpck_require__(736)
+const { maxUnsigned16Bit } = __nccwpck_require__(20736)
 
 const BUFFER_SIZE = 16386
 
@@ -26575,7 +26575,7 @@ let buffer = null
 let bufIdx = BUFFER_SIZE
 
 try {
-  crypto = __nccwpck_require__(7598)
+  crypto = __nccwpck_require__(77598)
 /* c8 ignore next 3 */
 } catch {
   crypto = {
@@ -26663,14 +26663,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9469:
+/***/ 19469:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __nccwpck_require__(8522)
-const { isValidClientWindowBits } = __nccwpck_require__(8625)
-const { MessageSizeExceededError } = __nccwpck_require__(8707)
+const { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __nccwpck_require__(38522)
+const { isValidClientWindowBits } = __nccwpck_require__(98625)
+const { MessageSizeExceededError } = __nccwpck_require__(68707)
 
 const tail = Buffer.from([0x00, 0x00, 0xff, 0xff])
 const kBuffer = Symbol('kBuffer')
@@ -26775,16 +26775,16 @@ module.exports = { PerMessageDeflate }
 
 /***/ }),
 
-/***/ 1652:
+/***/ 81652:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { Writable } = __nccwpck_require__(7075)
-const assert = __nccwpck_require__(4589)
-const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(736)
-const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(1216)
-const { channels } = __nccwpck_require__(2414)
+const { Writable } = __nccwpck_require__(57075)
+const assert = __nccwpck_require__(34589)
+const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(20736)
+const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(61216)
+const { channels } = __nccwpck_require__(42414)
 const {
   isValidStatusCode,
   isValidOpcode,
@@ -26794,11 +26794,11 @@ const {
   isControlFrame,
   isTextBinaryFrame,
   isContinuationFrame
-} = __nccwpck_require__(8625)
+} = __nccwpck_require__(98625)
 const { WebsocketFrameSend } = __nccwpck_require__(3264)
-const { closeWebSocketConnection } = __nccwpck_require__(6897)
-const { PerMessageDeflate } = __nccwpck_require__(9469)
-const { MessageSizeExceededError } = __nccwpck_require__(8707)
+const { closeWebSocketConnection } = __nccwpck_require__(86897)
+const { PerMessageDeflate } = __nccwpck_require__(19469)
+const { MessageSizeExceededError } = __nccwpck_require__(68707)
 
 function failWebsocketConnectionWithCode (ws, code, reason) {
   closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason))
@@ -27309,14 +27309,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3900:
+/***/ 13900:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { WebsocketFrameSend } = __nccwpck_require__(3264)
-const { opcodes, sendHints } = __nccwpck_require__(736)
-const FixedQueue = __nccwpck_require__(4660)
+const { opcodes, sendHints } = __nccwpck_require__(20736)
+const FixedQueue = __nccwpck_require__(64660)
 
 /** @type {typeof Uint8Array} */
 const FastBuffer = Buffer[Symbol.species]
@@ -27420,7 +27420,7 @@ module.exports = { SendQueue }
 
 /***/ }),
 
-/***/ 1216:
+/***/ 61216:
 /***/ ((module) => {
 
 
@@ -27439,16 +27439,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8625:
+/***/ 98625:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(1216)
-const { states, opcodes } = __nccwpck_require__(736)
-const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(5188)
+const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(61216)
+const { states, opcodes } = __nccwpck_require__(20736)
+const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(15188)
 const { isUtf8 } = __nccwpck_require__(4573)
-const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(1900)
+const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(51900)
 
 /* globals Blob */
 
@@ -27768,15 +27768,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3726:
+/***/ 13726:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(5893)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { environmentSettingsObject } = __nccwpck_require__(3168)
-const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(736)
+const { webidl } = __nccwpck_require__(45893)
+const { URLSerializer } = __nccwpck_require__(51900)
+const { environmentSettingsObject } = __nccwpck_require__(73168)
+const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(20736)
 const {
   kWebSocketURL,
   kReadyState,
@@ -27785,21 +27785,21 @@ const {
   kResponse,
   kSentClose,
   kByteParser
-} = __nccwpck_require__(1216)
+} = __nccwpck_require__(61216)
 const {
   isConnecting,
   isEstablished,
   isClosing,
   isValidSubprotocol,
   fireEvent
-} = __nccwpck_require__(8625)
-const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(6897)
-const { ByteParser } = __nccwpck_require__(1652)
+} = __nccwpck_require__(98625)
+const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(86897)
+const { ByteParser } = __nccwpck_require__(81652)
 const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(3440)
-const { getGlobalDispatcher } = __nccwpck_require__(2581)
-const { types } = __nccwpck_require__(7975)
-const { ErrorEvent, CloseEvent } = __nccwpck_require__(5188)
-const { SendQueue } = __nccwpck_require__(3900)
+const { getGlobalDispatcher } = __nccwpck_require__(32581)
+const { types } = __nccwpck_require__(57975)
+const { ErrorEvent, CloseEvent } = __nccwpck_require__(15188)
+const { SendQueue } = __nccwpck_require__(13900)
 
 // https://websockets.spec.whatwg.org/#interface-definition
 class WebSocket extends EventTarget {
@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4829:
+/***/ 34829:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -28379,9 +28379,9 @@ module.exports = {
 /* harmony export */   yt: () => (/* binding */ removePrivateDockerConfig)
 /* harmony export */ });
 /* unused harmony export readDockerConfig */
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(73024);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
 
 
@@ -28436,18 +28436,19 @@ function writeDockerConfig(dir, config) {
 
 /***/ }),
 
-/***/ 3916:
+/***/ 83916:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Ic: () => (/* binding */ describeFailure),
+/* harmony export */   Pk: () => (/* binding */ OciRequestError),
 /* harmony export */   Qd: () => (/* binding */ CommandError),
 /* harmony export */   Qx: () => (/* binding */ LoginRefusedError),
 /* harmony export */   cQ: () => (/* binding */ PushFailedError),
 /* harmony export */   dz: () => (/* binding */ InputError),
-/* harmony export */   gl: () => (/* binding */ RegistryError)
+/* harmony export */   gl: () => (/* binding */ RegistryError),
+/* harmony export */   lZ: () => (/* binding */ ActionError)
 /* harmony export */ });
-/* unused harmony exports ActionError, OciRequestError */
 /** Every failure we expect carries what failed, the value involved and what to do next. */
 class ActionError extends Error {
     hint;
@@ -28535,12 +28536,12 @@ function truncate(value) {
 
 /***/ }),
 
-/***/ 9407:
+/***/ 79407:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7893);
-/* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6661);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(20237);
+/* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(86661);
 /* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2462);
 
 
@@ -28553,7 +28554,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7893:
+/***/ 20237:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28562,388 +28563,18 @@ __nccwpck_require__.d(__webpack_exports__, {
   i: () => (/* binding */ main)
 });
 
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 11 modules
-var core = __nccwpck_require__(3360);
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 10 modules
+var core = __nccwpck_require__(57264);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 // EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./src/adapters/docker-config.ts
-var docker_config = __nccwpck_require__(4829);
-// EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 5 modules
-var exec = __nccwpck_require__(2876);
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
-;// CONCATENATED MODULE: ./src/adapters/run-command.ts
-
-
-/**
- * Variables a child tool never needs that can hold secrets: the runner passes every input as
- * INPUT_*, and the OCI key may sit in OCI_CLI_KEY_CONTENT. A process's environment is readable
- * in /proc by the same user, so we do not hand them down.
- */
-const WITHHELD = /^(INPUT_|OCI_CLI_KEY_CONTENT$|OCI_CLI_PASSPHRASE$|GITHUB_TOKEN$|ACTIONS_RUNTIME_TOKEN$|ACTIONS_ID_TOKEN_REQUEST_TOKEN$)/;
-function childEnvironment(extra = {}) {
-    const environment = {};
-    for (const [key, value] of Object.entries(process.env)) {
-        if (value !== undefined && !WITHHELD.test(key))
-            environment[key] = value;
-    }
-    return { ...environment, ...extra };
-}
-/** Runs a tool, judges it by its exit code alone, and turns a failure into a CommandError. */
-async function runCommand(tool, args, options = {}) {
-    const log = options.log;
-    let pending = '';
-    const forward = (data) => {
-        if (!log)
-            return;
-        pending += data.toString('utf8');
-        const lines = pending.split(/\r?\n/);
-        pending = lines.pop() ?? '';
-        for (const line of lines)
-            if (line.trim() !== '')
-                log(line);
-    };
-    const result = await exec/* getExecOutput */.H(tool, args, {
-        ignoreReturnCode: true,
-        silent: true,
-        cwd: options.cwd,
-        env: options.env ?? childEnvironment(),
-        input: options.stdin === undefined ? undefined : Buffer.from(options.stdin, 'utf8'),
-        listeners: { stdout: forward, stderr: forward },
-    });
-    if (log && pending.trim() !== '')
-        log(pending);
-    if (result.exitCode !== 0) {
-        const lastLine = lastMeaningfulLine(result.stderr) || lastMeaningfulLine(result.stdout);
-        throw new errors/* CommandError */.Qd(tool, args[0] ?? '', result.exitCode, lastLine);
-    }
-    return { stdout: result.stdout, stderr: result.stderr };
-}
-function lastMeaningfulLine(text) {
-    const lines = text
-        .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter((line) => line !== '' &&
-        !/^(WARNING|DEPRECATED|Install the buildx|BuildKit is currently disabled|Learn more)/i.test(line));
-    return lines.at(-1) ?? '';
-}
-
-;// CONCATENATED MODULE: ./src/adapters/docker-engine.ts
-
-/** Names the docker CLI itself reads: such build args cannot travel in its environment. */
-const ENVIRONMENT_THE_CLI_NEEDS = /^(PATH|HOME|TMPDIR|DOCKER_\w*|LD_\w*|HTTPS?_PROXY|NO_PROXY)$/i;
-/** The Docker CLI with the classic builder (no buildx needed). */
-class DockerEngine {
-    configDir;
-    workspace;
-    name = 'docker';
-    constructor(configDir, workspace) {
-        this.configDir = configDir;
-        this.workspace = workspace;
-    }
-    async login(host, username, password) {
-        await runCommand('docker', ['login', host, '--username', username, '--password-stdin'], {
-            env: this.env(),
-            stdin: password,
-        });
-    }
-    async build(step, log) {
-        const args = ['build', '--file', step.file];
-        if (step.target)
-            args.push('--target', step.target);
-        if (step.platforms.length === 1)
-            args.push('--platform', step.platforms[0]);
-        // Build-arg values travel in the environment (`--build-arg NAME` reads it), not in argv,
-        // where any process listing would show them.
-        const buildArgEnv = {};
-        for (const [name, value] of Object.entries(step.buildArgs)) {
-            if (ENVIRONMENT_THE_CLI_NEEDS.test(name)) {
-                args.push('--build-arg', `${name}=${value}`);
-            }
-            else {
-                args.push('--build-arg', name);
-                buildArgEnv[name] = value;
-            }
-        }
-        for (const [key, value] of Object.entries(step.labels))
-            args.push('--label', `${key}=${value}`);
-        for (const ref of step.refs)
-            args.push('--tag', ref);
-        args.push(step.context);
-        await runCommand('docker', args, { env: this.env(buildArgEnv), cwd: this.workspace, log });
-    }
-    async push(ref, log) {
-        const { stdout } = await runCommand('docker', ['push', ref], { env: this.env(), log });
-        const digest = /digest: (sha256:[0-9a-f]{64})/.exec(stdout)?.[1] ?? '';
-        return { digest };
-    }
-    env(extra = {}) {
-        return childEnvironment({
-            ...extra,
-            DOCKER_CONFIG: this.configDir,
-            DOCKER_BUILDKIT: '0',
-            DOCKER_CLI_HINTS: 'false',
-        });
-    }
-}
-
+var external_node_path_ = __nccwpck_require__(76760);
 // EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/adapters/registry-http.ts
-
-
-/** Every manifest kind we read or copy: Docker schema 2, manifest lists, OCI manifests and indexes. */
-const MANIFEST_MEDIA_TYPES = [
-    'application/vnd.oci.image.index.v1+json',
-    'application/vnd.docker.distribution.manifest.list.v2+json',
-    'application/vnd.oci.image.manifest.v1+json',
-    'application/vnd.docker.distribution.manifest.v2+json',
-];
-const TRANSIENT_STATUS = new Set([408, 429, 500, 502, 503, 504]);
-/** The `/v2/` API, with Basic and Bearer challenges, pagination and retries. */
-class RegistryHttpClient {
-    options;
-    base;
-    fetchImpl;
-    /** Authorization header per scope, reused until the registry refuses it. */
-    authorization = new Map();
-    masked = new Set();
-    constructor(options) {
-        this.options = options;
-        this.base = `${options.insecure ? 'http' : 'https'}://${options.host}`;
-        this.fetchImpl = options.fetch ?? fetch;
-    }
-    async manifestDigest(ref) {
-        const path = `/v2/${ref.repository}/manifests/${ref.reference}`;
-        const response = await this.request('HEAD', path, pullScope(ref.repository), {
-            accept: MANIFEST_MEDIA_TYPES.join(', '),
-        });
-        if (response.status === 404)
-            return undefined;
-        await this.expectOk(response, `HEAD ${ref.repository}:${ref.reference}`);
-        const digest = response.headers.get('docker-content-digest');
-        if (digest)
-            return digest;
-        // Some registries leave the header off HEAD answers: hash the manifest bytes instead.
-        const manifest = await this.getManifest(ref);
-        return manifest?.digest;
-    }
-    async getManifest(ref) {
-        const path = `/v2/${ref.repository}/manifests/${ref.reference}`;
-        const response = await this.request('GET', path, pullScope(ref.repository), {
-            accept: MANIFEST_MEDIA_TYPES.join(', '),
-        });
-        if (response.status === 404)
-            return undefined;
-        await this.expectOk(response, `GET manifest ${ref.repository}:${ref.reference}`);
-        const body = Buffer.from(await response.arrayBuffer());
-        const mediaType = (response.headers.get('content-type') ?? '').split(';')[0].trim() || mediaTypeOf(body);
-        const digest = response.headers.get('docker-content-digest') ??
-            `sha256:${(0,external_node_crypto_.createHash)('sha256').update(body).digest('hex')}`;
-        return { body, mediaType, digest };
-    }
-    async putManifest(repository, reference, body, mediaType) {
-        const path = `/v2/${repository}/manifests/${reference}`;
-        const response = await this.request('PUT', path, pushScope(repository), { 'content-type': mediaType }, body);
-        await this.expectOk(response, `PUT manifest ${repository}:${reference}`);
-        return (response.headers.get('docker-content-digest') ??
-            `sha256:${(0,external_node_crypto_.createHash)('sha256').update(body).digest('hex')}`);
-    }
-    async copyManifest(from, toTag) {
-        const manifest = await this.getManifest(from);
-        if (!manifest)
-            throw new errors/* RegistryError */.gl(`manifest ${from.repository}:${from.reference} not found on ${this.options.host}`, 404);
-        // The exact bytes go back up, so the tag names the very same digest.
-        return this.putManifest(from.repository, toTag, manifest.body, manifest.mediaType);
-    }
-    async listTags(repository) {
-        const tags = [];
-        let path = `/v2/${repository}/tags/list?n=1000`;
-        while (path) {
-            const response = await this.request('GET', path, pullScope(repository), {
-                accept: 'application/json',
-            });
-            if (response.status === 404)
-                return tags;
-            await this.expectOk(response, `list tags of ${repository}`);
-            const body = (await response.json());
-            tags.push(...(body.tags ?? []));
-            path = nextPage(response.headers.get('link'));
-        }
-        return tags;
-    }
-    /** Checks that the credentials are accepted, without touching any repository. */
-    async ping() {
-        const response = await this.request('GET', '/v2/', '', {});
-        await this.expectOk(response, 'GET /v2/');
-    }
-    async request(method, path, scope, headers, body) {
-        let response = await this.send(method, path, headers, body, this.authorization.get(scope));
-        if (response.status !== 401)
-            return response;
-        const challenge = parseChallenge(response.headers.get('www-authenticate') ?? '');
-        await response.arrayBuffer().catch(() => undefined);
-        if (!challenge)
-            return response;
-        const authorization = await this.authorize(challenge, scope);
-        if (!authorization)
-            return response;
-        this.authorization.set(scope, authorization);
-        response = await this.send(method, path, headers, body, authorization);
-        return response;
-    }
-    async authorize(challenge, scope) {
-        const { username, password } = this.options;
-        const basic = username !== undefined && password !== undefined
-            ? `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`
-            : undefined;
-        if (basic)
-            this.mask(basic.slice(6));
-        if (challenge.scheme === 'basic')
-            return basic;
-        if (challenge.scheme !== 'bearer' || !challenge.params.realm)
-            return undefined;
-        const url = new URL(challenge.params.realm);
-        if (challenge.params.service)
-            url.searchParams.set('service', challenge.params.service);
-        const wanted = scope || challenge.params.scope;
-        if (wanted)
-            url.searchParams.set('scope', wanted);
-        const response = await this.withRetries('GET', url.toString(), () => this.fetchImpl(url, {
-            headers: basic ? { authorization: basic } : {},
-            signal: AbortSignal.timeout(60_000),
-        }));
-        if (!response.ok) {
-            await response.arrayBuffer().catch(() => undefined);
-            throw new errors/* RegistryError */.gl(`the token service ${url.origin}${url.pathname} refused the credentials (HTTP ${response.status})`, response.status, 'UNAUTHORIZED');
-        }
-        const token = (await response.json());
-        const value = token.token ?? token.access_token;
-        if (!value)
-            throw new errors/* RegistryError */.gl(`the token service ${url.origin}${url.pathname} answered without a token`, response.status);
-        this.mask(value);
-        return `Bearer ${value}`;
-    }
-    mask(secret) {
-        if (this.masked.has(secret))
-            return;
-        this.masked.add(secret);
-        this.options.onSecret?.(secret);
-    }
-    send(method, path, headers, body, authorization) {
-        const url = `${this.base}${path}`;
-        return this.withRetries(method, url, () => this.fetchImpl(url, {
-            method,
-            headers: { ...headers, ...(authorization ? { authorization } : {}) },
-            body: body === undefined ? undefined : new Uint8Array(body),
-            redirect: 'follow',
-            signal: AbortSignal.timeout(120_000),
-        }));
-    }
-    /** Retries connection errors, 5xx, 408 and 429, honouring Retry-After. */
-    async withRetries(method, url, attempt) {
-        const base = this.options.retryBaseMs ?? 1000;
-        for (let tries = 0;; tries++) {
-            let wait;
-            try {
-                const response = await attempt();
-                this.options.onRequest?.(method, url, response.status);
-                if (!TRANSIENT_STATUS.has(response.status) || tries >= this.options.retries)
-                    return response;
-                await response.arrayBuffer().catch(() => undefined);
-                wait = retryAfterMs(response.headers.get('retry-after')) ?? backoff(base, tries);
-            }
-            catch (err) {
-                this.options.onRequest?.(method, url, 'error');
-                if (tries >= this.options.retries) {
-                    const cause = err instanceof Error
-                        ? (err.cause?.message ?? err.message)
-                        : String(err);
-                    throw new errors/* RegistryError */.gl(`${method} ${url} failed after ${tries + 1} attempt(s): ${cause}`, undefined, undefined, `check that ${this.options.host} is reachable from this runner`);
-                }
-                wait = backoff(base, tries);
-            }
-            await new Promise((resolve) => setTimeout(resolve, wait));
-        }
-    }
-    async expectOk(response, what) {
-        if (response.ok)
-            return;
-        let detail = '';
-        let code;
-        try {
-            const body = (await response.json());
-            const first = body.errors?.[0];
-            code = first?.code;
-            detail = first ? `${first.code ?? ''}: ${first.message ?? ''}` : '';
-        }
-        catch {
-            // not a JSON error body
-        }
-        throw new errors/* RegistryError */.gl(`${what} on ${this.options.host} failed with HTTP ${response.status}${detail ? ` (${detail})` : ''}`, response.status, code);
-    }
-}
-function pullScope(repository) {
-    return `repository:${repository}:pull`;
-}
-function pushScope(repository) {
-    return `repository:${repository}:pull,push`;
-}
-/** Parses `Bearer realm="…",service="…",scope="…"` or `Basic realm="…"`. */
-function parseChallenge(header) {
-    const match = /^\s*(\w+)\s*(.*)$/.exec(header);
-    if (!match)
-        return undefined;
-    const params = {};
-    for (const param of match[2].matchAll(/(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/g)) {
-        params[param[1].toLowerCase()] = param[2] ?? param[3];
-    }
-    return { scheme: match[1].toLowerCase(), params };
-}
-/** The next page from a `Link: </v2/…?last=x&n=100>; rel="next"` header. */
-function nextPage(link) {
-    if (!link)
-        return undefined;
-    const match = /<([^>]+)>\s*;\s*rel="?next"?/.exec(link);
-    if (!match)
-        return undefined;
-    const target = match[1];
-    if (target.startsWith('/'))
-        return target;
-    try {
-        const url = new URL(target);
-        return `${url.pathname}${url.search}`;
-    }
-    catch {
-        return undefined;
-    }
-}
-function retryAfterMs(header, now = Date.now()) {
-    if (!header)
-        return undefined;
-    if (/^\d+$/.test(header.trim()))
-        return Math.min(Number(header.trim()) * 1000, 60_000);
-    const date = Date.parse(header);
-    return Number.isNaN(date) ? undefined : Math.min(Math.max(date - now, 0), 60_000);
-}
-function backoff(base, tries) {
-    const ceiling = Math.min(base * 2 ** tries, 30_000);
-    return ceiling / 2 + Math.random() * (ceiling / 2);
-}
-function mediaTypeOf(body) {
-    try {
-        return (JSON.parse(body.toString('utf8')).mediaType ??
-            MANIFEST_MEDIA_TYPES[2]);
-    }
-    catch {
-        return MANIFEST_MEDIA_TYPES[2];
-    }
-}
-
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
+var external_node_crypto_ = __nccwpck_require__(77598);
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __nccwpck_require__(83916);
 ;// CONCATENATED MODULE: ./src/plan/oci-regions.generated.ts
 // Generated by scripts/generate-regions.mjs from oci-common 2.139.1. Do not edit by hand:
 // run `node scripts/generate-regions.mjs` after upgrading oci-common.
@@ -29132,13 +28763,612 @@ function editDistance(a, b) {
     return previous[b.length];
 }
 
+;// CONCATENATED MODULE: ./src/adapters/oci-client.ts
+/**
+ * OCI SDK clients built from API-key credentials, with our retry policy, no circuit breaker, and
+ * errors that say what failed. The SDK is loaded with dynamic import() so a run that uses no OCI
+ * feature never loads it.
+ */
+
+
+
+const DEFAULT_FIRST_RETRY_DELAY_SECONDS = 0.5;
+const DEFAULT_MAX_RETRY_DELAY_SECONDS = 4;
+const DEFAULT_REQUEST_TIMEOUT_SECONDS = 60;
+/** The oci-common module, loaded on first use. */
+async function loadOciCommon() {
+    return commonJs(await __nccwpck_require__.e(/* import() */ 473).then(__nccwpck_require__.t.bind(__nccwpck_require__, 48473, 23)));
+}
+/**
+ * module.exports of a CommonJS package from import(): Node puts it under `default`; a bundler may
+ * hand over the exports directly.
+ */
+function commonJs(namespace) {
+    return namespace.default ?? namespace;
+}
+/**
+ * Checks every piece of the API key before any request, so a mistake is an InputError naming the
+ * input instead of a 401 from OCI. Also decrypts the key (node:crypto reads every PEM flavour:
+ * PKCS#1, PKCS#8, encrypted PKCS#8 as OpenSSL 3 writes it) so the SDK never needs the passphrase.
+ */
+function checkOciCredentials(credentials, options = {}) {
+    const user = required(credentials.user, 'oci-user', 'OCI_CLI_USER', 'the user OCID');
+    const tenancy = required(credentials.tenancy, 'oci-tenancy', 'OCI_CLI_TENANCY', 'the tenancy OCID');
+    const fingerprint = required(credentials.fingerprint, 'oci-fingerprint', 'OCI_CLI_FINGERPRINT', 'the fingerprint of the API key').toLowerCase();
+    const pem = required(credentials.privateKey, 'oci-private-key', 'OCI_CLI_KEY_CONTENT', 'the PEM private key of the API key', '<redacted>');
+    if (!user.startsWith('ocid1.user.')) {
+        throw new errors/* InputError */.dz('oci-user', user, 'use the user OCID (ocid1.user.oc1..…, Console → Profile → User settings), not the user name' +
+            (user.startsWith('ocid1.tenancy.') ? '; this looks like the tenancy OCID' : ''));
+    }
+    if (!tenancy.startsWith('ocid1.tenancy.')) {
+        throw new errors/* InputError */.dz('oci-tenancy', tenancy, 'use the tenancy OCID (ocid1.tenancy.oc1..…, Console → Tenancy details)' +
+            (tenancy.startsWith('ocid1.user.') ? '; this looks like the user OCID' : ''));
+    }
+    if (!/^([0-9a-f]{2}:){15}[0-9a-f]{2}$/.test(fingerprint)) {
+        throw new errors/* InputError */.dz('oci-fingerprint', fingerprint, 'use the fingerprint shown next to the API key in the console, 16 hex pairs like 12:34:…:ef');
+    }
+    const key = readPrivateKey(pem, credentials.passphrase);
+    const keyFingerprint = publicKeyFingerprint(key);
+    if (keyFingerprint !== fingerprint) {
+        throw new errors/* InputError */.dz('oci-fingerprint', fingerprint, `the private key in oci-private-key has the fingerprint ${keyFingerprint}; ` +
+            'use the fingerprint and the key of the same API key');
+    }
+    const regionInput = credentials.region?.trim() ?? '';
+    if (!regionInput && options.regionRequired !== false) {
+        throw new errors/* InputError */.dz('oci-region', '', 'set the oci-region input or the OCI_CLI_REGION environment variable (e.g. us-ashburn-1), ' +
+            'or oci-endpoint');
+    }
+    return {
+        tenancy,
+        user,
+        fingerprint,
+        privateKeyPem: key.export({ type: 'pkcs1', format: 'pem' }).toString(),
+        region: regionInput ? resolveRegion(regionInput, 'oci-region') : undefined,
+    };
+}
+/** The MD5 fingerprint OCI shows for an API key: of the DER public key, as colon-separated hex. */
+function publicKeyFingerprint(key) {
+    const der = (0,external_node_crypto_.createPublicKey)(key).export({ type: 'spki', format: 'der' });
+    return ((0,external_node_crypto_.createHash)('md5').update(der).digest('hex').match(/../g) ?? []).join(':');
+}
+/** An in-memory auth provider for the SDK (no ~/.oci/config). */
+async function createAuthProvider(apiKey) {
+    const common = await loadOciCommon();
+    return new common.SimpleAuthenticationDetailsProvider(apiKey.tenancy, apiKey.user, apiKey.fingerprint, apiKey.privateKeyPem, null);
+}
+/**
+ * Retries: `retries + 1` attempts with exponential waits capped at a few seconds, instead of the
+ * SDK default (8 attempts, waits up to 30 s, which turns a dead endpoint into minutes). The SDK
+ * decides what is transient: 5xx, 429, 409 IncorrectState, network errors. The circuit breaker is
+ * off: one run makes a handful of calls, and an open breaker would only hide the real error.
+ */
+function ociClientConfiguration(common, options) {
+    const firstDelay = options.firstRetryDelaySeconds ?? DEFAULT_FIRST_RETRY_DELAY_SECONDS;
+    const maxDelay = options.maxRetryDelaySeconds ?? DEFAULT_MAX_RETRY_DELAY_SECONDS;
+    const timeoutMs = (options.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS) * 1000;
+    return {
+        retryConfiguration: {
+            terminationStrategy: new common.MaxAttemptsTerminationStrategy(options.retries + 1),
+            delayStrategy: {
+                // attemptCount is 0 before the first retry; the jitter spreads parallel callers apart.
+                delay: (context) => Math.min(firstDelay * 2 ** context.attemptCount, maxDelay) * (0.5 + Math.random() / 2),
+            },
+            retryCondition: common.OciSdkDefaultRetryConfiguration.retryCondition,
+        },
+        circuitBreaker: new common.CircuitBreaker({ disableClientCircuitBreaker: true }),
+        // The SDK sets no timeout; a getter gives every request its own deadline.
+        httpOptions: {
+            get signal() {
+                return AbortSignal.timeout(timeoutMs);
+            },
+        },
+    };
+}
+/** An Artifacts (container repositories) client; `endpoint` gets the SDK's `/20160918` appended. */
+async function createArtifactsClient(options) {
+    const apiKey = checkOciCredentials(options.credentials, { regionRequired: !options.endpoint });
+    const [common, artifacts] = await Promise.all([loadOciCommon(), Promise.all(/* import() */[__nccwpck_require__.e(473), __nccwpck_require__.e(47)]).then(__nccwpck_require__.t.bind(__nccwpck_require__, 28047, 23))]);
+    const { ArtifactsClient } = commonJs(artifacts);
+    const client = new ArtifactsClient({ authenticationDetailsProvider: await createAuthProvider(apiKey) }, ociClientConfiguration(common, options));
+    placeClient(client, apiKey, options.endpoint);
+    return client;
+}
+/** An Object Storage client (namespace look-up); its endpoint has no version suffix. */
+async function createObjectStorageClient(options) {
+    const apiKey = checkOciCredentials(options.credentials, { regionRequired: !options.endpoint });
+    const [common, objectStorage] = await Promise.all([loadOciCommon(), Promise.all(/* import() */[__nccwpck_require__.e(473), __nccwpck_require__.e(388)]).then(__nccwpck_require__.t.bind(__nccwpck_require__, 22284, 23))]);
+    const { ObjectStorageClient } = commonJs(objectStorage);
+    const client = new ObjectStorageClient({ authenticationDetailsProvider: await createAuthProvider(apiKey) }, ociClientConfiguration(common, options));
+    placeClient(client, apiKey, options.endpoint);
+    return client;
+}
+/**
+ * Region first, endpoint last: setting the region (re)computes the endpoint, so an override set
+ * before it would be lost.
+ */
+function placeClient(client, apiKey, endpoint) {
+    if (apiKey.region)
+        client.regionId = apiKey.region.id;
+    if (endpoint)
+        client.endpoint = endpoint.replace(/\/+$/, '');
+}
+/**
+ * Turns anything an SDK call throws into an OciRequestError. The SDK throws OciError for HTTP
+ * errors, but a plain object `{code, message, requestEndpoint}` for network failures, and other
+ * code may throw strings or undefined: none of it is lost.
+ */
+function wrapOciError(operation, err, hint) {
+    if (err instanceof errors/* OciRequestError */.Pk)
+        return err;
+    const fields = typeof err === 'object' && err !== null ? err : {};
+    const statusCode = typeof fields.statusCode === 'number' ? fields.statusCode : undefined;
+    const rawCode = typeof fields.serviceCode === 'string'
+        ? fields.serviceCode
+        : typeof fields.code === 'string'
+            ? fields.code
+            : undefined;
+    // The SDK writes 'None' when the error body had no code.
+    const serviceCode = rawCode && rawCode !== 'None' ? rawCode : undefined;
+    const opcRequestId = typeof fields.opcRequestId === 'string' ? fields.opcRequestId : undefined;
+    let detail;
+    if (typeof fields.message === 'string' && fields.message) {
+        detail = fields.message;
+        const cause = fields.cause ?? undefined;
+        if (cause && typeof cause.message === 'string')
+            detail += `: ${cause.message}`;
+    }
+    else if (typeof err === 'string' && err) {
+        detail = err;
+    }
+    else if (err instanceof Error) {
+        detail = err.name;
+    }
+    else {
+        detail = `unexpected ${err === null ? 'null' : typeof err} thrown: ${safeString(err)}`;
+    }
+    if (typeof fields.requestEndpoint === 'string' && !statusCode) {
+        detail += ` (${fields.requestEndpoint})`;
+    }
+    return new errors/* OciRequestError */.Pk(operation, statusCode, serviceCode, opcRequestId, detail, hint ?? hintFor(statusCode, serviceCode));
+}
+function hintFor(statusCode, serviceCode) {
+    if (statusCode === 401) {
+        return ('OCI did not accept the request signature: check that oci-user, oci-tenancy, ' +
+            "oci-fingerprint and oci-private-key belong to the same API key, and the runner's clock");
+    }
+    if (statusCode === 404 || serviceCode === 'NotAuthorizedOrNotFound') {
+        return ('the OCID is wrong or a policy is missing, e.g. ' +
+            '"Allow group <group> to manage repos in tenancy"');
+    }
+    if (serviceCode === 'LimitExceeded' || serviceCode === 'QuotaExceeded') {
+        return ('a service limit or quota is reached (OCIR allows 500 repositories per region by default): ' +
+            'delete unused repositories or request a limit increase');
+    }
+    if (statusCode === 429)
+        return 'OCI throttled the requests; raise retries or re-run later';
+    if (statusCode !== undefined && statusCode >= 500)
+        return 'OCI had a server error; re-run later';
+    if (statusCode === undefined) {
+        return 'the OCI API could not be reached: check the network, oci-region and oci-endpoint';
+    }
+    return 'see the OCI API error reference, https://docs.oracle.com/iaas/Content/API/References/apierrors.htm';
+}
+function safeString(value) {
+    try {
+        return JSON.stringify(value) ?? String(value);
+    }
+    catch {
+        return String(value);
+    }
+}
+function required(value, input, envName, what, shown) {
+    const trimmed = value?.trim() ?? '';
+    if (!trimmed) {
+        throw new errors/* InputError */.dz(input, shown ?? '', `set the ${input} input or the ${envName} environment variable to ${what}`);
+    }
+    return trimmed;
+}
+/** Parses the PEM private key; errors name the input without ever showing the key. */
+function readPrivateKey(text, passphrase) {
+    const pem = normalisePem(text);
+    if (!pem) {
+        const looksLikePath = !text.includes('\n') && /^(~|\.|\/|[A-Za-z]:\\)/.test(text.trim());
+        throw new errors/* InputError */.dz('oci-private-key', '<redacted>', text.includes('PUBLIC KEY')
+            ? 'it is a public key; give the private key of the API key'
+            : looksLikePath
+                ? 'it looks like a file path; give the content of the key file (-----BEGIN PRIVATE KEY----- …)'
+                : 'it is not a PEM private key; give the whole key file, from -----BEGIN PRIVATE KEY----- to -----END PRIVATE KEY-----');
+    }
+    const encrypted = /ENCRYPTED/.test(pem);
+    if (encrypted && !passphrase) {
+        throw new errors/* InputError */.dz('oci-private-key-passphrase', '', 'the private key is encrypted: set oci-private-key-passphrase or OCI_CLI_PASSPHRASE');
+    }
+    let key;
+    try {
+        key = (0,external_node_crypto_.createPrivateKey)({
+            key: pem,
+            format: 'pem',
+            passphrase: encrypted ? passphrase : undefined,
+        });
+    }
+    catch {
+        if (encrypted) {
+            throw new errors/* InputError */.dz('oci-private-key-passphrase', '<redacted>', 'it does not decrypt the private key; check the passphrase of this key');
+        }
+        throw new errors/* InputError */.dz('oci-private-key', '<redacted>', 'the PEM block could not be read as a private key; paste the key file unchanged');
+    }
+    if (key.asymmetricKeyType !== 'rsa') {
+        throw new errors/* InputError */.dz('oci-private-key', '<redacted>', `it is a ${key.asymmetricKeyType ?? 'non-RSA'} key; OCI API keys are RSA keys`);
+    }
+    return key;
+}
+/**
+ * The PEM block of the text, or undefined. Repairs what secret stores do to keys: `\n` written as
+ * two characters, line breaks turned into spaces, and the `OCI_API_KEY` line the console appends.
+ */
+function normalisePem(text) {
+    const unescaped = text.includes('\n') ? text : text.replace(/\\n/g, '\n');
+    const block = /-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----([\s\S]*?)-----END \1-----/.exec(unescaped);
+    if (!block)
+        return undefined;
+    const [, label, inner] = block;
+    // An encrypted PKCS#1 key has `Proc-Type:`/`DEK-Info:` header lines that must stay lines.
+    if (/Proc-Type:/.test(inner))
+        return `${block[0].trim()}\n`;
+    const body = inner.replace(/\s+/g, '');
+    const lines = body.match(/.{1,64}/g) ?? [];
+    return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
+
+;// CONCATENATED MODULE: ./src/plan/fork-pull-request.ts
+/**
+ * Whether GitHub withholds secrets from this run: a pull request from a fork, or one opened by
+ * Dependabot. Such a run cannot push, and failing it red helps nobody; it builds instead.
+ */
+function secretsWithheld(eventName, payload, actor) {
+    if (eventName !== 'pull_request' &&
+        eventName !== 'pull_request_review' &&
+        eventName !== 'pull_request_review_comment') {
+        return false;
+    }
+    if (actor === 'dependabot[bot]')
+        return true;
+    const pullRequest = payload.pull_request;
+    const head = pullRequest?.head?.repo?.full_name;
+    const base = pullRequest?.base?.repo?.full_name;
+    // A deleted fork has no head repository: still a fork.
+    return pullRequest?.head !== undefined && (head === undefined || head !== base);
+}
+
+;// CONCATENATED MODULE: ./src/plan/tags/csv-line.ts
+/**
+ * Splits one rule line into fields the way metadata-action's CSV parser does: commas separate,
+ * double quotes protect commas (`type=match,"pattern=\d{1,3}"`), `""` inside quotes is one quote.
+ * A quote inside an unquoted field is kept as a character, so `{{date "YYYY"}}` works unquoted.
+ * Fields are trimmed. Throws a plain Error with the reason; the caller names the input.
+ */
+function splitCsvLine(line) {
+    const fields = [];
+    let position = 0;
+    for (;;) {
+        while (line[position] === ' ' || line[position] === '\t')
+            position++;
+        if (line[position] === '"') {
+            let field = '';
+            position++;
+            for (;;) {
+                if (position >= line.length)
+                    throw new Error('a quoted field is not closed');
+                if (line[position] === '"') {
+                    if (line[position + 1] === '"') {
+                        field += '"';
+                        position += 2;
+                        continue;
+                    }
+                    position++;
+                    break;
+                }
+                field += line[position++];
+            }
+            while (line[position] === ' ' || line[position] === '\t')
+                position++;
+            if (position < line.length && line[position] !== ',') {
+                throw new Error(`unexpected text after a closing quote: '${line.slice(position)}'`);
+            }
+            fields.push(field.trim());
+        }
+        else {
+            const end = line.indexOf(',', position);
+            const stop = end === -1 ? line.length : end;
+            fields.push(line.slice(position, stop).trim());
+            position = stop;
+        }
+        if (position >= line.length)
+            return fields;
+        position++; // the comma
+    }
+}
+/**
+ * The entries of a multi-line input: one per line, trimmed; blank lines and lines starting
+ * with `#` are dropped. Entries that themselves contain newlines are split too.
+ */
+function inputLines(entries) {
+    return entries
+        .flatMap((entry) => entry.split(/\r?\n/))
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('#'));
+}
+
+;// CONCATENATED MODULE: ./src/plan/tags/tag-rules.ts
+
+
+/** Parsing of the `tags` and `flavor` inputs into typed rules (metadata-action's syntax). */
+const RULE_TYPES = [
+    'schedule',
+    'semver',
+    'pep440',
+    'match',
+    'edge',
+    'ref',
+    'raw',
+    'sha',
+];
+const REF_EVENTS = ['branch', 'tag', 'pr'];
+/** metadata-action's default priorities: the first tag of the highest one is the `version`. */
+const DEFAULT_PRIORITIES = {
+    schedule: 1000,
+    semver: 900,
+    pep440: 900,
+    match: 800,
+    edge: 700,
+    ref: 600,
+    raw: 200,
+    sha: 100,
+};
+const COMMON_ATTRIBUTES = ['type', 'enable', 'priority', 'prefix', 'suffix', 'moving'];
+const TYPE_ATTRIBUTES = {
+    schedule: ['pattern'],
+    semver: ['pattern', 'value'],
+    pep440: ['pattern', 'value'],
+    match: ['pattern', 'group', 'value'],
+    edge: ['branch'],
+    ref: ['event'],
+    raw: ['value'],
+    sha: ['format'],
+};
+function has(attrs, key) {
+    return Object.prototype.hasOwnProperty.call(attrs, key);
+}
+function ruleError(line, problem, hint) {
+    return new errors/* InputError */.dz('tags', line, hint, `input 'tags' has an unusable rule '${line}': ${problem}`);
+}
+/** Parses one rule line, filling in metadata-action's defaults; throws InputError. */
+function parseRule(line) {
+    let fields;
+    try {
+        fields = splitCsvLine(line);
+    }
+    catch (err) {
+        throw ruleError(line, err.message, 'Close the double quote, or double it ("") inside a quoted field.');
+    }
+    const attrs = {};
+    let type;
+    for (const field of fields) {
+        if (field === '')
+            continue;
+        const equals = field.indexOf('=');
+        if (equals <= 0) {
+            // metadata-action: a bare field is the value (`type=raw,foo` or just `foo`).
+            attrs.value = field;
+            continue;
+        }
+        const key = field.slice(0, equals).trim().toLowerCase();
+        const value = field.slice(equals + 1).trim();
+        if (key === 'type') {
+            const wanted = value.toLowerCase();
+            if (!RULE_TYPES.includes(wanted)) {
+                throw ruleError(line, `unknown type '${value}'`, `Use one of type=${RULE_TYPES.join(', type=')}.`);
+            }
+            type = wanted;
+            continue;
+        }
+        attrs[key] = value;
+    }
+    type ??= 'raw';
+    const allowed = [...COMMON_ATTRIBUTES, ...TYPE_ATTRIBUTES[type]];
+    for (const key of Object.keys(attrs)) {
+        if (!allowed.includes(key)) {
+            const what = key === 'value' ? `a value without a name ('${attrs.value}')` : `unknown attribute '${key}'`;
+            throw ruleError(line, `${what} for type=${type}`, `type=${type} takes ${allowed.filter((name) => name !== 'type').join(', ')}.`);
+        }
+    }
+    const switches = {};
+    switch (type) {
+        case 'schedule':
+            if (!has(attrs, 'pattern'))
+                attrs.pattern = 'nightly';
+            break;
+        case 'semver':
+        case 'pep440':
+        case 'match':
+            if (!has(attrs, 'pattern') || attrs.pattern === '') {
+                throw ruleError(line, `type=${type} needs a pattern`, type === 'match'
+                    ? 'Add pattern=<regular expression>, e.g. pattern=v(\\d.\\d.\\d),group=1.'
+                    : 'Add pattern=, e.g. pattern={{version}} or pattern={{major}}.{{minor}}.');
+            }
+            if (!has(attrs, 'value'))
+                attrs.value = '';
+            if (type === 'match') {
+                if (!has(attrs, 'group'))
+                    attrs.group = '0';
+                if (!/^\d+$/.test(attrs.group)) {
+                    throw ruleError(line, `group '${attrs.group}' is not a number`, 'Use group=0 for the whole match or group=<n> for the n-th capture group.');
+                }
+                try {
+                    matchRegExp(attrs.pattern);
+                }
+                catch (err) {
+                    throw ruleError(line, `pattern is not a valid regular expression (${err.message})`, 'Fix the pattern; quote the whole field ("pattern=…") when it contains commas.');
+                }
+            }
+            break;
+        case 'edge':
+            if (!has(attrs, 'branch'))
+                attrs.branch = '';
+            break;
+        case 'ref':
+            if (!has(attrs, 'event') || !REF_EVENTS.includes(attrs.event)) {
+                throw ruleError(line, has(attrs, 'event') ? `unknown event '${attrs.event}'` : 'type=ref needs an event', 'Use event=branch, event=tag or event=pr.');
+            }
+            if (attrs.event === 'pr' && !has(attrs, 'prefix'))
+                attrs.prefix = 'pr-';
+            break;
+        case 'raw':
+            if (!has(attrs, 'value')) {
+                throw ruleError(line, 'type=raw needs a value', 'Add value=<tag>, e.g. type=raw,value=stable.');
+            }
+            break;
+        case 'sha':
+            if (!has(attrs, 'prefix'))
+                attrs.prefix = 'sha-';
+            if (!has(attrs, 'format'))
+                attrs.format = 'short';
+            if (!['short', 'long'].includes(attrs.format)) {
+                throw ruleError(line, `unknown format '${attrs.format}'`, 'Use format=short or format=long.');
+            }
+            break;
+    }
+    if (has(attrs, 'moving') && !/^(true|false)$/i.test(attrs.moving)) {
+        throw ruleError(line, `moving must be true or false, not '${attrs.moving}'`, 'Use moving=true or moving=false.');
+    }
+    if (!has(attrs, 'enable'))
+        attrs.enable = 'true';
+    let priority = DEFAULT_PRIORITIES[type];
+    if (has(attrs, 'priority')) {
+        if (!/^-?\d+$/.test(attrs.priority)) {
+            throw ruleError(line, `priority '${attrs.priority}' is not a whole number`, `Use a whole number; the default for type=${type} is ${DEFAULT_PRIORITIES[type]}.`);
+        }
+        priority = Number(attrs.priority);
+    }
+    return { type, attrs, priority, line, switches };
+}
+/** A match pattern is `/regex/flags` or a plain regular expression source. */
+function matchRegExp(pattern) {
+    const literal = /^\/(.+)\/(.*)$/.exec(pattern);
+    return literal ? new RegExp(literal[1], literal[2]) : new RegExp(pattern);
+}
+/**
+ * Our rules when `tags` is empty (see the CONTRACT table). In metadata-action's syntax they are
+ * roughly: type=schedule, type=semver for {{version}}, {{major}}.{{minor}} and {{major}} (not for
+ * 0.x), type=ref for tags that are not semver, branches and PRs, type=sha; plus latest on the
+ * default branch.
+ */
+function defaultRules() {
+    const rule = (line, switches = {}) => ({
+        ...parseRule(line),
+        line: `default: ${line}`,
+        switches,
+    });
+    return [
+        rule('type=schedule'),
+        rule('type=semver,pattern={{version}}', { quiet: true }),
+        rule('type=semver,pattern={{major}}.{{minor}}', { quiet: true }),
+        rule('type=semver,pattern={{major}}', { quiet: true, skipMajorZero: true }),
+        rule('type=ref,event=tag', { onlyNonSemverTag: true, latest: 'never' }),
+        rule('type=ref,event=branch', { latest: 'default-branch' }),
+        rule('type=ref,event=pr'),
+        rule('type=sha'),
+    ];
+}
+/**
+ * Parses the `tags` input (blank lines and `#` comments dropped) and sorts the rules by
+ * priority, highest first, keeping the written order among equals. No rules: our defaults.
+ */
+function parseRules(lines) {
+    const written = inputLines(lines);
+    const rules = written.length === 0 ? defaultRules() : written.map(parseRule);
+    return rules
+        .map((rule, index) => ({ rule, index }))
+        .sort((left, right) => right.rule.priority - left.rule.priority || left.index - right.index)
+        .map(({ rule }) => rule);
+}
+/** Parses the `flavor` input; throws InputError naming the bad line. */
+function tag_rules_parseFlavor(lines) {
+    const flavor = {
+        latest: 'auto',
+        prefix: '',
+        prefixOnLatest: false,
+        suffix: '',
+        suffixOnLatest: false,
+    };
+    const flavorError = (line, problem, hint) => new errors/* InputError */.dz('flavor', line, hint, `input 'flavor' has an unusable entry '${line}': ${problem}`);
+    for (const line of inputLines(lines)) {
+        let fields;
+        try {
+            fields = splitCsvLine(line);
+        }
+        catch (err) {
+            throw flavorError(line, err.message, 'Close the double quote.');
+        }
+        let onLatestFor;
+        for (const field of fields) {
+            if (field === '')
+                continue;
+            const equals = field.indexOf('=');
+            if (equals <= 0) {
+                throw flavorError(line, `'${field}' is not key=value`, 'Use latest=auto|true|false, prefix=<text>[,onlatest=true] or suffix=<text>[,onlatest=true].');
+            }
+            const key = field.slice(0, equals).trim().toLowerCase();
+            const value = field.slice(equals + 1).trim();
+            switch (key) {
+                case 'latest':
+                    if (!['auto', 'true', 'false'].includes(value.toLowerCase())) {
+                        throw flavorError(line, `latest must be auto, true or false, not '${value}'`, 'Use latest=auto (default), latest=true or latest=false.');
+                    }
+                    flavor.latest = value.toLowerCase();
+                    break;
+                case 'prefix':
+                    flavor.prefix = value;
+                    onLatestFor = 'prefix';
+                    break;
+                case 'suffix':
+                    flavor.suffix = value;
+                    onLatestFor = 'suffix';
+                    break;
+                case 'onlatest': {
+                    if (!/^(true|false)$/i.test(value)) {
+                        throw flavorError(line, `onlatest must be true or false, not '${value}'`, 'Use onlatest=true or onlatest=false.');
+                    }
+                    if (!onLatestFor) {
+                        throw flavorError(line, 'onlatest has no prefix or suffix before it', 'Write it on the same line, after the one it is for: prefix=v,onlatest=true.');
+                    }
+                    const on = value.toLowerCase() === 'true';
+                    if (onLatestFor === 'prefix')
+                        flavor.prefixOnLatest = on;
+                    else
+                        flavor.suffixOnLatest = on;
+                    break;
+                }
+                default:
+                    throw flavorError(line, `unknown key '${key}'`, 'Use latest=, prefix=, suffix= or onlatest=.');
+            }
+        }
+    }
+    return flavor;
+}
+
 ;// CONCATENATED MODULE: ./src/plan/registry-target.ts
 
 
 /** Docker speaks plain HTTP to loopback registries; so do we. */
 function isLoopbackHost(host) {
-    const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0];
-    return name === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(name) || name === '[::1]';
+    const lower = host.trim().toLowerCase();
+    const name = lower.startsWith('[')
+        ? lower.slice(1, lower.indexOf(']'))
+        : lower.split(':').length > 2
+            ? lower // a bare IPv6 address without a port
+            : lower.replace(/:\d+$/, '');
+    return name === 'localhost' || name === '::1' || /^127(\.\d{1,3}){3}$/.test(name);
 }
 const HOST = /^(?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)(?::\d{1,5})?$/;
 /**
@@ -29229,7 +29459,7 @@ const BUILDERS = ['auto', 'buildx', 'docker', 'buildah', 'podman'];
 const STAGES = ['all', 'platform', 'merge'];
 
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
+var dist = __nccwpck_require__(38815);
 ;// CONCATENATED MODULE: ./src/config/parse-values.ts
 
 /** Booleans accept only true/false (any case): a typo must not silently mean false. */
@@ -29464,6 +29694,10 @@ function joinPath(directory, file) {
 
 
 
+
+
+
+
 /** Each OCI credential input and the oracle-actions environment variable it falls back to. */
 const OCI_FIELDS = [
     ['user', 'oci-user', 'OCI_CLI_USER'],
@@ -29499,7 +29733,15 @@ function readConfig(input, env, maskSecret = () => { }) {
             : 'use lowercase letters, digits and . _ -');
     }
     const rawUsername = get('username');
-    if (rawUsername && !authToken && !oci) {
+    const wantsPush = parseBoolean('push', get('push'), true);
+    const dryRun = parseBoolean('dry-run', get('dry-run'), false);
+    const pushWithheld = wantsPush &&
+        !authToken &&
+        !oci &&
+        secretsWithheld(github.eventName, github.payload, github.actor)
+        ? `GitHub withholds secrets from this pull request (a fork or Dependabot), so there are no registry credentials: the images are built but not pushed.`
+        : undefined;
+    if (rawUsername && !authToken && !oci && !pushWithheld) {
         throw new errors/* InputError */.dz('auth-token', '', `username '${rawUsername}' is set but auth-token is empty: pass the auth token (or password), e.g. auth-token: \${{ secrets.OCIR_TOKEN }}`);
     }
     if (authToken && !rawUsername) {
@@ -29517,7 +29759,14 @@ function readConfig(input, env, maskSecret = () => { }) {
     const images = parseImages(get('images'), { platforms });
     if (stage !== 'merge')
         checkBuildFiles(images, github.workspace);
+    const ensureRepositories = parseBoolean('ensure-repositories', get('ensure-repositories'), false);
+    if (ensureRepositories && !oci) {
+        throw new errors/* InputError */.dz('ensure-repositories', 'true', 'creating repositories needs OCI API credentials: set oci-user, oci-tenancy, oci-fingerprint, oci-private-key and oci-region (or the OCI_CLI_* variables)');
+    }
     const pullSecretPath = get('pull-secret');
+    if (pullSecretPath && !authToken && !pushWithheld) {
+        throw new errors/* InputError */.dz('pull-secret', pullSecretPath, 'a pull secret needs username and auth-token: a token-free (BEARER_TOKEN) login expires within minutes, so it cannot serve a cluster');
+    }
     const compartment = get('compartment');
     if (compartment &&
         !/^ocid1\.(compartment|tenancy)\.[a-z0-9-]+\.[a-z0-9-]*\.[a-z0-9]+$/i.test(compartment)) {
@@ -29527,6 +29776,11 @@ function readConfig(input, env, maskSecret = () => { }) {
     if (ociEndpoint && !/^https?:\/\/[^/?#]+\/?$/.test(ociEndpoint)) {
         throw new errors/* InputError */.dz('oci-endpoint', ociEndpoint, 'use a base URL with a scheme and no path, e.g. https://proxy.example.com');
     }
+    const tagRules = lines(input('tags') ?? '');
+    const flavor = lines(input('flavor') ?? '');
+    // Rule syntax is checked now; the rules are evaluated against the event later.
+    parseRules(tagRules);
+    tag_rules_parseFlavor(flavor);
     const sourceDateEpoch = env.SOURCE_DATE_EPOCH?.trim();
     if (sourceDateEpoch && !/^\d+$/.test(sourceDateEpoch)) {
         throw new errors/* InputError */.dz('SOURCE_DATE_EPOCH', sourceDateEpoch, 'set it to whole seconds since 1970-01-01 UTC, e.g. $(git log -1 --format=%ct)');
@@ -29545,11 +29799,12 @@ function readConfig(input, env, maskSecret = () => { }) {
         provenance: parseBoolean('provenance', get('provenance'), false),
         labels: parseKeyValueLines('labels', input('labels') ?? ''),
         maxParallel: parseWholeNumber('max-parallel', get('max-parallel'), 2, 1),
-        tagRules: lines(input('tags') ?? ''),
-        flavor: lines(input('flavor') ?? ''),
-        push: parseBoolean('push', get('push'), true),
-        dryRun: parseBoolean('dry-run', get('dry-run'), false),
-        ensureRepositories: parseBoolean('ensure-repositories', get('ensure-repositories'), false),
+        tagRules,
+        flavor,
+        push: wantsPush && !pushWithheld,
+        dryRun,
+        pushWithheld,
+        ensureRepositories,
         compartment: compartment || undefined,
         repositoryPublic: parseBoolean('repository-public', get('repository-public'), false),
         repositoryImmutable: parseBoolean('repository-immutable', get('repository-immutable'), false),
@@ -29565,6 +29820,13 @@ function readConfig(input, env, maskSecret = () => { }) {
         stage,
         github,
         sourceDateEpoch: sourceDateEpoch ? Number(sourceDateEpoch) : undefined,
+        retryBaseMs: /^\d+$/.test(env.OCIR_PUSH_RETRY_BASE_MS ?? '')
+            ? Number(env.OCIR_PUSH_RETRY_BASE_MS)
+            : undefined,
+        paths: {
+            runnerTemp: env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(),
+            userDockerConfig: env.DOCKER_CONFIG || (0,external_node_path_.join)((0,external_node_os_namespaceObject.homedir)(), '.docker'),
+        },
     };
 }
 function lines(raw) {
@@ -29595,6 +29857,7 @@ function readGitHubContext(env) {
         runId: env.GITHUB_RUN_ID ?? '',
         runNumber: env.GITHUB_RUN_NUMBER ?? '',
         workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
+        actor: env.GITHUB_ACTOR ?? '',
     };
 }
 function readOciCredentials(get, env, maskSecret) {
@@ -29608,12 +29871,10 @@ function readOciCredentials(get, env, maskSecret) {
     const given = OCI_FIELDS.filter(([field]) => field !== 'region' && values[field] !== '');
     if (given.length === 0)
         return undefined;
-    for (const [field, name, variable] of OCI_FIELDS) {
-        if (values[field] === '') {
-            throw new errors/* InputError */.dz(name, '', `OCI API-key credentials need all of oci-user, oci-tenancy, oci-fingerprint, oci-private-key and oci-region: set ${name} or ${variable}`);
-        }
-    }
-    return { ...values, passphrase: passphrase || undefined };
+    const credentials = { ...values, passphrase: passphrase || undefined };
+    // Not a PEM, a wrong passphrase, a fingerprint of another key: found now, before any build.
+    checkOciCredentials(credentials, { regionRequired: !get('oci-endpoint') });
+    return credentials;
 }
 /** Missing contexts and Dockerfiles are input errors, found before the first build starts. */
 function checkBuildFiles(images, workspace) {
@@ -29626,6 +29887,1126 @@ function checkBuildFiles(images, workspace) {
         if (!(0,external_node_fs_.existsSync)(file)) {
             throw new errors/* InputError */.dz('images', image.file, `image '${image.name}': no Dockerfile there; set "file:" for this image or add ${image.file}`);
         }
+    }
+}
+
+// EXTERNAL MODULE: ./src/adapters/docker-config.ts
+var docker_config = __nccwpck_require__(34829);
+// EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 5 modules
+var exec = __nccwpck_require__(22876);
+;// CONCATENATED MODULE: ./src/adapters/run-command.ts
+
+
+/**
+ * Variables a child tool never needs that can hold secrets: the runner passes every input as
+ * INPUT_*, and the OCI key may sit in OCI_CLI_KEY_CONTENT. A process's environment is readable
+ * in /proc by the same user, so we do not hand them down.
+ */
+const WITHHELD = /^(INPUT_|OCI_CLI_KEY_CONTENT$|OCI_CLI_PASSPHRASE$|GITHUB_TOKEN$|ACTIONS_RUNTIME_TOKEN$|ACTIONS_ID_TOKEN_REQUEST_TOKEN$)/;
+function childEnvironment(extra = {}) {
+    const environment = {};
+    for (const [key, value] of Object.entries(process.env)) {
+        if (value !== undefined && !WITHHELD.test(key))
+            environment[key] = value;
+    }
+    return { ...environment, ...extra };
+}
+/** Runs a tool, judges it by its exit code alone, and turns a failure into a CommandError. */
+async function runCommand(tool, args, options = {}) {
+    const log = options.log;
+    let pending = '';
+    const forward = (data) => {
+        if (!log)
+            return;
+        pending += data.toString('utf8');
+        const lines = pending.split(/\r?\n/);
+        pending = lines.pop() ?? '';
+        for (const line of lines)
+            if (line.trim() !== '')
+                log(line);
+    };
+    const result = await exec/* getExecOutput */.H(tool, args, {
+        ignoreReturnCode: true,
+        silent: true,
+        cwd: options.cwd,
+        env: options.env ?? childEnvironment(),
+        input: options.stdin === undefined ? undefined : Buffer.from(options.stdin, 'utf8'),
+        listeners: { stdout: forward, stderr: forward },
+    });
+    if (log && pending.trim() !== '')
+        log(pending);
+    if (result.exitCode !== 0) {
+        const lastLine = lastMeaningfulLine(result.stderr) || lastMeaningfulLine(result.stdout);
+        throw new errors/* CommandError */.Qd(tool, args[0] ?? '', result.exitCode, lastLine);
+    }
+    return { stdout: result.stdout, stderr: result.stderr };
+}
+function lastMeaningfulLine(text) {
+    const lines = text
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== '' &&
+        !/^(WARNING|DEPRECATED|Install the buildx|BuildKit is currently disabled|Learn more)/i.test(line));
+    return lines.at(-1) ?? '';
+}
+
+;// CONCATENATED MODULE: ./src/adapters/docker-engine.ts
+
+
+/** Names the docker CLI itself reads: such build args cannot travel in its environment. */
+const ENVIRONMENT_THE_CLI_NEEDS = /^(PATH|HOME|TMPDIR|DOCKER_\w*|LD_\w*|HTTPS?_PROXY|NO_PROXY)$/i;
+/**
+ * The Docker CLI with the classic builder (no buildx needed).
+ *
+ * Builds run one at a time while pushes run in parallel. The legacy builder's layer cache is
+ * shared and first-come: when two builds with the same first steps run at once, each may create
+ * its own layer for those steps (with its own `created` time), and whichever lands in the cache
+ * decides what later runs reuse, so the same commit could yield different digests from one run
+ * to the next. Built one after another in plan order, the first image always creates the shared
+ * steps and the others reuse them. The builds are CPU- and disk-bound (nothing to gain from
+ * running them side by side on a small runner); the pushes are network-bound and overlap.
+ */
+class DockerEngine {
+    configDir;
+    workspace;
+    name = 'docker';
+    pushesWhileBuilding = false;
+    buildQueue = Promise.resolve();
+    constructor(configDir, workspace) {
+        this.configDir = configDir;
+        this.workspace = workspace;
+    }
+    async login(host, username, password) {
+        await runCommand('docker', ['login', host, '--username', username, '--password-stdin'], {
+            env: this.env(),
+            stdin: password,
+        });
+    }
+    build(step, log) {
+        const run = this.buildQueue.then(() => this.buildNow(step, log));
+        this.buildQueue = run.catch(() => undefined);
+        return run;
+    }
+    async buildNow(step, log) {
+        if (step.platforms.length > 1) {
+            throw new errors/* ActionError */.lZ(`image '${step.image}': the docker builder builds one platform at a time, not ${step.platforms.join(', ')}`, 'use builder: buildx (with docker/setup-buildx-action) for multi-platform images, or one platform per runner with stage: platform');
+        }
+        const args = ['build', '--file', step.file];
+        if (step.target)
+            args.push('--target', step.target);
+        if (step.platforms.length === 1)
+            args.push('--platform', step.platforms[0]);
+        const { args: buildArgs, env } = buildArgArguments(step.buildArgs, ENVIRONMENT_THE_CLI_NEEDS);
+        args.push(...buildArgs);
+        for (const [key, value] of Object.entries(step.labels))
+            args.push('--label', `${key}=${value}`);
+        for (const ref of step.refs)
+            args.push('--tag', ref);
+        args.push(step.context);
+        await runCommand('docker', args, { env: this.env(env), cwd: this.workspace, log });
+        return {};
+    }
+    async push(ref, log) {
+        const { stdout } = await runCommand('docker', ['push', ref], { env: this.env(), log });
+        const digest = /digest: (sha256:[0-9a-f]{64})/.exec(stdout)?.[1] ?? '';
+        return { digest };
+    }
+    env(extra = {}) {
+        return childEnvironment({
+            ...extra,
+            DOCKER_CONFIG: this.configDir,
+            DOCKER_BUILDKIT: '0',
+            DOCKER_CLI_HINTS: 'false',
+        });
+    }
+}
+/**
+ * Build-arg values travel in the environment (`--build-arg NAME` reads it), not in argv, where
+ * any process listing would show them. Names the tool itself reads stay in argv.
+ */
+function buildArgArguments(buildArgs, keepInArgv) {
+    const args = [];
+    const env = {};
+    for (const [name, value] of Object.entries(buildArgs)) {
+        if (keepInArgv.test(name)) {
+            args.push('--build-arg', `${name}=${value}`);
+        }
+        else {
+            args.push('--build-arg', name);
+            env[name] = value;
+        }
+    }
+    return { args, env };
+}
+
+;// CONCATENATED MODULE: ./src/adapters/buildah-engine.ts
+
+
+
+
+
+/** Names buildah or podman read themselves: such build args stay in argv. */
+const ENVIRONMENT_THE_TOOL_NEEDS = /^(PATH|HOME|TMPDIR|XDG_\w*|BUILDAH_\w*|CONTAINERS_\w*|STORAGE_\w*|REGISTRY_AUTH_FILE|LD_\w*|HTTPS?_PROXY|NO_PROXY)$/i;
+/**
+ * buildah or podman: no daemon, images in the user's container storage. Logins go to
+ * `<private docker config>/config.json` through `--authfile`, the same file the docker engine
+ * uses, so the post step's cleanup covers every builder. `--tls-verify=false` only for loopback
+ * registries (as Docker treats them); base images follow the system's registries.conf.
+ *
+ * Builds run one at a time, pushes in parallel, for the reason given in docker-engine.ts
+ * (podman caches layers by default; on a small runner parallel builds gain nothing).
+ */
+class BuildahEngine {
+    name;
+    configDir;
+    workspace;
+    tempDir;
+    insecureHosts;
+    pushesWhileBuilding = false;
+    buildQueue = Promise.resolve();
+    constructor(name, configDir, workspace, tempDir, 
+    /** Hosts spoken to over plain HTTP (loopback registries). */
+    insecureHosts) {
+        this.name = name;
+        this.configDir = configDir;
+        this.workspace = workspace;
+        this.tempDir = tempDir;
+        this.insecureHosts = insecureHosts;
+    }
+    async login(host, username, password) {
+        await runCommand(this.name, [
+            'login',
+            '--authfile',
+            this.authFile,
+            ...this.tlsVerify(host),
+            '--username',
+            username,
+            '--password-stdin',
+            host,
+        ], { env: this.env(), stdin: password });
+    }
+    build(step, log) {
+        const run = this.buildQueue.then(() => this.buildNow(step, log));
+        this.buildQueue = run.catch(() => undefined);
+        return run;
+    }
+    async buildNow(step, log) {
+        const { args, env } = daemonlessBuildArguments(this.name, step, this.authFile);
+        await runCommand(this.name, args, { env: this.env(env), cwd: this.workspace, log });
+        return {};
+    }
+    async push(ref, log) {
+        const dir = (0,external_node_fs_.mkdtempSync)((0,external_node_path_.join)(this.tempDir, `ocir-push-${this.name}-`));
+        try {
+            const digestFile = (0,external_node_path_.join)(dir, 'digest');
+            const args = ['push', '--authfile', this.authFile, ...this.tlsVerify(hostOf(ref))];
+            // Our retry policy is the only one: buildah's own (3 tries, 2 s) would multiply it.
+            if (this.name === 'buildah')
+                args.push('--retry', '0');
+            args.push('--digestfile', digestFile, ref, `docker://${ref}`);
+            await runCommand(this.name, args, { env: this.env(), log });
+            const digest = (0,external_node_fs_.readFileSync)(digestFile, 'utf8').trim();
+            log(`${ref}: digest: ${digest}`);
+            return { digest };
+        }
+        finally {
+            (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true });
+        }
+    }
+    get authFile() {
+        return (0,external_node_path_.join)(this.configDir, 'config.json');
+    }
+    tlsVerify(host) {
+        return this.insecureHosts.includes(host) ? ['--tls-verify=false'] : [];
+    }
+    env(extra = {}) {
+        // REGISTRY_AUTH_FILE too, so a FROM of a private image in our registry finds the login.
+        return childEnvironment({ ...extra, REGISTRY_AUTH_FILE: this.authFile });
+    }
+}
+/** `buildah bud …` / `podman build …` for one image. Docker format keeps HEALTHCHECK and SHELL. */
+function daemonlessBuildArguments(tool, step, authFile) {
+    if (step.platforms.length > 1) {
+        throw new errors/* ActionError */.lZ(`image '${step.image}': the ${tool} builder builds one platform at a time, not ${step.platforms.join(', ')}`, 'use builder: buildx for multi-platform images, or one platform per runner with stage: platform');
+    }
+    const args = [tool === 'buildah' ? 'bud' : 'build', '--authfile', authFile, '--format', 'docker'];
+    args.push('--file', step.file);
+    if (step.target)
+        args.push('--target', step.target);
+    if (step.platforms.length === 1)
+        args.push('--platform', step.platforms[0]);
+    if (step.sourceDateEpoch !== undefined)
+        args.push('--timestamp', String(step.sourceDateEpoch));
+    const { args: buildArgs, env } = buildArgArguments(step.buildArgs, ENVIRONMENT_THE_TOOL_NEEDS);
+    args.push(...buildArgs);
+    for (const [key, value] of Object.entries(step.labels))
+        args.push('--label', `${key}=${value}`);
+    for (const ref of step.refs)
+        args.push('--tag', ref);
+    args.push(step.context);
+    return { args, env };
+}
+/** The registry host of `host[:port]/path:tag`. */
+function hostOf(ref) {
+    return ref.slice(0, ref.indexOf('/'));
+}
+
+;// CONCATENATED MODULE: ./src/adapters/buildx-engine.ts
+
+
+
+
+
+/** Names the docker CLI or BuildKit reads themselves: such build args stay in argv. */
+const ENVIRONMENT_BUILDX_NEEDS = /^(PATH|HOME|TMPDIR|DOCKER_\w*|BUILDX_\w*|BUILDKIT_\w*|LD_\w*|HTTPS?_PROXY|NO_PROXY|SOURCE_DATE_EPOCH)$/i;
+/** The variables the `type=gha` cache backend reads (the runner sets them for actions). */
+const GHA_CACHE_VARIABLES = [
+    'ACTIONS_RUNTIME_TOKEN',
+    'ACTIONS_CACHE_URL',
+    'ACTIONS_RESULTS_URL',
+    'ACTIONS_CACHE_SERVICE_V2',
+];
+/** The `type=gha` cache environment, or undefined when this runner has no cache service. */
+function ghaCacheEnvironment(env) {
+    if (!env.ACTIONS_CACHE_URL && !env.ACTIONS_RESULTS_URL)
+        return undefined;
+    const picked = {};
+    for (const name of GHA_CACHE_VARIABLES) {
+        const value = env[name];
+        if (value)
+            picked[name] = value;
+    }
+    return picked;
+}
+/**
+ * The arguments of one `docker buildx build`. With `push`, the immutable refs are pushed while
+ * building (moving tags are copied in the registry later); with no immutable tag at all, the
+ * image is pushed by digest only, so nothing a user pulls by tag changes before the release is
+ * complete. Each image gets its own cache scope, so images of one run do not evict each other.
+ */
+function buildxArguments(step, options, metadataFile) {
+    const args = ['buildx', 'build', '--file', step.file];
+    if (step.target)
+        args.push('--target', step.target);
+    if (step.platforms.length > 0)
+        args.push('--platform', step.platforms.join(','));
+    args.push(`--provenance=${options.provenance}`);
+    const { args: buildArgs, env } = buildArgArguments(step.buildArgs, ENVIRONMENT_BUILDX_NEEDS);
+    args.push(...buildArgs);
+    for (const [key, value] of Object.entries(step.labels))
+        args.push('--label', `${key}=${value}`);
+    if (options.ghaCache) {
+        args.push('--cache-from', `type=gha,scope=${step.image}`);
+        args.push('--cache-to', `type=gha,mode=max,scope=${step.image}`);
+    }
+    for (const ref of step.pushRefs)
+        args.push('--tag', ref);
+    if (step.push) {
+        if (step.pushRefs.length > 0)
+            args.push('--push');
+        else
+            args.push('--output', `type=image,name=${step.imageName},push-by-digest=true,name-canonical=true,push=true`);
+    }
+    args.push('--metadata-file', metadataFile, step.context);
+    return { args, env };
+}
+/** The pushed manifest (or index) digest from a `--metadata-file`; undefined when none. */
+function parseBuildxMetadata(text) {
+    let metadata;
+    try {
+        metadata = JSON.parse(text);
+    }
+    catch {
+        throw new errors/* ActionError */.lZ(`buildx wrote a metadata file that is not JSON: ${text.slice(0, 200)}`);
+    }
+    const digest = metadata?.['containerimage.digest'];
+    if (digest === undefined)
+        return {};
+    if (typeof digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(digest))
+        throw new errors/* ActionError */.lZ(`buildx reported an unusable image digest '${String(digest)}'`);
+    return { digest };
+}
+/** `docker buildx build --push`: BuildKit, several platforms, per-image GitHub cache. */
+class BuildxEngine extends DockerEngine {
+    tempDir;
+    options;
+    name = 'buildx';
+    pushesWhileBuilding = true;
+    constructor(configDir, workspace, tempDir, options) {
+        super(configDir, workspace);
+        this.tempDir = tempDir;
+        this.options = options;
+    }
+    // BuildKit builds concurrently with a content-addressed shared cache: no need to queue.
+    async build(step, log) {
+        const dir = (0,external_node_fs_.mkdtempSync)((0,external_node_path_.join)(this.tempDir, 'ocir-push-buildx-'));
+        try {
+            const metadataFile = (0,external_node_path_.join)(dir, 'metadata.json');
+            const { args, env } = buildxArguments(step, this.options, metadataFile);
+            await runCommand('docker', args, {
+                env: childEnvironment({
+                    ...env,
+                    ...this.options.ghaCache,
+                    DOCKER_CONFIG: this.configDir,
+                    DOCKER_CLI_HINTS: 'false',
+                }),
+                cwd: this.workspace,
+                log,
+            });
+            return step.push ? parseBuildxMetadata((0,external_node_fs_.readFileSync)(metadataFile, 'utf8')) : {};
+        }
+        finally {
+            (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true });
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/adapters/select-engine.ts
+
+
+
+
+
+/** The command that tells whether each builder can run here. */
+const PROBES = {
+    buildx: ['docker', ['buildx', 'version']],
+    docker: ['docker', ['info', '--format', '{{.ServerVersion}}']],
+    buildah: ['buildah', ['version']],
+    podman: ['podman', ['version']],
+};
+/** `auto` tries these in order. */
+const AUTO_ORDER = ['buildx', 'docker', 'buildah', 'podman'];
+async function probeTool(tool, args) {
+    try {
+        await runCommand(tool, args, { env: childEnvironment({ DOCKER_CLI_HINTS: 'false' }) });
+        return { ok: true, detail: '' };
+    }
+    catch (err) {
+        return { ok: false, detail: (0,errors/* describeFailure */.Ic)(err) };
+    }
+}
+/**
+ * The engine for the `builder` input. An explicit builder that cannot run here is an error that
+ * says why; `auto` takes the first that works: buildx, docker, buildah, podman.
+ */
+async function selectEngine(builder, settings, probe = probeTool) {
+    const candidates = builder === 'auto' ? AUTO_ORDER : [builder];
+    const refused = [];
+    for (const candidate of candidates) {
+        const [tool, args] = PROBES[candidate];
+        const { ok, detail } = await probe(tool, args);
+        if (ok)
+            return createEngine(candidate, settings);
+        refused.push(`${candidate} (\`${tool} ${args.join(' ')}\`: ${detail || 'failed'})`);
+    }
+    throw new errors/* ActionError */.lZ(builder === 'auto'
+        ? `no image builder works on this runner: ${refused.join('; ')}`
+        : `builder '${builder}' does not work on this runner: ${refused.join('; ')}`, builder === 'auto'
+        ? 'install Docker (GitHub-hosted Ubuntu runners have it; add docker/setup-buildx-action for buildx), buildah or podman'
+        : `install ${builder} on the runner, or set builder: auto to use whichever builder is present`);
+}
+function createEngine(builder, settings) {
+    switch (builder) {
+        case 'buildx':
+            return new BuildxEngine(settings.configDir, settings.workspace, settings.tempDir, {
+                provenance: settings.provenance,
+                ghaCache: ghaCacheEnvironment(settings.env),
+            });
+        case 'docker':
+            return new DockerEngine(settings.configDir, settings.workspace);
+        case 'buildah':
+        case 'podman':
+            return new BuildahEngine(builder, settings.configDir, settings.workspace, settings.tempDir, settings.insecureHosts);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/adapters/oci-namespace.ts
+
+
+/** Looks up the namespace of the credentials' tenancy (see createObjectStorageClient). */
+async function lookupNamespace(objectStorage) {
+    let value;
+    let opcRequestId;
+    try {
+        const response = await objectStorage.getNamespace({});
+        value = response.value;
+        opcRequestId = response.opcRequestId;
+    }
+    catch (err) {
+        throw wrapOciError('GetNamespace', err);
+    }
+    const namespace = typeof value === 'string' ? value.trim() : '';
+    if (!namespace) {
+        throw new errors/* OciRequestError */.Pk('GetNamespace', 200, undefined, opcRequestId, `the response held no namespace (${JSON.stringify(value) ?? 'nothing'})`, 'set the namespace input (Console → Tenancy details → Object storage namespace)');
+    }
+    return namespace;
+}
+
+;// CONCATENATED MODULE: ./src/adapters/oci-repository-store.ts
+
+
+/** RepositoryStore on the OCI Artifacts API. */
+class OciRepositoryStore {
+    artifacts;
+    tenancyId;
+    /**
+     * @param artifacts an ArtifactsClient (see createArtifactsClient)
+     * @param tenancyId where a conflicting name is looked up again after a 409
+     */
+    constructor(artifacts, tenancyId) {
+        this.artifacts = artifacts;
+        this.tenancyId = tenancyId;
+    }
+    async findByName(tenancyId, name) {
+        // Names are unique across the tenancy, so search all of it: compartmentIdInSubtree is only
+        // allowed on the root compartment. displayName filters on the server; pages are still followed,
+        // because a page may come back short (or empty) with a next-page token.
+        let page;
+        do {
+            let response;
+            try {
+                response = await this.artifacts.listContainerRepositories({
+                    compartmentId: tenancyId,
+                    compartmentIdInSubtree: true,
+                    displayName: name,
+                    page,
+                });
+            }
+            catch (err) {
+                throw wrapOciError('ListContainerRepositories', err, listHint(err));
+            }
+            const match = response.containerRepositoryCollection.items.find((item) => item.displayName === name && item.lifecycleState !== 'DELETED');
+            if (match) {
+                return {
+                    id: match.id,
+                    name: match.displayName,
+                    compartmentId: match.compartmentId,
+                    isPublic: match.isPublic,
+                    lifecycleState: match.lifecycleState,
+                };
+            }
+            page = response.opcNextPage || undefined;
+        } while (page);
+        return undefined;
+    }
+    async get(id) {
+        try {
+            const { containerRepository: repository } = await this.artifacts.getContainerRepository({
+                repositoryId: id,
+            });
+            return {
+                id: repository.id,
+                name: repository.displayName,
+                compartmentId: repository.compartmentId,
+                isPublic: repository.isPublic,
+                isImmutable: repository.isImmutable,
+                lifecycleState: repository.lifecycleState,
+            };
+        }
+        catch (err) {
+            throw wrapOciError('GetContainerRepository', err);
+        }
+    }
+    async create(compartmentId, name, settings) {
+        try {
+            const { containerRepository: repository } = await this.artifacts.createContainerRepository({
+                createContainerRepositoryDetails: {
+                    compartmentId,
+                    displayName: name,
+                    isPublic: settings.isPublic,
+                    isImmutable: settings.isImmutable,
+                },
+            });
+            return {
+                repository: {
+                    id: repository.id,
+                    name: repository.displayName,
+                    compartmentId: repository.compartmentId,
+                    isPublic: repository.isPublic,
+                    isImmutable: repository.isImmutable,
+                    lifecycleState: repository.lifecycleState,
+                },
+                created: true,
+            };
+        }
+        catch (err) {
+            const error = wrapOciError('CreateContainerRepository', err, createHint(err, compartmentId));
+            // 409: the name is taken (by a parallel run, or in another compartment). OCIR's exact code
+            // for it is not documented, so any 409, and a 400 that turns out to be the same, is checked
+            // by looking the name up again.
+            if (error.statusCode === 409 || error.statusCode === 400) {
+                const existing = await this.findByName(this.tenancyId, name);
+                if (existing)
+                    return { repository: existing, created: false };
+            }
+            throw error;
+        }
+    }
+}
+/**
+ * Makes sure every named repository exists. Looks every name up first, then checks that no
+ * immutable repository would have a tag moved, and only then creates the missing ones, so a run
+ * that is bound to fail changes nothing. A repository that cannot be created is reported as
+ * `failed` with the reason; the others go ahead. Throws (before creating anything) on an OCI
+ * error during look-up, or when the plan would move a tag in an immutable repository.
+ */
+async function ensureRepositories(store, request) {
+    const compartment = request.compartment || request.tenancy;
+    const concurrency = request.concurrency ?? 4;
+    const names = [...new Set(request.names)];
+    // An immutable repository keeps a tag on its first image forever. Creating one for a plan
+    // that moves tags would work once and fail on the next release.
+    if (request.isImmutable) {
+        const moving = names
+            .map((name) => ({ name, tags: request.movingTagsFor(name) }))
+            .filter(({ tags }) => tags.length > 0);
+        if (moving.length > 0) {
+            throw new errors/* InputError */.dz('repository-immutable', 'true', `this run moves tags (${describeMoving(moving)}), which an immutable repository refuses ` +
+                'once they exist. Set repository-immutable: false, or use only tags that never move ' +
+                '(sha, full versions)');
+        }
+    }
+    const found = await mapWithConcurrency(names, concurrency, (name) => store.findByName(request.tenancy, name));
+    const immutableCandidates = names
+        .map((name, index) => ({ name, repository: found[index], tags: request.movingTagsFor(name) }))
+        .filter((entry) => entry.repository !== undefined && entry.tags.length > 0);
+    const details = await mapWithConcurrency(immutableCandidates, concurrency, ({ repository }) => repository.isImmutable === undefined ? store.get(repository.id) : Promise.resolve(repository));
+    const blocked = immutableCandidates.filter((_, index) => details[index].isImmutable);
+    if (blocked.length > 0) {
+        throw new errors/* ActionError */.lZ(`${blocked.length === 1 ? 'repository' : 'repositories'} ${blocked
+            .map(({ name, repository }) => `'${name}' (${repository.id})`)
+            .join(', ')} ${blocked.length === 1 ? 'is' : 'are'} immutable, and this run would move ` +
+            `tags in ${blocked.length === 1 ? 'it' : 'them'}: ${describeMoving(blocked)}`, 'An immutable repository never lets a tag point to a new image. Leave the moving tags out ' +
+            'for these images (tags:, flavor: latest=false), or make the repository mutable ' +
+            '(oci artifacts container repository update --is-immutable false)');
+    }
+    return mapWithConcurrency(names, concurrency, async (name, index) => {
+        const existing = found[index];
+        if (existing) {
+            if (existing.lifecycleState === 'DELETING') {
+                return {
+                    name,
+                    status: 'failed',
+                    id: existing.id,
+                    compartmentId: existing.compartmentId,
+                    message: `repository '${name}' (${existing.id}) is being deleted; re-run once it is gone`,
+                };
+            }
+            return { name, status: 'existed', id: existing.id, compartmentId: existing.compartmentId };
+        }
+        try {
+            const { repository, created } = await store.create(compartment, name, {
+                isPublic: request.isPublic,
+                isImmutable: request.isImmutable,
+            });
+            return {
+                name,
+                status: created ? 'created' : 'existed',
+                id: repository.id,
+                compartmentId: repository.compartmentId,
+            };
+        }
+        catch (err) {
+            const error = err instanceof errors/* OciRequestError */.Pk ? err : wrapOciError('CreateContainerRepository', err);
+            return {
+                name,
+                status: 'failed',
+                message: error.hint ? `${error.message}. ${error.hint}` : error.message,
+            };
+        }
+    });
+}
+function describeMoving(entries) {
+    return entries.map(({ name, tags }) => `${name}: ${tags.join(', ')}`).join('; ');
+}
+function listHint(err) {
+    const status = err?.statusCode;
+    if (status === 404) {
+        return ('ensure-repositories looks names up across the whole tenancy, which needs ' +
+            '"Allow group <group> to inspect repos in tenancy" (and oci-tenancy must be the tenancy OCID)');
+    }
+    return undefined;
+}
+function createHint(err, compartmentId) {
+    const status = err?.statusCode;
+    if (status === 404) {
+        return (`check that compartment ${compartmentId} exists and the user may create repositories in it, ` +
+            'e.g. "Allow group <group> to manage repos in compartment <name>"');
+    }
+    return undefined;
+}
+/** Like Promise.all over items.map(work), with at most `limit` in flight; keeps the order. */
+async function mapWithConcurrency(items, limit, work) {
+    const results = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const index = next++;
+            results[index] = await work(items[index], index);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(Math.max(limit, 1), items.length) }, worker));
+    return results;
+}
+
+;// CONCATENATED MODULE: ./src/adapters/ocir-token.ts
+
+
+
+const TOKEN_PATH = '/20180419/docker/token';
+/** OCIR's token lifetime is not documented; a token that says nothing is assumed to last this long. */
+const ASSUMED_LIFETIME_SECONDS = 300;
+const MAX_RETRY_DELAY_SECONDS = 4;
+/** The token URL for a registry host. */
+function ocirTokenUrl(registry) {
+    return `${isLoopbackHost(registry) ? 'http' : 'https'}://${registry}${TOKEN_PATH}`;
+}
+/** Fetches one registry token, signed with the API key; retries transient failures. */
+async function fetchOcirToken(request) {
+    const now = request.now ?? Date.now;
+    const apiKey = checkOciCredentials(request.credentials, { regionRequired: false });
+    const common = await loadOciCommon();
+    const signer = new common.DefaultRequestSigner(await createAuthProvider(apiKey));
+    const url = ocirTokenUrl(request.registry);
+    const firstDelay = request.firstRetryDelaySeconds ?? 0.5;
+    const timeoutMs = (request.requestTimeoutSeconds ?? 30) * 1000;
+    for (let attempt = 0;; attempt++) {
+        let retryAfterSeconds;
+        let failure;
+        try {
+            // Signed afresh on every attempt: the signature covers the date.
+            const headers = new Headers();
+            await signer.signHttpRequest({ method: 'GET', uri: url, headers });
+            const response = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
+            const opcRequestId = response.headers.get('opc-request-id') ?? undefined;
+            const text = await response.text();
+            if (response.ok)
+                return parseToken(text, now(), opcRequestId);
+            const body = parseJson(text);
+            failure = new errors/* OciRequestError */.Pk('GetDockerToken', response.status, typeof body?.code === 'string' ? body.code : undefined, opcRequestId, typeof body?.message === 'string'
+                ? body.message
+                : text.slice(0, 200) || response.statusText, tokenHint(response.status, request.registry));
+            retryAfterSeconds = Number(response.headers.get('retry-after')) || undefined;
+        }
+        catch (err) {
+            if (err instanceof errors/* OciRequestError */.Pk)
+                throw err;
+            failure = wrapOciError('GetDockerToken', err, `${url} could not be reached; check the registry host`);
+        }
+        const status = failure.statusCode;
+        const transient = status === undefined || status === 429 || status >= 500;
+        if (!transient || attempt >= request.retries)
+            throw failure;
+        const backoff = Math.min(firstDelay * 2 ** attempt, MAX_RETRY_DELAY_SECONDS);
+        const waitSeconds = Math.min(retryAfterSeconds ?? backoff, 30);
+        await new Promise((resolve) => setTimeout(resolve, waitSeconds * 1000));
+    }
+}
+/**
+ * Hands out a valid token, renewing it shortly before it expires (a minute before, or at half its
+ * life when it lives less than two minutes). Concurrent callers share one renewal.
+ */
+class TokenSource {
+    fetchToken;
+    now;
+    renewBeforeMs;
+    current;
+    renewal;
+    constructor(fetchToken, now = Date.now, renewBeforeMs = 60_000) {
+        this.fetchToken = fetchToken;
+        this.now = now;
+        this.renewBeforeMs = renewBeforeMs;
+    }
+    /** A token valid for a while yet. */
+    async token() {
+        if (this.current && !this.expiresSoon(this.current))
+            return this.current.token.token;
+        this.renewal ??= this.fetchToken().finally(() => {
+            this.renewal = undefined;
+        });
+        const fresh = await this.renewal;
+        this.current = { token: fresh, obtainedAtMs: this.now() };
+        return fresh.token;
+    }
+    expiresSoon({ token, obtainedAtMs }) {
+        const expiresAtMs = token.expiresAt.getTime();
+        const lifetimeMs = Math.max(expiresAtMs - obtainedAtMs, 0);
+        return this.now() >= expiresAtMs - Math.min(this.renewBeforeMs, lifetimeMs / 2);
+    }
+}
+function parseToken(text, nowMs, opcRequestId) {
+    const body = parseJson(text);
+    const token = typeof body?.token === 'string'
+        ? body.token
+        : typeof body?.access_token === 'string'
+            ? body.access_token
+            : '';
+    if (!token) {
+        throw new errors/* OciRequestError */.Pk('GetDockerToken', 200, undefined, opcRequestId, 'the response held no token', 'check that the registry is OCIR; other registries do not issue tokens for OCI API keys');
+    }
+    const lifetimeSeconds = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : undefined;
+    const expiresAtMs = lifetimeSeconds
+        ? nowMs + lifetimeSeconds * 1000
+        : (jwtExpiry(token) ?? nowMs + ASSUMED_LIFETIME_SECONDS * 1000);
+    return { token, expiresAt: new Date(expiresAtMs) };
+}
+/** The `exp` claim of a JWT, in ms, when the token is one. */
+function jwtExpiry(token) {
+    const payload = token.split('.')[1];
+    if (!payload)
+        return undefined;
+    const claims = parseJson(Buffer.from(payload, 'base64url').toString('utf8'));
+    return typeof claims?.exp === 'number' ? claims.exp * 1000 : undefined;
+}
+function parseJson(text) {
+    try {
+        return JSON.parse(text);
+    }
+    catch {
+        return undefined;
+    }
+}
+function tokenHint(status, registry) {
+    if (status === 401 || status === 403) {
+        return (`OCIR at ${registry} did not accept the signed request: check that oci-user, oci-tenancy, ` +
+            'oci-fingerprint and oci-private-key belong to the same API key and that the registry ' +
+            "is in the tenancy's region");
+    }
+    if (status === 404)
+        return `${registry} has no ${TOKEN_PATH}; token-free login works only with OCIR`;
+    if (status === 429)
+        return 'OCIR throttled the requests; raise retries or re-run later';
+    return 'OCIR had a server error; re-run later';
+}
+
+;// CONCATENATED MODULE: ./src/adapters/retry.ts
+
+const DEFAULT_RETRY_BASE_MS = 1000;
+/**
+ * Failures worth another attempt, as the tools word them. Docker answers a 429 on a HEAD with
+ * `error parsing HTTP 429 response body` (it expects a JSON error body); a restarted upload
+ * session is `blob upload unknown`; the rest are dropped connections, timeouts and 5xx.
+ */
+const TRANSIENT_TEXT = [
+    /blob upload unknown/i,
+    /error parsing HTTP 429 response body/i,
+    /\b429\b|too many requests|toomanyrequests/i,
+    /connection reset|broken pipe|connection refused|ECONNRESET|ECONNREFUSED|EPIPE|socket hang up/i,
+    /\bEOF\b/,
+    /timed? ?out|timeout|deadline exceeded|ETIMEDOUT/i,
+    /(HTTP status|status code|status)[:\s]+5\d\d\b/i,
+    /service unavailable|bad gateway|internal server error|gateway time-?out/i,
+    /TLS handshake timeout|i\/o timeout|no such host/i,
+];
+/** Failures that another attempt cannot fix: they fail at once, whatever else the text says. */
+const PERMANENT_TEXT = [
+    /denied|unauthorized|authentication required|forbidden|\b401\b|\b403\b/i,
+    /manifest invalid|manifest unknown|name unknown|name invalid|tag invalid|blob unknown to registry/i,
+    /no such file|not found: manifest|invalid reference format/i,
+];
+/** True when the failure reads like one a retry can get past. */
+function isTransientFailure(err) {
+    if (err instanceof errors/* RegistryError */.gl && err.status !== undefined) {
+        return err.status === 408 || err.status === 429 || err.status >= 500;
+    }
+    const text = err instanceof errors/* CommandError */.Qd
+        ? err.lastLine
+        : err instanceof Error
+            ? `${err.message} ${err.cause?.message ?? ''}`
+            : String(err);
+    if (PERMANENT_TEXT.some((pattern) => pattern.test(text)))
+        return false;
+    return TRANSIENT_TEXT.some((pattern) => pattern.test(text));
+}
+/** Exponential backoff with "equal jitter": half the step fixed, half random; at most 30 s. */
+function backoffMs(baseMs, attempt, random = Math.random) {
+    const ceiling = Math.min(baseMs * 2 ** attempt, 30_000);
+    return ceiling / 2 + random() * (ceiling / 2);
+}
+/** Milliseconds a `Retry-After` header asks for (seconds or an HTTP date), at most a minute. */
+function retryAfterMs(header, now = Date.now()) {
+    if (!header)
+        return undefined;
+    if (/^\d+$/.test(header.trim()))
+        return Math.min(Number(header.trim()) * 1000, 60_000);
+    const date = Date.parse(header);
+    return Number.isNaN(date) ? undefined : Math.min(Math.max(date - now, 0), 60_000);
+}
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Runs `attempt` until it succeeds, fails with a non-transient error, or has been tried
+ * `retries + 1` times. The last error is rethrown, with the attempt count in its hint.
+ */
+async function withRetries(what, policy, attempt, log = () => { }, wait = sleep) {
+    for (let tries = 0;; tries++) {
+        try {
+            return await attempt();
+        }
+        catch (err) {
+            const transient = isTransientFailure(err);
+            if (!transient || tries >= policy.retries) {
+                if (transient && tries > 0 && err instanceof errors/* ActionError */.lZ) {
+                    throw withAttempts(err, tries + 1);
+                }
+                throw err;
+            }
+            const delay = backoffMs(policy.baseMs, tries);
+            log(`${what}: transient failure (${err instanceof Error ? err.message : String(err)}); attempt ${tries + 2} of ${policy.retries + 1} in ${Math.round(delay)} ms`);
+            await wait(delay);
+        }
+    }
+}
+function withAttempts(err, attempts) {
+    const hint = `gave up after ${attempts} attempts${err.hint ? `; ${err.hint}` : ''}`;
+    Object.defineProperty(err, 'hint', { value: hint });
+    return err;
+}
+
+;// CONCATENATED MODULE: ./src/adapters/registry-http.ts
+
+
+
+/** Every manifest kind we read or copy: Docker schema 2, manifest lists, OCI manifests and indexes. */
+const MANIFEST_MEDIA_TYPES = [
+    'application/vnd.oci.image.index.v1+json',
+    'application/vnd.docker.distribution.manifest.list.v2+json',
+    'application/vnd.oci.image.manifest.v1+json',
+    'application/vnd.docker.distribution.manifest.v2+json',
+];
+const TRANSIENT_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+/** The `/v2/` API, with Basic and Bearer challenges, pagination and retries. */
+class RegistryHttpClient {
+    options;
+    base;
+    fetchImpl;
+    /** Authorization header per scope, reused until the registry refuses it. */
+    authorization = new Map();
+    /** Basic credentials are not scoped: once a registry asked for them, send them everywhere. */
+    basicAuthorization;
+    masked = new Set();
+    constructor(options) {
+        this.options = options;
+        this.base = `${options.insecure ? 'http' : 'https'}://${options.host}`;
+        this.fetchImpl = options.fetch ?? fetch;
+    }
+    async manifestDigest(ref) {
+        const path = `/v2/${ref.repository}/manifests/${ref.reference}`;
+        const response = await this.request('HEAD', path, pullScope(ref.repository), {
+            accept: MANIFEST_MEDIA_TYPES.join(', '),
+        });
+        if (response.status === 404)
+            return undefined;
+        await this.expectOk(response, `HEAD ${ref.repository}:${ref.reference}`);
+        const digest = response.headers.get('docker-content-digest');
+        if (digest)
+            return digest;
+        // Some registries leave the header off HEAD answers: hash the manifest bytes instead.
+        const manifest = await this.getManifest(ref);
+        return manifest?.digest;
+    }
+    async getManifest(ref, scope = pullScope(ref.repository)) {
+        const path = `/v2/${ref.repository}/manifests/${ref.reference}`;
+        const response = await this.request('GET', path, scope, {
+            accept: MANIFEST_MEDIA_TYPES.join(', '),
+        });
+        if (response.status === 404)
+            return undefined;
+        await this.expectOk(response, `GET manifest ${ref.repository}:${ref.reference}`);
+        const body = Buffer.from(await response.arrayBuffer());
+        const mediaType = (response.headers.get('content-type') ?? '').split(';')[0].trim() || mediaTypeOf(body);
+        const digest = response.headers.get('docker-content-digest') ??
+            `sha256:${(0,external_node_crypto_.createHash)('sha256').update(body).digest('hex')}`;
+        return { body, mediaType, digest };
+    }
+    async putManifest(repository, reference, body, mediaType) {
+        const path = `/v2/${repository}/manifests/${reference}`;
+        const response = await this.request('PUT', path, pushScope(repository), { 'content-type': mediaType }, body);
+        await this.expectOk(response, `PUT manifest ${repository}:${reference}`);
+        return (response.headers.get('docker-content-digest') ??
+            `sha256:${(0,external_node_crypto_.createHash)('sha256').update(body).digest('hex')}`);
+    }
+    async copyManifest(from, toTag) {
+        // Read with the push scope: the PUT that follows then reuses the same token.
+        const manifest = await this.getManifest(from, pushScope(from.repository));
+        if (!manifest)
+            throw new errors/* RegistryError */.gl(`manifest ${from.repository}:${from.reference} not found on ${this.options.host}`, 404);
+        // The exact bytes go back up, so the tag names the very same digest.
+        return this.putManifest(from.repository, toTag, manifest.body, manifest.mediaType);
+    }
+    async listTags(repository) {
+        const tags = [];
+        let path = `/v2/${repository}/tags/list?n=1000`;
+        while (path) {
+            const response = await this.request('GET', path, pullScope(repository), {
+                accept: 'application/json',
+            });
+            if (response.status === 404)
+                return tags;
+            await this.expectOk(response, `list tags of ${repository}`);
+            const body = (await response.json());
+            tags.push(...(body.tags ?? []));
+            path = nextPage(response.headers.get('link'));
+        }
+        return tags;
+    }
+    /** Checks that the credentials are accepted, without touching any repository. */
+    async ping() {
+        const response = await this.request('GET', '/v2/', '', {});
+        await this.expectOk(response, 'GET /v2/');
+    }
+    async request(method, path, scope, headers, body) {
+        const cached = this.authorization.get(scope) ?? this.basicAuthorization;
+        let response = await this.send(method, path, headers, body, cached);
+        if (response.status !== 401)
+            return response;
+        // No credentials yet for this scope, or the cached token expired or was revoked: ask again.
+        const challenge = parseChallenge(response.headers.get('www-authenticate') ?? '');
+        if (!challenge)
+            return response;
+        const authorization = await this.authorize(challenge, scope);
+        if (!authorization || authorization === cached)
+            return response;
+        await response.arrayBuffer().catch(() => undefined);
+        if (challenge.scheme === 'basic')
+            this.basicAuthorization = authorization;
+        else
+            this.authorization.set(scope, authorization);
+        response = await this.send(method, path, headers, body, authorization);
+        return response;
+    }
+    async authorize(challenge, scope) {
+        const { username, password } = this.options;
+        const basic = username !== undefined && password !== undefined
+            ? `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`
+            : undefined;
+        if (basic)
+            this.mask(basic.slice(6));
+        if (challenge.scheme === 'basic')
+            return basic;
+        if (challenge.scheme !== 'bearer' || !challenge.params.realm)
+            return undefined;
+        const url = new URL(challenge.params.realm);
+        if (challenge.params.service)
+            url.searchParams.set('service', challenge.params.service);
+        const wanted = scope || challenge.params.scope;
+        if (wanted)
+            url.searchParams.set('scope', wanted);
+        const response = await this.withRetries('GET', url.toString(), () => this.fetchImpl(url, {
+            headers: basic ? { authorization: basic } : {},
+            signal: AbortSignal.timeout(60_000),
+        }));
+        if (!response.ok) {
+            await response.arrayBuffer().catch(() => undefined);
+            throw new errors/* RegistryError */.gl(`the token service ${url.origin}${url.pathname} refused the credentials (HTTP ${response.status})`, response.status, 'UNAUTHORIZED');
+        }
+        const token = (await response.json());
+        const value = token.token ?? token.access_token;
+        if (!value)
+            throw new errors/* RegistryError */.gl(`the token service ${url.origin}${url.pathname} answered without a token`, response.status);
+        this.mask(value);
+        return `Bearer ${value}`;
+    }
+    mask(secret) {
+        if (this.masked.has(secret))
+            return;
+        this.masked.add(secret);
+        this.options.onSecret?.(secret);
+    }
+    send(method, path, headers, body, authorization) {
+        const url = `${this.base}${path}`;
+        return this.withRetries(method, url, () => this.fetchImpl(url, {
+            method,
+            headers: { ...headers, ...(authorization ? { authorization } : {}) },
+            body: body === undefined ? undefined : new Uint8Array(body),
+            redirect: 'follow',
+            signal: AbortSignal.timeout(120_000),
+        }));
+    }
+    /** Retries connection errors, 5xx, 408 and 429, honouring Retry-After. */
+    async withRetries(method, url, attempt) {
+        const base = this.options.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
+        for (let tries = 0;; tries++) {
+            let wait;
+            try {
+                const response = await attempt();
+                this.options.onRequest?.(method, url, response.status);
+                if (!TRANSIENT_STATUS.has(response.status) || tries >= this.options.retries)
+                    return response;
+                await response.arrayBuffer().catch(() => undefined);
+                wait = retryAfterMs(response.headers.get('retry-after')) ?? backoffMs(base, tries);
+            }
+            catch (err) {
+                this.options.onRequest?.(method, url, 'error');
+                if (tries >= this.options.retries) {
+                    const cause = err instanceof Error
+                        ? (err.cause?.message ?? err.message)
+                        : String(err);
+                    throw new errors/* RegistryError */.gl(`${method} ${url} failed after ${tries + 1} attempt(s): ${cause}`, undefined, undefined, `check that ${this.options.host} is reachable from this runner`);
+                }
+                wait = backoffMs(base, tries);
+            }
+            await sleep(wait);
+        }
+    }
+    async expectOk(response, what) {
+        if (response.ok)
+            return;
+        let detail = '';
+        let code;
+        try {
+            const body = (await response.json());
+            const first = body.errors?.[0];
+            code = first?.code;
+            detail = first ? `${first.code ?? ''}: ${first.message ?? ''}` : '';
+        }
+        catch {
+            // not a JSON error body
+        }
+        throw new errors/* RegistryError */.gl(`${what} on ${this.options.host} failed with HTTP ${response.status}${detail ? ` (${detail})` : ''}`, response.status, code);
+    }
+}
+function pullScope(repository) {
+    return `repository:${repository}:pull`;
+}
+function pushScope(repository) {
+    return `repository:${repository}:pull,push`;
+}
+/** Parses `Bearer realm="…",service="…",scope="…"` or `Basic realm="…"`. */
+function parseChallenge(header) {
+    const match = /^\s*(\w+)\s*(.*)$/.exec(header);
+    if (!match)
+        return undefined;
+    const params = {};
+    for (const param of match[2].matchAll(/(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/g)) {
+        params[param[1].toLowerCase()] = param[2] ?? param[3];
+    }
+    return { scheme: match[1].toLowerCase(), params };
+}
+/** The next page from a `Link: </v2/…?last=x&n=100>; rel="next"` header. */
+function nextPage(link) {
+    if (!link)
+        return undefined;
+    const match = /<([^>]+)>\s*;\s*rel="?next"?/.exec(link);
+    if (!match)
+        return undefined;
+    const target = match[1];
+    if (target.startsWith('/'))
+        return target;
+    try {
+        const url = new URL(target);
+        return `${url.pathname}${url.search}`;
+    }
+    catch {
+        return undefined;
+    }
+}
+function mediaTypeOf(body) {
+    try {
+        return (JSON.parse(body.toString('utf8')).mediaType ??
+            MANIFEST_MEDIA_TYPES[2]);
+    }
+    catch {
+        return MANIFEST_MEDIA_TYPES[2];
     }
 }
 
@@ -29656,6 +31037,219 @@ function registryHint(message, registry, username) {
     return registry.isOcir
         ? `check region/registry, the username format (${ocirUser}) and the auth token`
         : `check the registry address, username and password`;
+}
+
+;// CONCATENATED MODULE: ./src/plan/pull-secret.ts
+/** A Kubernetes image pull Secret for the registry login, one YAML document per namespace. */
+
+
+/** RFC 1123 label: what Kubernetes accepts as a namespace name. */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** RFC 1123 subdomain: what Kubernetes accepts as a Secret name. */
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/**
+ * `kubectl apply -f`-ready YAML: a `kubernetes.io/dockerconfigjson` Secret per namespace whose
+ * `.dockerconfigjson` is `{"auths":{host:{username,password,auth}}}`, base64-encoded. The result
+ * holds the password: write it with mode 0600.
+ */
+function pullSecretManifest(request) {
+    const { host, username, password, name } = request;
+    if (!host)
+        throw new errors/* InputError */.dz('registry', host, 'the pull secret needs the registry host');
+    if (!username || !password) {
+        throw new errors/* InputError */.dz('pull-secret', '', 'a pull secret needs a registry login: set username and auth-token (or OCI API credentials)');
+    }
+    if (username === OCIR_BEARER_USERNAME) {
+        // The token from a token-free login expires within minutes; a cluster would soon fail to pull.
+        throw new errors/* InputError */.dz('pull-secret', '', 'a pull secret needs a lasting login, but this run logs in with a short-lived token ' +
+            '(BEARER_TOKEN): set username and auth-token for the pull secret');
+    }
+    if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
+        throw new errors/* InputError */.dz('pull-secret-name', name, 'use a Kubernetes object name: lowercase letters, digits, - and ., at most 253 characters');
+    }
+    const namespaces = request.namespaces;
+    if (namespaces.length === 0) {
+        throw new errors/* InputError */.dz('pull-secret-namespaces', '', 'list at least one namespace, e.g. default');
+    }
+    const seen = new Set();
+    for (const namespace of namespaces) {
+        if (namespace.length > 63 || !DNS_LABEL.test(namespace)) {
+            throw new errors/* InputError */.dz('pull-secret-namespaces', namespace, 'a Kubernetes namespace is lowercase letters, digits and -, at most 63 characters');
+        }
+        if (seen.has(namespace)) {
+            throw new errors/* InputError */.dz('pull-secret-namespaces', namespace, 'it is listed twice; list it once');
+        }
+        seen.add(namespace);
+    }
+    const dockerConfig = JSON.stringify({
+        auths: { [host]: { username, password, auth: base64(`${username}:${password}`) } },
+    });
+    const encoded = base64(dockerConfig);
+    // Scalars are written as JSON strings, which YAML reads as double-quoted strings: a namespace
+    // called `yes` or `null` stays a string for every YAML parser.
+    return namespaces
+        .map((namespace) => [
+        'apiVersion: v1',
+        'kind: Secret',
+        'metadata:',
+        `  name: ${JSON.stringify(name)}`,
+        `  namespace: ${JSON.stringify(namespace)}`,
+        'type: kubernetes.io/dockerconfigjson',
+        'data:',
+        `  .dockerconfigjson: ${encoded}`,
+        '',
+    ].join('\n'))
+        .join('---\n');
+}
+function base64(text) {
+    return Buffer.from(text, 'utf8').toString('base64');
+}
+
+// EXTERNAL MODULE: ./src/state.ts
+var state = __nccwpck_require__(2462);
+;// CONCATENATED MODULE: ./src/connect.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * Who we are on the registry, once OCI has been asked: the namespace (looked up when empty, checked
+ * when given) and the login name. No OCI call in a dry run.
+ */
+async function resolveIdentity(config) {
+    if (!config.oci || config.dryRun) {
+        if (!config.namespace && config.oci) {
+            const placeholder = '<namespace>';
+            core/* notice */.lm(`dry run: the namespace would be looked up with the OCI API; the plan shows ${placeholder}`);
+            return { ...config, namespace: placeholder };
+        }
+        return config;
+    }
+    if (!config.namespace || config.registry.isOcir) {
+        const objectStorage = await createObjectStorageClient({
+            credentials: config.oci,
+            retries: config.retries,
+            endpoint: config.ociEndpoint,
+        });
+        const namespace = await lookupNamespace(objectStorage);
+        if (config.namespace && config.namespace !== namespace) {
+            throw new errors/* ActionError */.lZ(`namespace '${config.namespace}' is not the namespace of tenancy ${config.oci.tenancy}, which is '${namespace}'`, `OCIR paths and logins use the tenancy namespace (Object Storage namespace, under Tenancy details), which is not the tenancy name. Set namespace: ${namespace}, or leave it empty to have it looked up`);
+        }
+        if (!config.namespace)
+            core/* info */.pq(`Namespace looked up with the OCI API: ${namespace}`);
+        const username = config.username && config.registry.isOcir && !config.username.startsWith(`${namespace}/`)
+            ? ocirUsername(namespace, config.username)
+            : config.username;
+        return { ...config, namespace, username };
+    }
+    return config;
+}
+/**
+ * The adapters a real run uses: a private docker config (saved for the post step before the
+ * login), the engine, logged in with the auth token or a token-free OCIR login, the registry
+ * client, and the OCI repository store when repositories are to be ensured.
+ */
+async function connectAdapters(config) {
+    const dockerConfigDir = (0,docker_config/* createPrivateDockerConfig */.M_)(config.paths.runnerTemp, config.paths.userDockerConfig, config.registry.host);
+    // Saved before the login, so the post step cleans up even when the login fails halfway.
+    (0,state/* saveCleanupState */.DD)({ dockerConfigDir, host: config.registry.host, logout: config.logout });
+    const engine = await selectEngine(config.builder, {
+        configDir: dockerConfigDir,
+        workspace: config.github.workspace,
+        tempDir: config.paths.runnerTemp,
+        insecureHosts: config.registry.insecure ? [config.registry.host] : [],
+        provenance: config.provenance,
+        env: process.env,
+    });
+    const retryBaseMs = config.retryBaseMs;
+    let username = config.username;
+    let password = config.authToken;
+    let tokens;
+    if (config.push && !config.authToken && config.oci) {
+        const credentials = config.oci;
+        tokens = new TokenSource(() => fetchOcirToken({ registry: config.registry.host, credentials, retries: config.retries }));
+        username = OCIR_BEARER_USERNAME;
+        password = await tokens.token();
+        core/* setSecret */.Pq(password);
+        core/* info */.pq(`Got a short-lived registry token for ${config.registry.host} with the OCI API key (no auth token needed)`);
+    }
+    const registry = new RegistryHttpClient({
+        host: config.registry.host,
+        insecure: config.registry.insecure,
+        username: username || undefined,
+        password: password || undefined,
+        retries: config.retries,
+        retryBaseMs,
+        onSecret: core/* setSecret */.Pq,
+    });
+    if (config.push && username && password) {
+        core/* setSecret */.Pq(Buffer.from(`${username}:${password}`).toString('base64'));
+        try {
+            await engine.login(config.registry.host, username, password);
+        }
+        catch (err) {
+            const detail = (0,errors/* describeFailure */.Ic)(err);
+            throw new errors/* LoginRefusedError */.Qx(config.registry.host, username, detail, registryHint(detail, config.registry, username));
+        }
+        core/* info */.pq(`Logged in to ${config.registry.host} as ${username}`);
+        if (!config.logout)
+            (0,docker_config/* publishLogin */.X9)(dockerConfigDir, config.paths.userDockerConfig, config.registry.host);
+        if (config.pullSecret)
+            writePullSecret(config, username, password);
+    }
+    const adapters = { engine, registry, retryBaseMs };
+    if (config.ensureRepositories && config.oci) {
+        const credentials = config.oci;
+        adapters.repositories = {
+            ensure: async (plans) => {
+                const artifacts = await createArtifactsClient({
+                    credentials,
+                    retries: config.retries,
+                    endpoint: config.ociEndpoint,
+                });
+                const store = new OciRepositoryStore(artifacts, credentials.tenancy);
+                const byName = new Map(plans.map((plan) => [plan.image.name, plan]));
+                return ensureRepositories(store, {
+                    tenancy: credentials.tenancy,
+                    compartment: config.compartment,
+                    names: plans.map((plan) => plan.image.name),
+                    isPublic: config.repositoryPublic,
+                    isImmutable: config.repositoryImmutable,
+                    movingTagsFor: (name) => byName.get(name)?.movingTags ?? [],
+                });
+            },
+        };
+    }
+    return { adapters, username };
+}
+/** The Kubernetes pull secret, for `kubectl apply -f`; holds the token, so mode 0600. */
+function writePullSecret(config, username, password) {
+    const pullSecret = config.pullSecret;
+    if (!pullSecret)
+        return;
+    const manifest = pullSecretManifest({
+        host: config.registry.host,
+        username,
+        password,
+        name: pullSecret.name,
+        namespaces: pullSecret.namespaces,
+    });
+    const path = (0,external_node_path_.resolve)(config.github.workspace, pullSecret.path);
+    (0,external_node_fs_.mkdirSync)((0,external_node_path_.dirname)(path), { recursive: true });
+    (0,external_node_fs_.writeFileSync)(path, manifest, { mode: 0o600 });
+    (0,external_node_fs_.chmodSync)(path, 0o600);
+    core/* info */.pq(`Wrote the pull secret manifest ${pullSecret.path} (${pullSecret.namespaces.length} namespace(s))`);
 }
 
 ;// CONCATENATED MODULE: ./src/plan/push-plan.ts
@@ -30006,323 +31600,6 @@ function sanitizeTag(text) {
     if (cleaned.length <= MAX_TAG_LENGTH)
         return cleaned;
     return `${cleaned.slice(0, MAX_TAG_LENGTH - HASH_LENGTH - 1)}-${fingerprint(cleaned)}`;
-}
-
-;// CONCATENATED MODULE: ./src/plan/tags/csv-line.ts
-/**
- * Splits one rule line into fields the way metadata-action's CSV parser does: commas separate,
- * double quotes protect commas (`type=match,"pattern=\d{1,3}"`), `""` inside quotes is one quote.
- * A quote inside an unquoted field is kept as a character, so `{{date "YYYY"}}` works unquoted.
- * Fields are trimmed. Throws a plain Error with the reason; the caller names the input.
- */
-function splitCsvLine(line) {
-    const fields = [];
-    let position = 0;
-    for (;;) {
-        while (line[position] === ' ' || line[position] === '\t')
-            position++;
-        if (line[position] === '"') {
-            let field = '';
-            position++;
-            for (;;) {
-                if (position >= line.length)
-                    throw new Error('a quoted field is not closed');
-                if (line[position] === '"') {
-                    if (line[position + 1] === '"') {
-                        field += '"';
-                        position += 2;
-                        continue;
-                    }
-                    position++;
-                    break;
-                }
-                field += line[position++];
-            }
-            while (line[position] === ' ' || line[position] === '\t')
-                position++;
-            if (position < line.length && line[position] !== ',') {
-                throw new Error(`unexpected text after a closing quote: '${line.slice(position)}'`);
-            }
-            fields.push(field.trim());
-        }
-        else {
-            const end = line.indexOf(',', position);
-            const stop = end === -1 ? line.length : end;
-            fields.push(line.slice(position, stop).trim());
-            position = stop;
-        }
-        if (position >= line.length)
-            return fields;
-        position++; // the comma
-    }
-}
-/**
- * The entries of a multi-line input: one per line, trimmed; blank lines and lines starting
- * with `#` are dropped. Entries that themselves contain newlines are split too.
- */
-function inputLines(entries) {
-    return entries
-        .flatMap((entry) => entry.split(/\r?\n/))
-        .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.startsWith('#'));
-}
-
-;// CONCATENATED MODULE: ./src/plan/tags/tag-rules.ts
-
-
-/** Parsing of the `tags` and `flavor` inputs into typed rules (metadata-action's syntax). */
-const RULE_TYPES = [
-    'schedule',
-    'semver',
-    'pep440',
-    'match',
-    'edge',
-    'ref',
-    'raw',
-    'sha',
-];
-const REF_EVENTS = ['branch', 'tag', 'pr'];
-/** metadata-action's default priorities: the first tag of the highest one is the `version`. */
-const DEFAULT_PRIORITIES = {
-    schedule: 1000,
-    semver: 900,
-    pep440: 900,
-    match: 800,
-    edge: 700,
-    ref: 600,
-    raw: 200,
-    sha: 100,
-};
-const COMMON_ATTRIBUTES = ['type', 'enable', 'priority', 'prefix', 'suffix', 'moving'];
-const TYPE_ATTRIBUTES = {
-    schedule: ['pattern'],
-    semver: ['pattern', 'value'],
-    pep440: ['pattern', 'value'],
-    match: ['pattern', 'group', 'value'],
-    edge: ['branch'],
-    ref: ['event'],
-    raw: ['value'],
-    sha: ['format'],
-};
-function has(attrs, key) {
-    return Object.prototype.hasOwnProperty.call(attrs, key);
-}
-function ruleError(line, problem, hint) {
-    return new errors/* InputError */.dz('tags', line, hint, `input 'tags' has an unusable rule '${line}': ${problem}`);
-}
-/** Parses one rule line, filling in metadata-action's defaults; throws InputError. */
-function parseRule(line) {
-    let fields;
-    try {
-        fields = splitCsvLine(line);
-    }
-    catch (err) {
-        throw ruleError(line, err.message, 'Close the double quote, or double it ("") inside a quoted field.');
-    }
-    const attrs = {};
-    let type;
-    for (const field of fields) {
-        if (field === '')
-            continue;
-        const equals = field.indexOf('=');
-        if (equals <= 0) {
-            // metadata-action: a bare field is the value (`type=raw,foo` or just `foo`).
-            attrs.value = field;
-            continue;
-        }
-        const key = field.slice(0, equals).trim().toLowerCase();
-        const value = field.slice(equals + 1).trim();
-        if (key === 'type') {
-            const wanted = value.toLowerCase();
-            if (!RULE_TYPES.includes(wanted)) {
-                throw ruleError(line, `unknown type '${value}'`, `Use one of type=${RULE_TYPES.join(', type=')}.`);
-            }
-            type = wanted;
-            continue;
-        }
-        attrs[key] = value;
-    }
-    type ??= 'raw';
-    const allowed = [...COMMON_ATTRIBUTES, ...TYPE_ATTRIBUTES[type]];
-    for (const key of Object.keys(attrs)) {
-        if (!allowed.includes(key)) {
-            const what = key === 'value' ? `a value without a name ('${attrs.value}')` : `unknown attribute '${key}'`;
-            throw ruleError(line, `${what} for type=${type}`, `type=${type} takes ${allowed.filter((name) => name !== 'type').join(', ')}.`);
-        }
-    }
-    const switches = {};
-    switch (type) {
-        case 'schedule':
-            if (!has(attrs, 'pattern'))
-                attrs.pattern = 'nightly';
-            break;
-        case 'semver':
-        case 'pep440':
-        case 'match':
-            if (!has(attrs, 'pattern') || attrs.pattern === '') {
-                throw ruleError(line, `type=${type} needs a pattern`, type === 'match'
-                    ? 'Add pattern=<regular expression>, e.g. pattern=v(\\d.\\d.\\d),group=1.'
-                    : 'Add pattern=, e.g. pattern={{version}} or pattern={{major}}.{{minor}}.');
-            }
-            if (!has(attrs, 'value'))
-                attrs.value = '';
-            if (type === 'match') {
-                if (!has(attrs, 'group'))
-                    attrs.group = '0';
-                if (!/^\d+$/.test(attrs.group)) {
-                    throw ruleError(line, `group '${attrs.group}' is not a number`, 'Use group=0 for the whole match or group=<n> for the n-th capture group.');
-                }
-                try {
-                    matchRegExp(attrs.pattern);
-                }
-                catch (err) {
-                    throw ruleError(line, `pattern is not a valid regular expression (${err.message})`, 'Fix the pattern; quote the whole field ("pattern=…") when it contains commas.');
-                }
-            }
-            break;
-        case 'edge':
-            if (!has(attrs, 'branch'))
-                attrs.branch = '';
-            break;
-        case 'ref':
-            if (!has(attrs, 'event') || !REF_EVENTS.includes(attrs.event)) {
-                throw ruleError(line, has(attrs, 'event') ? `unknown event '${attrs.event}'` : 'type=ref needs an event', 'Use event=branch, event=tag or event=pr.');
-            }
-            if (attrs.event === 'pr' && !has(attrs, 'prefix'))
-                attrs.prefix = 'pr-';
-            break;
-        case 'raw':
-            if (!has(attrs, 'value')) {
-                throw ruleError(line, 'type=raw needs a value', 'Add value=<tag>, e.g. type=raw,value=stable.');
-            }
-            break;
-        case 'sha':
-            if (!has(attrs, 'prefix'))
-                attrs.prefix = 'sha-';
-            if (!has(attrs, 'format'))
-                attrs.format = 'short';
-            if (!['short', 'long'].includes(attrs.format)) {
-                throw ruleError(line, `unknown format '${attrs.format}'`, 'Use format=short or format=long.');
-            }
-            break;
-    }
-    if (has(attrs, 'moving') && !/^(true|false)$/i.test(attrs.moving)) {
-        throw ruleError(line, `moving must be true or false, not '${attrs.moving}'`, 'Use moving=true or moving=false.');
-    }
-    if (!has(attrs, 'enable'))
-        attrs.enable = 'true';
-    let priority = DEFAULT_PRIORITIES[type];
-    if (has(attrs, 'priority')) {
-        if (!/^-?\d+$/.test(attrs.priority)) {
-            throw ruleError(line, `priority '${attrs.priority}' is not a whole number`, `Use a whole number; the default for type=${type} is ${DEFAULT_PRIORITIES[type]}.`);
-        }
-        priority = Number(attrs.priority);
-    }
-    return { type, attrs, priority, line, switches };
-}
-/** A match pattern is `/regex/flags` or a plain regular expression source. */
-function matchRegExp(pattern) {
-    const literal = /^\/(.+)\/(.*)$/.exec(pattern);
-    return literal ? new RegExp(literal[1], literal[2]) : new RegExp(pattern);
-}
-/**
- * Our rules when `tags` is empty (see the CONTRACT table). In metadata-action's syntax they are
- * roughly: type=schedule, type=semver for {{version}}, {{major}}.{{minor}} and {{major}} (not for
- * 0.x), type=ref for tags that are not semver, branches and PRs, type=sha; plus latest on the
- * default branch.
- */
-function defaultRules() {
-    const rule = (line, switches = {}) => ({
-        ...parseRule(line),
-        line: `default: ${line}`,
-        switches,
-    });
-    return [
-        rule('type=schedule'),
-        rule('type=semver,pattern={{version}}', { quiet: true }),
-        rule('type=semver,pattern={{major}}.{{minor}}', { quiet: true }),
-        rule('type=semver,pattern={{major}}', { quiet: true, skipMajorZero: true }),
-        rule('type=ref,event=tag', { onlyNonSemverTag: true, latest: 'never' }),
-        rule('type=ref,event=branch', { latest: 'default-branch' }),
-        rule('type=ref,event=pr'),
-        rule('type=sha'),
-    ];
-}
-/**
- * Parses the `tags` input (blank lines and `#` comments dropped) and sorts the rules by
- * priority, highest first, keeping the written order among equals. No rules: our defaults.
- */
-function parseRules(lines) {
-    const written = inputLines(lines);
-    const rules = written.length === 0 ? defaultRules() : written.map(parseRule);
-    return rules
-        .map((rule, index) => ({ rule, index }))
-        .sort((left, right) => right.rule.priority - left.rule.priority || left.index - right.index)
-        .map(({ rule }) => rule);
-}
-/** Parses the `flavor` input; throws InputError naming the bad line. */
-function tag_rules_parseFlavor(lines) {
-    const flavor = {
-        latest: 'auto',
-        prefix: '',
-        prefixOnLatest: false,
-        suffix: '',
-        suffixOnLatest: false,
-    };
-    const flavorError = (line, problem, hint) => new errors/* InputError */.dz('flavor', line, hint, `input 'flavor' has an unusable entry '${line}': ${problem}`);
-    for (const line of inputLines(lines)) {
-        let fields;
-        try {
-            fields = splitCsvLine(line);
-        }
-        catch (err) {
-            throw flavorError(line, err.message, 'Close the double quote.');
-        }
-        let onLatestFor;
-        for (const field of fields) {
-            if (field === '')
-                continue;
-            const equals = field.indexOf('=');
-            if (equals <= 0) {
-                throw flavorError(line, `'${field}' is not key=value`, 'Use latest=auto|true|false, prefix=<text>[,onlatest=true] or suffix=<text>[,onlatest=true].');
-            }
-            const key = field.slice(0, equals).trim().toLowerCase();
-            const value = field.slice(equals + 1).trim();
-            switch (key) {
-                case 'latest':
-                    if (!['auto', 'true', 'false'].includes(value.toLowerCase())) {
-                        throw flavorError(line, `latest must be auto, true or false, not '${value}'`, 'Use latest=auto (default), latest=true or latest=false.');
-                    }
-                    flavor.latest = value.toLowerCase();
-                    break;
-                case 'prefix':
-                    flavor.prefix = value;
-                    onLatestFor = 'prefix';
-                    break;
-                case 'suffix':
-                    flavor.suffix = value;
-                    onLatestFor = 'suffix';
-                    break;
-                case 'onlatest': {
-                    if (!/^(true|false)$/i.test(value)) {
-                        throw flavorError(line, `onlatest must be true or false, not '${value}'`, 'Use onlatest=true or onlatest=false.');
-                    }
-                    if (!onLatestFor) {
-                        throw flavorError(line, 'onlatest has no prefix or suffix before it', 'Write it on the same line, after the one it is for: prefix=v,onlatest=true.');
-                    }
-                    const on = value.toLowerCase() === 'true';
-                    if (onLatestFor === 'prefix')
-                        flavor.prefixOnLatest = on;
-                    else
-                        flavor.suffixOnLatest = on;
-                    break;
-                }
-                default:
-                    throw flavorError(line, `unknown key '${key}'`, 'Use latest=, prefix=, suffix= or onlatest=.');
-            }
-        }
-    }
-    return flavor;
 }
 
 ;// CONCATENATED MODULE: ./src/plan/tags/versions.ts
@@ -30875,6 +32152,40 @@ function expandExpressions(text, context, inputName) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/plan/tags/latest-guard.ts
+
+/**
+ * Whether `latest` may move to `version`, given the tags the repository already has. `latest`
+ * never moves backwards: a backport release v1.1.9 after v1.2.3 keeps latest on 1.2.3. Only
+ * stable semver tags (`1.2.3`, `v1.2.3`) count; prereleases and other tags are ignored.
+ */
+function mayMoveLatest(version, existingTags) {
+    const candidate = parseSemver(version);
+    if (!candidate)
+        return { move: true };
+    if (candidate.prerelease.length > 0) {
+        return {
+            move: false,
+            reason: `${candidate.version} is a prerelease; latest only names stable releases`,
+        };
+    }
+    let highest;
+    for (const tag of existingTags) {
+        const existing = parseSemver(tag);
+        if (!existing || existing.prerelease.length > 0 || existing.build.length > 0)
+            continue;
+        if (!highest || compareSemver(existing, highest) > 0)
+            highest = existing;
+    }
+    if (highest && compareSemver(highest, candidate) > 0) {
+        return {
+            move: false,
+            reason: `the repository already has ${highest.raw}, which is higher than ${candidate.version}; latest stays where it is`,
+        };
+    }
+    return { move: true };
+}
+
 ;// CONCATENATED MODULE: ./src/plan/tags/labels.ts
 /**
  * The `org.opencontainers.image.*` labels metadata-action sets, sorted by key. A piece that is
@@ -30905,6 +32216,8 @@ function computeLabels(input) {
 }
 
 ;// CONCATENATED MODULE: ./src/pipeline.ts
+
+
 
 
 
@@ -30950,6 +32263,7 @@ async function runPipeline(config, adapters, tagContext, repository) {
         images: [],
         failures: [],
         notices: [],
+        repositories: [],
         dryRun: config.dryRun,
         commands: [],
     };
@@ -30959,16 +32273,35 @@ async function runPipeline(config, adapters, tagContext, repository) {
         result.images = plans.map((plan) => outcome(plan, 'planned', 0));
         return result;
     }
-    const outcomes = new Map();
-    for (const plan of plans) {
-        outcomes.set(plan.image.name, await buildAndPushImmutable(config, adapters.engine, plan, labels));
+    const retry = {
+        retries: config.retries,
+        baseMs: adapters.retryBaseMs ?? DEFAULT_RETRY_BASE_MS,
+    };
+    const run = { config, adapters, labels, retry };
+    if (adapters.repositories && !(await pipeline_ensureRepositories(adapters.repositories, plans, result))) {
+        result.images = plans.map((plan) => ({
+            ...outcome(plan, 'skipped', 0),
+            message: 'not built: the repositories could not be ensured',
+        }));
+        return result;
     }
-    const failed = [...outcomes.values()].filter((o) => o.status === 'failed');
-    if (failed.length === 0 && config.push) {
-        for (const plan of plans)
-            await applyMovingTags(adapters, plan, outcomes.get(plan.image.name));
+    // Phase 1: build every image and push its immutable tags, up to max-parallel images at once.
+    result.images = await mapWithLimit(plans, config.maxParallel, (plan) => buildAndPushImmutable(run, plan));
+    const failed = result.images.filter((image) => image.status === 'failed');
+    // Phase 2, only when every image made it: move latest, branch, major/minor… in the registry.
+    if (config.push && failed.length === 0) {
+        const skipTags = await checkLatest(run, plans, tagPlan, result);
+        if (result.images.every((image) => image.status !== 'failed')) {
+            await applyMovingTags(run, plans, result.images, skipTags);
+        }
     }
-    result.images = plans.map((plan) => outcomes.get(plan.image.name));
+    else if (config.push) {
+        const names = failed.map((image) => `'${image.name}'`).join(', ');
+        for (const image of result.images) {
+            if (image.status !== 'failed' && movingTagsOf(plans, image).length > 0)
+                image.message = `moving tags not applied because ${names} failed`;
+        }
+    }
     result.failures = result.images
         .filter((o) => o.status === 'failed')
         .map((o) => ({ image: o.name, message: o.message ?? 'failed' }));
@@ -30986,29 +32319,95 @@ function outcome(plan, status, durationMs) {
         durationMs,
     };
 }
-async function buildAndPushImmutable(config, engine, plan, labels) {
+function movingTagsOf(plans, image) {
+    return plans.find((plan) => plan.image.name === image.name)?.movingTags ?? [];
+}
+/** Runs `work` on every item, at most `limit` at once; results in input order. */
+async function mapWithLimit(items, limit, work) {
+    const results = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const index = next++;
+            results[index] = await work(items[index]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+    return results;
+}
+/** Records every repository's outcome; false when any could not be ensured. */
+async function pipeline_ensureRepositories(ensurer, plans, result) {
+    try {
+        result.repositories = await ensurer.ensure(plans);
+    }
+    catch (err) {
+        result.repositories = plans.map((plan) => ({
+            name: plan.image.name,
+            status: 'failed',
+            message: (0,errors/* describeFailure */.Ic)(err),
+        }));
+    }
+    core/* startGroup */.Oh('Repositories');
+    for (const repository of result.repositories) {
+        core/* info */.pq(`${repository.name}: ${repository.status}${repository.message ? ` (${repository.message})` : ''}`);
+        if (repository.status === 'created')
+            result.notices.push(`created repository '${repository.name}'`);
+    }
+    core/* endGroup */.N4();
+    const failed = result.repositories.filter((repository) => repository.status === 'failed');
+    for (const repository of failed) {
+        result.failures.push({
+            image: repository.name,
+            message: `repository could not be ensured: ${repository.message ?? 'failed'}`,
+        });
+    }
+    return failed.length === 0;
+}
+/**
+ * Builds one image and pushes its immutable tags. Its log is kept until it is done and then
+ * printed as one group, so images built side by side never interleave their lines.
+ */
+async function buildAndPushImmutable(run, plan) {
+    const { config, adapters, retry } = run;
+    const { engine } = adapters;
     const started = Date.now();
     const result = outcome(plan, 'built', 0);
     const lines = [];
     const log = (line) => lines.push(line);
+    const step = {
+        image: plan.image.name,
+        imageName: plan.imageName,
+        context: plan.image.context,
+        file: plan.image.file,
+        target: plan.image.target,
+        buildArgs: plan.image.buildArgs,
+        labels: { ...run.labels, ...plan.image.labels },
+        platforms: plan.image.platforms,
+        refs: plan.refs,
+        pushRefs: plan.immutableTags.map((tag) => `${plan.imageName}:${tag}`),
+        push: config.push,
+        sourceDateEpoch: config.sourceDateEpoch,
+    };
     try {
-        await engine.build({
-            image: plan.image.name,
-            context: plan.image.context,
-            file: plan.image.file,
-            target: plan.image.target,
-            buildArgs: plan.image.buildArgs,
-            labels: { ...labels, ...plan.image.labels },
-            platforms: plan.image.platforms,
-            refs: plan.refs,
-        }, log);
-        if (config.push) {
-            for (const tag of plan.immutableTags) {
-                const { digest } = await engine.push(`${plan.imageName}:${tag}`, log);
-                result.digest ||= digest;
-            }
+        if (engine.pushesWhileBuilding && config.push) {
+            // Building and pushing are one command: a transient push failure re-runs it (from cache).
+            const { digest } = await withRetries(`${engine.name} build and push`, retry, () => engine.build(step, log), log);
+            result.digest = digest ?? '';
             result.status = 'pushed';
-            result.pushed = plan.immutableTags.length > 0;
+            result.pushed = true;
+        }
+        else {
+            await engine.build(step, log);
+            if (config.push) {
+                for (const ref of step.pushRefs) {
+                    const { digest } = await withRetries(`push ${ref}`, retry, () => engine.push(ref, log), log);
+                    if (result.digest && digest && digest !== result.digest)
+                        log(`warning: ${ref} was pushed as ${digest}, not ${result.digest}`);
+                    result.digest ||= digest;
+                }
+                result.status = 'pushed';
+                result.pushed = step.pushRefs.length > 0;
+            }
         }
     }
     catch (err) {
@@ -31017,47 +32416,88 @@ async function buildAndPushImmutable(config, engine, plan, labels) {
     }
     finally {
         result.durationMs = Date.now() - started;
-        core/* startGroup */.Oh(`${plan.image.name}: ${result.status}`);
+        core/* startGroup */.Oh(`${plan.image.name}: ${result.status} in ${(result.durationMs / 1000).toFixed(1)} s`);
         for (const line of lines)
             core/* info */.pq(line);
+        if (result.message)
+            core/* info */.pq(result.message);
         core/* endGroup */.N4();
     }
     return result;
 }
+/**
+ * On a release, `latest` never moves backwards. Checked for every image before any moving tag
+ * changes, and decided once for the run: if one repository already has a higher version, no
+ * image's latest moves, so `latest` keeps naming one release's set of images.
+ */
+async function checkLatest(run, plans, tagPlan, result) {
+    const latestTags = new Set(tagPlan.tags.filter((tag) => tag.isLatest && tag.moving).map((tag) => tag.name));
+    if (!tagPlan.latestVersion || latestTags.size === 0)
+        return new Set();
+    const version = tagPlan.latestVersion;
+    for (const [index, plan] of plans.entries()) {
+        const image = result.images[index];
+        try {
+            const existing = await run.adapters.registry.listTags(plan.repository);
+            const verdict = mayMoveLatest(version, existing);
+            if (!verdict.move) {
+                result.notices.push(`${[...latestTags].join(', ')} not moved for any image of this run: ${plan.image.name}: ${verdict.reason ?? 'the latest guard said no'}`);
+                // The outputs list only references that exist after the run.
+                for (const other of result.images)
+                    other.refs = other.refs.filter((ref) => !latestTags.has(ref.slice(other.imageName.length + 1)));
+                return latestTags;
+            }
+        }
+        catch (err) {
+            image.status = 'failed';
+            image.message = `could not list tags to check whether latest may move: ${(0,errors/* describeFailure */.Ic)(err)}`;
+        }
+    }
+    return new Set();
+}
 /** Moving tags are copies of the pushed manifest inside the registry: one GET and one PUT each. */
-async function applyMovingTags(adapters, plan, result) {
-    const started = Date.now();
-    const log = (line) => core/* info */.pq(`${plan.image.name}: ${line}`);
-    try {
-        const [source] = plan.immutableTags;
-        for (const tag of plan.movingTags) {
-            if (source) {
-                const digest = await adapters.registry.copyManifest({ repository: plan.repository, reference: source }, tag);
-                result.digest ||= digest;
-                log(`tagged ${plan.imageName}:${tag} (${digest})`);
+async function applyMovingTags(run, plans, images, skipTags) {
+    await mapWithLimit(plans, run.config.maxParallel, async (plan) => {
+        const image = images.find((candidate) => candidate.name === plan.image.name);
+        const tags = plan.movingTags.filter((tag) => !skipTags.has(tag));
+        if (tags.length === 0)
+            return;
+        const started = Date.now();
+        const lines = [];
+        const log = (line) => lines.push(line);
+        try {
+            // The digest names exactly what this run pushed, whatever happened to the tags since.
+            const source = image.digest || plan.immutableTags[0];
+            for (const tag of tags) {
+                if (source) {
+                    const digest = await run.adapters.registry.copyManifest({ repository: plan.repository, reference: source }, tag);
+                    image.digest ||= digest;
+                    log(`tagged ${plan.imageName}:${tag} (${digest})`);
+                }
+                else {
+                    // No immutable tag was pushed: the builder pushes the moving tags itself, now.
+                    const ref = `${plan.imageName}:${tag}`;
+                    const { digest } = await withRetries(`push ${ref}`, run.retry, () => run.adapters.engine.push(ref, log), log);
+                    image.digest ||= digest;
+                }
             }
-            else {
-                // No immutable tag to copy from: the builder pushes the moving tags itself.
-                const { digest } = await adapters.engine.push(`${plan.imageName}:${tag}`, log);
-                result.digest ||= digest;
-            }
+            image.pushed = true;
+            image.status = 'pushed';
         }
-        result.pushed = true;
-        if (!result.digest && source) {
-            result.digest =
-                (await adapters.registry.manifestDigest({
-                    repository: plan.repository,
-                    reference: source,
-                })) ?? '';
+        catch (err) {
+            image.status = 'failed';
+            image.message = `moving tags: ${(0,errors/* describeFailure */.Ic)(err)}`;
         }
-    }
-    catch (err) {
-        result.status = 'failed';
-        result.message = `moving tags: ${(0,errors/* describeFailure */.Ic)(err)}`;
-    }
-    finally {
-        result.durationMs += Date.now() - started;
-    }
+        finally {
+            image.durationMs += Date.now() - started;
+            core/* startGroup */.Oh(`${plan.image.name}: moving tags ${image.status === 'failed' ? 'failed' : 'applied'}`);
+            for (const line of lines)
+                core/* info */.pq(line);
+            if (image.status === 'failed' && image.message)
+                core/* info */.pq(image.message);
+            core/* endGroup */.N4();
+        }
+    });
 }
 function logPlan(plans, labels) {
     core/* startGroup */.Oh('Plan');
@@ -31140,6 +32580,11 @@ async function writeReport(result) {
             `${(image.durationMs / 1000).toFixed(1)} s`,
         ]),
     ]);
+    if (result.repositories.length > 0) {
+        summary.addRaw('Repositories:', true);
+        summary.addList(result.repositories.map((repository) => `${write_report_escape(repository.name)}: ${write_report_escape(repository.status)}${repository.message ? ` (${write_report_escape(repository.message)})` : ''}`));
+    }
+    // Failed images that still pushed their immutable tags are pullable by digest too.
     const pullable = result.images.filter((image) => image.pushed && image.digest);
     if (pullable.length > 0) {
         summary.addRaw('Pull by digest:', true);
@@ -31272,14 +32717,7 @@ async function gatherRunFacts(config) {
     return { now, defaultBranch: repository?.default_branch, commitDate, repository };
 }
 
-// EXTERNAL MODULE: ./src/state.ts
-var state = __nccwpck_require__(2462);
 ;// CONCATENATED MODULE: ./src/main.ts
-
-
-
-
-
 
 
 
@@ -31291,13 +32729,13 @@ var state = __nccwpck_require__(2462);
 async function main() {
     (0,state/* markMainStarted */.UM)();
     try {
-        const config = readConfig(core/* getInput */.V4, process.env, core/* setSecret */.Pq);
+        const config = await resolveIdentity(readConfig(core/* getInput */.V4, process.env, core/* setSecret */.Pq));
         const facts = await gatherRunFacts(config);
         const tagContext = tagContextOf(config, facts, {
             prHeadSha: process.env.DOCKER_METADATA_PR_HEAD_SHA !== 'false',
         });
-        const adapters = config.dryRun ? undefined : await connectAdapters(config);
-        const result = await runPipeline(config, adapters, tagContext, facts.repository);
+        const connection = config.dryRun ? undefined : await connectAdapters(config);
+        const result = await runPipeline({ ...config, username: connection?.username ?? config.username }, connection?.adapters, tagContext, facts.repository);
         await writeReport(result);
         if (result.failures.length > 0)
             throw new errors/* PushFailedError */.cQ(result.failures);
@@ -31306,48 +32744,19 @@ async function main() {
         core/* setFailed */.C1((0,errors/* describeFailure */.Ic)(err));
     }
 }
-async function connectAdapters(config) {
-    const runnerTemp = process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)();
-    const userConfigDir = process.env.DOCKER_CONFIG || (0,external_node_path_.join)((0,external_node_os_namespaceObject.homedir)(), '.docker');
-    const dockerConfigDir = (0,docker_config/* createPrivateDockerConfig */.M_)(runnerTemp, userConfigDir, config.registry.host);
-    // Saved before the login, so the post step cleans up even when the login fails halfway.
-    (0,state/* saveCleanupState */.DD)({ dockerConfigDir, host: config.registry.host, logout: config.logout });
-    const engine = new DockerEngine(dockerConfigDir, config.github.workspace);
-    const registry = new RegistryHttpClient({
-        host: config.registry.host,
-        insecure: config.registry.insecure,
-        username: config.username || undefined,
-        password: config.authToken || undefined,
-        retries: config.retries,
-        onSecret: core/* setSecret */.Pq,
-    });
-    if (config.username && config.authToken && config.push) {
-        core/* setSecret */.Pq(Buffer.from(`${config.username}:${config.authToken}`).toString('base64'));
-        try {
-            await engine.login(config.registry.host, config.username, config.authToken);
-        }
-        catch (err) {
-            throw new errors/* LoginRefusedError */.Qx(config.registry.host, config.username, (0,errors/* describeFailure */.Ic)(err), registryHint((0,errors/* describeFailure */.Ic)(err), config.registry, config.username));
-        }
-        core/* info */.pq(`Logged in to ${config.registry.host} as ${config.username}`);
-        if (!config.logout)
-            (0,docker_config/* publishLogin */.X9)(dockerConfigDir, userConfigDir, config.registry.host);
-    }
-    return { engine, registry };
-}
 
 
 /***/ }),
 
-/***/ 6661:
+/***/ 86661:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   b: () => (/* binding */ post)
 /* harmony export */ });
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3360);
-/* harmony import */ var _adapters_docker_config_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4829);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3916);
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(57264);
+/* harmony import */ var _adapters_docker_config_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(34829);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(83916);
 /* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2462);
 
 
@@ -31379,7 +32788,7 @@ async function post() {
 /* harmony export */   _Y: () => (/* binding */ loadCleanupState),
 /* harmony export */   pq: () => (/* binding */ isPostStep)
 /* harmony export */ });
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3360);
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(57264);
 
 const POST_MARKER = 'isPost';
 const STATE_KEY = 'cleanup';
@@ -31407,63 +32816,70 @@ function loadCleanupState() {
 
 /***/ }),
 
-/***/ 2613:
+/***/ 42613:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
 
 /***/ }),
 
-/***/ 181:
+/***/ 20181:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
 
 /***/ }),
 
-/***/ 4434:
+/***/ 76982:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
+
+/***/ }),
+
+/***/ 24434:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
 
 /***/ }),
 
-/***/ 9896:
+/***/ 79896:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
 
 /***/ }),
 
-/***/ 8611:
+/***/ 58611:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("http");
 
 /***/ }),
 
-/***/ 5692:
+/***/ 65692:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("https");
 
 /***/ }),
 
-/***/ 9278:
+/***/ 69278:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("net");
 
 /***/ }),
 
-/***/ 4589:
+/***/ 34589:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:assert");
 
 /***/ }),
 
-/***/ 6698:
+/***/ 16698:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_hooks");
@@ -31477,70 +32893,70 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer"
 
 /***/ }),
 
-/***/ 7540:
+/***/ 37540:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:console");
 
 /***/ }),
 
-/***/ 7598:
+/***/ 77598:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
 
 /***/ }),
 
-/***/ 3053:
+/***/ 53053:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:diagnostics_channel");
 
 /***/ }),
 
-/***/ 610:
+/***/ 40610:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
 
 /***/ }),
 
-/***/ 8474:
+/***/ 78474:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
 
 /***/ }),
 
-/***/ 3024:
+/***/ 73024:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 
 /***/ }),
 
-/***/ 7067:
+/***/ 37067:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
 
 /***/ }),
 
-/***/ 2467:
+/***/ 32467:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2");
 
 /***/ }),
 
-/***/ 7030:
+/***/ 77030:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
 
 /***/ }),
 
-/***/ 6760:
+/***/ 76760:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
@@ -31554,70 +32970,70 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:perf_ho
 
 /***/ }),
 
-/***/ 1792:
+/***/ 41792:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:querystring");
 
 /***/ }),
 
-/***/ 7075:
+/***/ 57075:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
 
 /***/ }),
 
-/***/ 1692:
+/***/ 41692:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
 
 /***/ }),
 
-/***/ 3136:
+/***/ 73136:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
 
 /***/ }),
 
-/***/ 7975:
+/***/ 57975:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
 
 /***/ }),
 
-/***/ 3429:
+/***/ 73429:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util/types");
 
 /***/ }),
 
-/***/ 5919:
+/***/ 75919:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
 
 /***/ }),
 
-/***/ 8522:
+/***/ 38522:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
 
 /***/ }),
 
-/***/ 857:
+/***/ 70857:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 
 /***/ }),
 
-/***/ 6928:
+/***/ 16928:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
@@ -31631,39 +33047,67 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("process");
 
 /***/ }),
 
-/***/ 3193:
+/***/ 24876:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("punycode");
+
+/***/ }),
+
+/***/ 2203:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
+
+/***/ }),
+
+/***/ 13193:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("string_decoder");
 
 /***/ }),
 
-/***/ 4756:
+/***/ 64756:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
 
 /***/ }),
 
-/***/ 9023:
+/***/ 87016:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("url");
+
+/***/ }),
+
+/***/ 39023:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 
 /***/ }),
 
-/***/ 7349:
+/***/ 43106:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("zlib");
+
+/***/ }),
+
+/***/ 57349:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
-var YAMLMap = __nccwpck_require__(4454);
-var YAMLSeq = __nccwpck_require__(2223);
-var resolveBlockMap = __nccwpck_require__(7103);
-var resolveBlockSeq = __nccwpck_require__(334);
-var resolveFlowCollection = __nccwpck_require__(3142);
+var identity = __nccwpck_require__(41127);
+var Scalar = __nccwpck_require__(63301);
+var YAMLMap = __nccwpck_require__(84454);
+var YAMLSeq = __nccwpck_require__(92223);
+var resolveBlockMap = __nccwpck_require__(87103);
+var resolveBlockSeq = __nccwpck_require__(90334);
+var resolveFlowCollection = __nccwpck_require__(13142);
 
 function resolveCollection(CN, ctx, token, onError, tagName, tag) {
     const coll = token.type === 'block-map'
@@ -31749,15 +33193,15 @@ exports.composeCollection = composeCollection;
 
 /***/ }),
 
-/***/ 3683:
+/***/ 23683:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var Document = __nccwpck_require__(3021);
-var composeNode = __nccwpck_require__(5937);
-var resolveEnd = __nccwpck_require__(7788);
-var resolveProps = __nccwpck_require__(4631);
+var composeNode = __nccwpck_require__(45937);
+var resolveEnd = __nccwpck_require__(17788);
+var resolveProps = __nccwpck_require__(34631);
 
 function composeDoc(options, directives, { offset, start, value, end }, onError) {
     const opts = Object.assign({ _directives: directives }, options);
@@ -31801,17 +33245,17 @@ exports.composeDoc = composeDoc;
 
 /***/ }),
 
-/***/ 5937:
+/***/ 45937:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var Alias = __nccwpck_require__(4065);
-var identity = __nccwpck_require__(1127);
-var composeCollection = __nccwpck_require__(7349);
+var identity = __nccwpck_require__(41127);
+var composeCollection = __nccwpck_require__(57349);
 var composeScalar = __nccwpck_require__(5413);
-var resolveEnd = __nccwpck_require__(7788);
-var utilEmptyScalarPosition = __nccwpck_require__(2599);
+var resolveEnd = __nccwpck_require__(17788);
+var utilEmptyScalarPosition = __nccwpck_require__(22599);
 
 const CN = { composeNode, composeEmptyNode };
 function composeNode(ctx, token, props, onError) {
@@ -31925,10 +33369,10 @@ exports.composeNode = composeNode;
 
 
 
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
-var resolveBlockScalar = __nccwpck_require__(8913);
-var resolveFlowScalar = __nccwpck_require__(6842);
+var identity = __nccwpck_require__(41127);
+var Scalar = __nccwpck_require__(63301);
+var resolveBlockScalar = __nccwpck_require__(48913);
+var resolveFlowScalar = __nccwpck_require__(76842);
 
 function composeScalar(ctx, token, tagToken, onError) {
     const { value, type, comment, range } = token.type === 'block-scalar'
@@ -32015,18 +33459,18 @@ exports.composeScalar = composeScalar;
 
 /***/ }),
 
-/***/ 9984:
+/***/ 89984:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var node_process = __nccwpck_require__(932);
-var directives = __nccwpck_require__(1342);
+var directives = __nccwpck_require__(61342);
 var Document = __nccwpck_require__(3021);
-var errors = __nccwpck_require__(1464);
-var identity = __nccwpck_require__(1127);
-var composeDoc = __nccwpck_require__(3683);
-var resolveEnd = __nccwpck_require__(7788);
+var errors = __nccwpck_require__(91464);
+var identity = __nccwpck_require__(41127);
+var composeDoc = __nccwpck_require__(23683);
+var resolveEnd = __nccwpck_require__(17788);
 
 function getErrorPos(src) {
     if (typeof src === 'number')
@@ -32246,17 +33690,17 @@ exports.Composer = Composer;
 
 /***/ }),
 
-/***/ 7103:
+/***/ 87103:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Pair = __nccwpck_require__(7165);
-var YAMLMap = __nccwpck_require__(4454);
-var resolveProps = __nccwpck_require__(4631);
+var Pair = __nccwpck_require__(57165);
+var YAMLMap = __nccwpck_require__(84454);
+var resolveProps = __nccwpck_require__(34631);
 var utilContainsNewline = __nccwpck_require__(9499);
-var utilFlowIndentCheck = __nccwpck_require__(4051);
-var utilMapIncludes = __nccwpck_require__(1187);
+var utilFlowIndentCheck = __nccwpck_require__(74051);
+var utilMapIncludes = __nccwpck_require__(81187);
 
 const startColMsg = 'All mapping items must start at the same column';
 function resolveBlockMap({ composeNode, composeEmptyNode }, ctx, bm, onError, tag) {
@@ -32370,12 +33814,12 @@ exports.resolveBlockMap = resolveBlockMap;
 
 /***/ }),
 
-/***/ 8913:
+/***/ 48913:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(63301);
 
 function resolveBlockScalar(ctx, scalar, onError) {
     const start = scalar.offset;
@@ -32577,14 +34021,14 @@ exports.resolveBlockScalar = resolveBlockScalar;
 
 /***/ }),
 
-/***/ 334:
+/***/ 90334:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var YAMLSeq = __nccwpck_require__(2223);
-var resolveProps = __nccwpck_require__(4631);
-var utilFlowIndentCheck = __nccwpck_require__(4051);
+var YAMLSeq = __nccwpck_require__(92223);
+var resolveProps = __nccwpck_require__(34631);
+var utilFlowIndentCheck = __nccwpck_require__(74051);
 
 function resolveBlockSeq({ composeNode, composeEmptyNode }, ctx, bs, onError, tag) {
     const NodeClass = tag?.nodeClass ?? YAMLSeq.YAMLSeq;
@@ -32635,7 +34079,7 @@ exports.resolveBlockSeq = resolveBlockSeq;
 
 /***/ }),
 
-/***/ 7788:
+/***/ 17788:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -32681,19 +34125,19 @@ exports.resolveEnd = resolveEnd;
 
 /***/ }),
 
-/***/ 3142:
+/***/ 13142:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var YAMLMap = __nccwpck_require__(4454);
-var YAMLSeq = __nccwpck_require__(2223);
-var resolveEnd = __nccwpck_require__(7788);
-var resolveProps = __nccwpck_require__(4631);
+var identity = __nccwpck_require__(41127);
+var Pair = __nccwpck_require__(57165);
+var YAMLMap = __nccwpck_require__(84454);
+var YAMLSeq = __nccwpck_require__(92223);
+var resolveEnd = __nccwpck_require__(17788);
+var resolveProps = __nccwpck_require__(34631);
 var utilContainsNewline = __nccwpck_require__(9499);
-var utilMapIncludes = __nccwpck_require__(1187);
+var utilMapIncludes = __nccwpck_require__(81187);
 
 const blockMsg = 'Block collections are not allowed within flow collections';
 const isBlock = (token) => token && (token.type === 'block-map' || token.type === 'block-seq');
@@ -32897,13 +34341,13 @@ exports.resolveFlowCollection = resolveFlowCollection;
 
 /***/ }),
 
-/***/ 6842:
+/***/ 76842:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
-var resolveEnd = __nccwpck_require__(7788);
+var Scalar = __nccwpck_require__(63301);
+var resolveEnd = __nccwpck_require__(17788);
 
 function resolveFlowScalar(scalar, strict, onError) {
     const { offset, type, source, end } = scalar;
@@ -33132,7 +34576,7 @@ exports.resolveFlowScalar = resolveFlowScalar;
 
 /***/ }),
 
-/***/ 4631:
+/***/ 34631:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -33330,7 +34774,7 @@ exports.containsNewline = containsNewline;
 
 /***/ }),
 
-/***/ 2599:
+/***/ 22599:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -33365,7 +34809,7 @@ exports.emptyScalarPosition = emptyScalarPosition;
 
 /***/ }),
 
-/***/ 4051:
+/***/ 74051:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -33389,12 +34833,12 @@ exports.flowIndentCheck = flowIndentCheck;
 
 /***/ }),
 
-/***/ 1187:
+/***/ 81187:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
+var identity = __nccwpck_require__(41127);
 
 function mapIncludes(ctx, items, search) {
     const { uniqueKeys } = ctx.options;
@@ -33417,16 +34861,16 @@ exports.mapIncludes = mapIncludes;
 
 
 var Alias = __nccwpck_require__(4065);
-var Collection = __nccwpck_require__(101);
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var toJS = __nccwpck_require__(6424);
-var Schema = __nccwpck_require__(5840);
+var Collection = __nccwpck_require__(40101);
+var identity = __nccwpck_require__(41127);
+var Pair = __nccwpck_require__(57165);
+var toJS = __nccwpck_require__(74043);
+var Schema = __nccwpck_require__(45840);
 var stringifyDocument = __nccwpck_require__(6829);
-var anchors = __nccwpck_require__(1596);
-var applyReviver = __nccwpck_require__(3661);
-var createNode = __nccwpck_require__(2404);
-var directives = __nccwpck_require__(1342);
+var anchors = __nccwpck_require__(71596);
+var applyReviver = __nccwpck_require__(83661);
+var createNode = __nccwpck_require__(42404);
+var directives = __nccwpck_require__(61342);
 
 class Document {
     constructor(value, replacer, options) {
@@ -33755,13 +35199,13 @@ exports.Document = Document;
 
 /***/ }),
 
-/***/ 1596:
+/***/ 71596:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var visit = __nccwpck_require__(204);
+var identity = __nccwpck_require__(41127);
+var visit = __nccwpck_require__(10204);
 
 /**
  * Verify that the input string is a valid anchor.
@@ -33838,7 +35282,7 @@ exports.findNewAnchor = findNewAnchor;
 
 /***/ }),
 
-/***/ 3661:
+/***/ 83661:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -33902,14 +35346,14 @@ exports.applyReviver = applyReviver;
 
 /***/ }),
 
-/***/ 2404:
+/***/ 42404:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var Alias = __nccwpck_require__(4065);
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
+var identity = __nccwpck_require__(41127);
+var Scalar = __nccwpck_require__(63301);
 
 const defaultTagPrefix = 'tag:yaml.org,2002:';
 function findTagObject(value, tagName, tags) {
@@ -33999,13 +35443,13 @@ exports.createNode = createNode;
 
 /***/ }),
 
-/***/ 1342:
+/***/ 61342:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var visit = __nccwpck_require__(204);
+var identity = __nccwpck_require__(41127);
+var visit = __nccwpck_require__(10204);
 
 const escapeChars = {
     '!': '%21',
@@ -34184,7 +35628,7 @@ exports.Directives = Directives;
 
 /***/ }),
 
-/***/ 1464:
+/***/ 91464:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -34253,28 +35697,28 @@ exports.prettifyError = prettifyError;
 
 /***/ }),
 
-/***/ 8815:
+/***/ 38815:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
 
 
-var composer = __nccwpck_require__(9984);
+var composer = __nccwpck_require__(89984);
 var Document = __nccwpck_require__(3021);
-var Schema = __nccwpck_require__(5840);
-var errors = __nccwpck_require__(1464);
+var Schema = __nccwpck_require__(45840);
+var errors = __nccwpck_require__(91464);
 var Alias = __nccwpck_require__(4065);
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var Scalar = __nccwpck_require__(3301);
-var YAMLMap = __nccwpck_require__(4454);
-var YAMLSeq = __nccwpck_require__(2223);
+var identity = __nccwpck_require__(41127);
+var Pair = __nccwpck_require__(57165);
+var Scalar = __nccwpck_require__(63301);
+var YAMLMap = __nccwpck_require__(84454);
+var YAMLSeq = __nccwpck_require__(92223);
 var cst = __nccwpck_require__(3461);
-var lexer = __nccwpck_require__(361);
-var lineCounter = __nccwpck_require__(6628);
+var lexer = __nccwpck_require__(40361);
+var lineCounter = __nccwpck_require__(66628);
 var parser = __nccwpck_require__(3456);
-var publicApi = __nccwpck_require__(4047);
-var visit = __nccwpck_require__(204);
+var publicApi = __nccwpck_require__(84047);
+var visit = __nccwpck_require__(10204);
 
 
 
@@ -34311,7 +35755,7 @@ __webpack_unused_export__ = visit.visitAsync;
 
 /***/ }),
 
-/***/ 7249:
+/***/ 57249:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -34342,11 +35786,11 @@ exports.warn = warn;
 
 
 
-var anchors = __nccwpck_require__(1596);
-var visit = __nccwpck_require__(204);
-var identity = __nccwpck_require__(1127);
-var Node = __nccwpck_require__(6673);
-var toJS = __nccwpck_require__(6424);
+var anchors = __nccwpck_require__(71596);
+var visit = __nccwpck_require__(10204);
+var identity = __nccwpck_require__(41127);
+var Node = __nccwpck_require__(66673);
+var toJS = __nccwpck_require__(74043);
 
 class Alias extends Node.NodeBase {
     constructor(source) {
@@ -34464,14 +35908,14 @@ exports.Alias = Alias;
 
 /***/ }),
 
-/***/ 101:
+/***/ 40101:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var createNode = __nccwpck_require__(2404);
-var identity = __nccwpck_require__(1127);
-var Node = __nccwpck_require__(6673);
+var createNode = __nccwpck_require__(42404);
+var identity = __nccwpck_require__(41127);
+var Node = __nccwpck_require__(66673);
 
 function collectionFromPath(schema, path, value) {
     let v = value;
@@ -34622,14 +36066,14 @@ exports.isEmptyPath = isEmptyPath;
 
 /***/ }),
 
-/***/ 6673:
+/***/ 66673:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var applyReviver = __nccwpck_require__(3661);
-var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(6424);
+var applyReviver = __nccwpck_require__(83661);
+var identity = __nccwpck_require__(41127);
+var toJS = __nccwpck_require__(74043);
 
 class NodeBase {
     constructor(type) {
@@ -34669,15 +36113,15 @@ exports.NodeBase = NodeBase;
 
 /***/ }),
 
-/***/ 7165:
+/***/ 57165:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var createNode = __nccwpck_require__(2404);
-var stringifyPair = __nccwpck_require__(9748);
-var addPairToJSMap = __nccwpck_require__(7104);
-var identity = __nccwpck_require__(1127);
+var createNode = __nccwpck_require__(42404);
+var stringifyPair = __nccwpck_require__(59748);
+var addPairToJSMap = __nccwpck_require__(97104);
+var identity = __nccwpck_require__(41127);
 
 function createPair(key, value, ctx) {
     const k = createNode.createNode(key, undefined, ctx);
@@ -34715,14 +36159,14 @@ exports.createPair = createPair;
 
 /***/ }),
 
-/***/ 3301:
+/***/ 63301:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Node = __nccwpck_require__(6673);
-var toJS = __nccwpck_require__(6424);
+var identity = __nccwpck_require__(41127);
+var Node = __nccwpck_require__(66673);
+var toJS = __nccwpck_require__(74043);
 
 const isScalarValue = (value) => !value || (typeof value !== 'function' && typeof value !== 'object');
 class Scalar extends Node.NodeBase {
@@ -34749,17 +36193,17 @@ exports.isScalarValue = isScalarValue;
 
 /***/ }),
 
-/***/ 4454:
+/***/ 84454:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyCollection = __nccwpck_require__(1212);
-var addPairToJSMap = __nccwpck_require__(7104);
-var Collection = __nccwpck_require__(101);
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var Scalar = __nccwpck_require__(3301);
+var stringifyCollection = __nccwpck_require__(61212);
+var addPairToJSMap = __nccwpck_require__(97104);
+var Collection = __nccwpck_require__(40101);
+var identity = __nccwpck_require__(41127);
+var Pair = __nccwpck_require__(57165);
+var Scalar = __nccwpck_require__(63301);
 
 function findPair(items, key) {
     const k = identity.isScalar(key) ? key.value : key;
@@ -34903,17 +36347,17 @@ exports.findPair = findPair;
 
 /***/ }),
 
-/***/ 2223:
+/***/ 92223:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var createNode = __nccwpck_require__(2404);
-var stringifyCollection = __nccwpck_require__(1212);
-var Collection = __nccwpck_require__(101);
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
-var toJS = __nccwpck_require__(6424);
+var createNode = __nccwpck_require__(42404);
+var stringifyCollection = __nccwpck_require__(61212);
+var Collection = __nccwpck_require__(40101);
+var identity = __nccwpck_require__(41127);
+var Scalar = __nccwpck_require__(63301);
+var toJS = __nccwpck_require__(74043);
 
 class YAMLSeq extends Collection.Collection {
     static get tagName() {
@@ -35025,16 +36469,16 @@ exports.YAMLSeq = YAMLSeq;
 
 /***/ }),
 
-/***/ 7104:
+/***/ 97104:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var log = __nccwpck_require__(7249);
-var merge = __nccwpck_require__(452);
+var log = __nccwpck_require__(57249);
+var merge = __nccwpck_require__(90452);
 var stringify = __nccwpck_require__(2148);
-var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(6424);
+var identity = __nccwpck_require__(41127);
+var toJS = __nccwpck_require__(74043);
 
 function addPairToJSMap(ctx, map, { key, value }) {
     if (identity.isNode(key) && key.addToJSMap)
@@ -35097,7 +36541,7 @@ exports.addPairToJSMap = addPairToJSMap;
 
 /***/ }),
 
-/***/ 1127:
+/***/ 41127:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -35157,12 +36601,12 @@ exports.isSeq = isSeq;
 
 /***/ }),
 
-/***/ 6424:
+/***/ 74043:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
+var identity = __nccwpck_require__(41127);
 
 /**
  * Recursively convert any node or its contents to native JavaScript
@@ -35203,15 +36647,15 @@ exports.toJS = toJS;
 
 /***/ }),
 
-/***/ 110:
+/***/ 60110:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var resolveBlockScalar = __nccwpck_require__(8913);
-var resolveFlowScalar = __nccwpck_require__(6842);
-var errors = __nccwpck_require__(1464);
-var stringifyString = __nccwpck_require__(3069);
+var resolveBlockScalar = __nccwpck_require__(48913);
+var resolveFlowScalar = __nccwpck_require__(76842);
+var errors = __nccwpck_require__(91464);
+var stringifyString = __nccwpck_require__(83069);
 
 function resolveAsScalar(token, strict = true, onError) {
     if (token) {
@@ -35428,7 +36872,7 @@ exports.setScalarValue = setScalarValue;
 
 /***/ }),
 
-/***/ 1733:
+/***/ 91733:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -35498,7 +36942,7 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 7715:
+/***/ 97715:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -35609,9 +37053,9 @@ exports.visit = visit;
 
 
 
-var cstScalar = __nccwpck_require__(110);
-var cstStringify = __nccwpck_require__(1733);
-var cstVisit = __nccwpck_require__(7715);
+var cstScalar = __nccwpck_require__(60110);
+var cstStringify = __nccwpck_require__(91733);
+var cstVisit = __nccwpck_require__(97715);
 
 /** The byte order mark */
 const BOM = '\u{FEFF}';
@@ -35723,7 +37167,7 @@ exports.tokenType = tokenType;
 
 /***/ }),
 
-/***/ 361:
+/***/ 40361:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -36453,7 +37897,7 @@ exports.Lexer = Lexer;
 
 /***/ }),
 
-/***/ 6628:
+/***/ 66628:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -36508,7 +37952,7 @@ exports.LineCounter = LineCounter;
 
 var node_process = __nccwpck_require__(932);
 var cst = __nccwpck_require__(3461);
-var lexer = __nccwpck_require__(361);
+var lexer = __nccwpck_require__(40361);
 
 function includesToken(list, type) {
     for (let i = 0; i < list.length; ++i)
@@ -37488,17 +38932,17 @@ exports.Parser = Parser;
 
 /***/ }),
 
-/***/ 4047:
+/***/ 84047:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var composer = __nccwpck_require__(9984);
+var composer = __nccwpck_require__(89984);
 var Document = __nccwpck_require__(3021);
-var errors = __nccwpck_require__(1464);
-var log = __nccwpck_require__(7249);
-var identity = __nccwpck_require__(1127);
-var lineCounter = __nccwpck_require__(6628);
+var errors = __nccwpck_require__(91464);
+var log = __nccwpck_require__(57249);
+var identity = __nccwpck_require__(41127);
+var lineCounter = __nccwpck_require__(66628);
 var parser = __nccwpck_require__(3456);
 
 function parseOptions(options) {
@@ -37602,16 +39046,16 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 5840:
+/***/ 45840:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var map = __nccwpck_require__(7451);
+var identity = __nccwpck_require__(41127);
+var map = __nccwpck_require__(47451);
 var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(6464);
-var tags = __nccwpck_require__(18);
+var string = __nccwpck_require__(66464);
+var tags = __nccwpck_require__(90018);
 
 const sortMapEntriesByKey = (a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 class Schema {
@@ -37648,13 +39092,13 @@ exports.Schema = Schema;
 
 /***/ }),
 
-/***/ 7451:
+/***/ 47451:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var YAMLMap = __nccwpck_require__(4454);
+var identity = __nccwpck_require__(41127);
+var YAMLMap = __nccwpck_require__(84454);
 
 const map = {
     collection: 'map',
@@ -37674,12 +39118,12 @@ exports.map = map;
 
 /***/ }),
 
-/***/ 3632:
+/***/ 73632:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(63301);
 
 const nullTag = {
     identify: value => value == null,
@@ -37703,8 +39147,8 @@ exports.nullTag = nullTag;
 
 
 
-var identity = __nccwpck_require__(1127);
-var YAMLSeq = __nccwpck_require__(2223);
+var identity = __nccwpck_require__(41127);
+var YAMLSeq = __nccwpck_require__(92223);
 
 const seq = {
     collection: 'seq',
@@ -37724,12 +39168,12 @@ exports.seq = seq;
 
 /***/ }),
 
-/***/ 6464:
+/***/ 66464:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyString = __nccwpck_require__(3069);
+var stringifyString = __nccwpck_require__(83069);
 
 const string = {
     identify: value => typeof value === 'string',
@@ -37747,12 +39191,12 @@ exports.string = string;
 
 /***/ }),
 
-/***/ 3959:
+/***/ 73959:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(63301);
 
 const boolTag = {
     identify: value => typeof value === 'boolean',
@@ -37775,13 +39219,13 @@ exports.boolTag = boolTag;
 
 /***/ }),
 
-/***/ 8405:
+/***/ 38405:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
-var stringifyNumber = __nccwpck_require__(8689);
+var Scalar = __nccwpck_require__(63301);
+var stringifyNumber = __nccwpck_require__(28689);
 
 const floatNaN = {
     identify: value => typeof value === 'number',
@@ -37829,12 +39273,12 @@ exports.floatNaN = floatNaN;
 
 /***/ }),
 
-/***/ 9874:
+/***/ 59874:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyNumber = __nccwpck_require__(8689);
+var stringifyNumber = __nccwpck_require__(28689);
 
 const intIdentify = (value) => typeof value === 'bigint' || Number.isInteger(value);
 const intResolve = (str, offset, radix, { intAsBigInt }) => (intAsBigInt ? BigInt(str) : parseInt(str.substring(offset), radix));
@@ -37878,18 +39322,18 @@ exports.intOct = intOct;
 
 /***/ }),
 
-/***/ 896:
+/***/ 70896:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var map = __nccwpck_require__(7451);
-var _null = __nccwpck_require__(3632);
+var map = __nccwpck_require__(47451);
+var _null = __nccwpck_require__(73632);
 var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(6464);
-var bool = __nccwpck_require__(3959);
-var float = __nccwpck_require__(8405);
-var int = __nccwpck_require__(9874);
+var string = __nccwpck_require__(66464);
+var bool = __nccwpck_require__(73959);
+var float = __nccwpck_require__(38405);
+var int = __nccwpck_require__(59874);
 
 const schema = [
     map.map,
@@ -37910,13 +39354,13 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 3559:
+/***/ 33559:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
-var map = __nccwpck_require__(7451);
+var Scalar = __nccwpck_require__(63301);
+var map = __nccwpck_require__(47451);
 var seq = __nccwpck_require__(1706);
 
 function intIdentify(value) {
@@ -37981,27 +39425,27 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 18:
+/***/ 90018:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var map = __nccwpck_require__(7451);
-var _null = __nccwpck_require__(3632);
+var map = __nccwpck_require__(47451);
+var _null = __nccwpck_require__(73632);
 var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(6464);
-var bool = __nccwpck_require__(3959);
-var float = __nccwpck_require__(8405);
-var int = __nccwpck_require__(9874);
-var schema = __nccwpck_require__(896);
-var schema$1 = __nccwpck_require__(3559);
-var binary = __nccwpck_require__(6083);
-var merge = __nccwpck_require__(452);
-var omap = __nccwpck_require__(303);
-var pairs = __nccwpck_require__(8385);
-var schema$2 = __nccwpck_require__(5913);
-var set = __nccwpck_require__(1528);
-var timestamp = __nccwpck_require__(4371);
+var string = __nccwpck_require__(66464);
+var bool = __nccwpck_require__(73959);
+var float = __nccwpck_require__(38405);
+var int = __nccwpck_require__(59874);
+var schema = __nccwpck_require__(70896);
+var schema$1 = __nccwpck_require__(33559);
+var binary = __nccwpck_require__(56083);
+var merge = __nccwpck_require__(90452);
+var omap = __nccwpck_require__(50303);
+var pairs = __nccwpck_require__(18385);
+var schema$2 = __nccwpck_require__(35913);
+var set = __nccwpck_require__(81528);
+var timestamp = __nccwpck_require__(24371);
 
 const schemas = new Map([
     ['core', schema.schema],
@@ -38087,14 +39531,14 @@ exports.getTags = getTags;
 
 /***/ }),
 
-/***/ 6083:
+/***/ 56083:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var node_buffer = __nccwpck_require__(181);
-var Scalar = __nccwpck_require__(3301);
-var stringifyString = __nccwpck_require__(3069);
+var node_buffer = __nccwpck_require__(20181);
+var Scalar = __nccwpck_require__(63301);
+var stringifyString = __nccwpck_require__(83069);
 
 const binary = {
     identify: value => value instanceof Uint8Array, // Buffer inherits from Uint8Array
@@ -38164,12 +39608,12 @@ exports.binary = binary;
 
 /***/ }),
 
-/***/ 8398:
+/***/ 88398:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(63301);
 
 function boolStringify({ value, source }, ctx) {
     const boolObj = value ? trueTag : falseTag;
@@ -38200,13 +39644,13 @@ exports.trueTag = trueTag;
 
 /***/ }),
 
-/***/ 5782:
+/***/ 35782:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
-var stringifyNumber = __nccwpck_require__(8689);
+var Scalar = __nccwpck_require__(63301);
+var stringifyNumber = __nccwpck_require__(28689);
 
 const floatNaN = {
     identify: value => typeof value === 'number',
@@ -38257,12 +39701,12 @@ exports.floatNaN = floatNaN;
 
 /***/ }),
 
-/***/ 873:
+/***/ 10873:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyNumber = __nccwpck_require__(8689);
+var stringifyNumber = __nccwpck_require__(28689);
 
 const intIdentify = (value) => typeof value === 'bigint' || Number.isInteger(value);
 function intResolve(str, offset, radix, { intAsBigInt }) {
@@ -38340,13 +39784,13 @@ exports.intOct = intOct;
 
 /***/ }),
 
-/***/ 452:
+/***/ 90452:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
+var identity = __nccwpck_require__(41127);
+var Scalar = __nccwpck_require__(63301);
 
 // If the value associated with a merge key is a single mapping node, each of
 // its key/value pairs is inserted into the current mapping, unless the key
@@ -38418,16 +39862,16 @@ exports.merge = merge;
 
 /***/ }),
 
-/***/ 303:
+/***/ 50303:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(6424);
-var YAMLMap = __nccwpck_require__(4454);
-var YAMLSeq = __nccwpck_require__(2223);
-var pairs = __nccwpck_require__(8385);
+var identity = __nccwpck_require__(41127);
+var toJS = __nccwpck_require__(74043);
+var YAMLMap = __nccwpck_require__(84454);
+var YAMLSeq = __nccwpck_require__(92223);
+var pairs = __nccwpck_require__(18385);
 
 class YAMLOMap extends YAMLSeq.YAMLSeq {
     constructor() {
@@ -38502,15 +39946,15 @@ exports.omap = omap;
 
 /***/ }),
 
-/***/ 8385:
+/***/ 18385:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var Scalar = __nccwpck_require__(3301);
-var YAMLSeq = __nccwpck_require__(2223);
+var identity = __nccwpck_require__(41127);
+var Pair = __nccwpck_require__(57165);
+var Scalar = __nccwpck_require__(63301);
+var YAMLSeq = __nccwpck_require__(92223);
 
 function resolvePairs(seq, onError) {
     if (identity.isSeq(seq)) {
@@ -38591,24 +40035,24 @@ exports.resolvePairs = resolvePairs;
 
 /***/ }),
 
-/***/ 5913:
+/***/ 35913:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var map = __nccwpck_require__(7451);
-var _null = __nccwpck_require__(3632);
+var map = __nccwpck_require__(47451);
+var _null = __nccwpck_require__(73632);
 var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(6464);
-var binary = __nccwpck_require__(6083);
-var bool = __nccwpck_require__(8398);
-var float = __nccwpck_require__(5782);
-var int = __nccwpck_require__(873);
-var merge = __nccwpck_require__(452);
-var omap = __nccwpck_require__(303);
-var pairs = __nccwpck_require__(8385);
-var set = __nccwpck_require__(1528);
-var timestamp = __nccwpck_require__(4371);
+var string = __nccwpck_require__(66464);
+var binary = __nccwpck_require__(56083);
+var bool = __nccwpck_require__(88398);
+var float = __nccwpck_require__(35782);
+var int = __nccwpck_require__(10873);
+var merge = __nccwpck_require__(90452);
+var omap = __nccwpck_require__(50303);
+var pairs = __nccwpck_require__(18385);
+var set = __nccwpck_require__(81528);
+var timestamp = __nccwpck_require__(24371);
 
 const schema = [
     map.map,
@@ -38639,14 +40083,14 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 1528:
+/***/ 81528:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var YAMLMap = __nccwpck_require__(4454);
+var identity = __nccwpck_require__(41127);
+var Pair = __nccwpck_require__(57165);
+var YAMLMap = __nccwpck_require__(84454);
 
 class YAMLSet extends YAMLMap.YAMLMap {
     constructor(schema) {
@@ -38742,12 +40186,12 @@ exports.set = set;
 
 /***/ }),
 
-/***/ 4371:
+/***/ 24371:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyNumber = __nccwpck_require__(8689);
+var stringifyNumber = __nccwpck_require__(28689);
 
 /** Internal types handle bigint as number, because TS can't figure it out. */
 function parseSexagesimal(str, asBigInt) {
@@ -38854,7 +40298,7 @@ exports.timestamp = timestamp;
 
 /***/ }),
 
-/***/ 4475:
+/***/ 34475:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -39017,10 +40461,10 @@ exports.foldFlowLines = foldFlowLines;
 
 
 
-var anchors = __nccwpck_require__(1596);
-var identity = __nccwpck_require__(1127);
-var stringifyComment = __nccwpck_require__(9799);
-var stringifyString = __nccwpck_require__(3069);
+var anchors = __nccwpck_require__(71596);
+var identity = __nccwpck_require__(41127);
+var stringifyComment = __nccwpck_require__(59799);
+var stringifyString = __nccwpck_require__(83069);
 
 function createStringifyContext(doc, options) {
     const opt = Object.assign({
@@ -39151,14 +40595,14 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 1212:
+/***/ 61212:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
+var identity = __nccwpck_require__(41127);
 var stringify = __nccwpck_require__(2148);
-var stringifyComment = __nccwpck_require__(9799);
+var stringifyComment = __nccwpck_require__(59799);
 
 function stringifyCollection(collection, ctx, options) {
     const flow = ctx.inFlow ?? collection.flow;
@@ -39313,7 +40757,7 @@ exports.stringifyCollection = stringifyCollection;
 
 /***/ }),
 
-/***/ 9799:
+/***/ 59799:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -39349,9 +40793,9 @@ exports.stringifyComment = stringifyComment;
 
 
 
-var identity = __nccwpck_require__(1127);
+var identity = __nccwpck_require__(41127);
 var stringify = __nccwpck_require__(2148);
-var stringifyComment = __nccwpck_require__(9799);
+var stringifyComment = __nccwpck_require__(59799);
 
 function stringifyDocument(doc, options) {
     const lines = [];
@@ -39438,7 +40882,7 @@ exports.stringifyDocument = stringifyDocument;
 
 /***/ }),
 
-/***/ 8689:
+/***/ 28689:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -39472,15 +40916,15 @@ exports.stringifyNumber = stringifyNumber;
 
 /***/ }),
 
-/***/ 9748:
+/***/ 59748:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
+var identity = __nccwpck_require__(41127);
+var Scalar = __nccwpck_require__(63301);
 var stringify = __nccwpck_require__(2148);
-var stringifyComment = __nccwpck_require__(9799);
+var stringifyComment = __nccwpck_require__(59799);
 
 function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {
     const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
@@ -39631,13 +41075,13 @@ exports.stringifyPair = stringifyPair;
 
 /***/ }),
 
-/***/ 3069:
+/***/ 83069:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
-var foldFlowLines = __nccwpck_require__(4475);
+var Scalar = __nccwpck_require__(63301);
+var foldFlowLines = __nccwpck_require__(34475);
 
 const getFoldOptions = (ctx, isBlock) => ({
     indentAtStart: isBlock ? ctx.indent.length : ctx.indentAtStart,
@@ -39976,12 +41420,12 @@ exports.stringifyString = stringifyString;
 
 /***/ }),
 
-/***/ 204:
+/***/ 10204:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
+var identity = __nccwpck_require__(41127);
 
 const BREAK = Symbol('break visit');
 const SKIP = Symbol('skip children');
@@ -40219,7 +41663,7 @@ exports.visitAsync = visitAsync;
 
 /***/ }),
 
-/***/ 3360:
+/***/ 57264:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -40242,7 +41686,7 @@ __nccwpck_require__.d(__webpack_exports__, {
 // UNUSED EXPORTS: ExitCode, addPath, debug, error, exportVariable, getBooleanInput, getIDToken, getMultilineInput, group, isDebug, markdownSummary, platform, setCommandEcho, toPlatformPath, toPosixPath, toWin32Path
 
 // EXTERNAL MODULE: external "os"
-var external_os_ = __nccwpck_require__(857);
+var external_os_ = __nccwpck_require__(70857);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -40371,10 +41815,10 @@ function escapeProperty(s) {
         .replace(/,/g, '%2C');
 }
 //# sourceMappingURL=command.js.map
-;// CONCATENATED MODULE: external "crypto"
-const external_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
+// EXTERNAL MODULE: external "crypto"
+var external_crypto_ = __nccwpck_require__(76982);
 // EXTERNAL MODULE: external "fs"
-var external_fs_ = __nccwpck_require__(9896);
+var external_fs_ = __nccwpck_require__(79896);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
 // For internal use, subject to change.
 // We use any as a valid input type
@@ -40396,7 +41840,7 @@ function file_command_issueFileCommand(command, message) {
     });
 }
 function file_command_prepareKeyValueMessage(key, value) {
-    const delimiter = `ghadelimiter_${external_crypto_namespaceObject.randomUUID()}`;
+    const delimiter = `ghadelimiter_${external_crypto_.randomUUID()}`;
     const convertedValue = utils_toCommandValue(value);
     // These should realistically never happen, but just in case someone finds a
     // way to exploit uuid generation let's not allow keys or values that contain
@@ -40411,11 +41855,11 @@ function file_command_prepareKeyValueMessage(key, value) {
 }
 //# sourceMappingURL=file-command.js.map
 // EXTERNAL MODULE: external "path"
-var external_path_ = __nccwpck_require__(6928);
+var external_path_ = __nccwpck_require__(16928);
 // EXTERNAL MODULE: external "http"
-var external_http_ = __nccwpck_require__(8611);
+var external_http_ = __nccwpck_require__(58611);
 // EXTERNAL MODULE: external "https"
-var external_https_ = __nccwpck_require__(5692);
+var external_https_ = __nccwpck_require__(65692);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
@@ -40508,9 +41952,9 @@ class DecodedURL extends URL {
 }
 //# sourceMappingURL=proxy.js.map
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var node_modules_tunnel = __nccwpck_require__(770);
+var node_modules_tunnel = __nccwpck_require__(20770);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
+var undici = __nccwpck_require__(46752);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
 /* eslint-disable @typescript-eslint/no-explicit-any */
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
@@ -41674,7 +43118,7 @@ function toPlatformPath(pth) {
 }
 //# sourceMappingURL=path-utils.js.map
 // EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 5 modules
-var lib_exec = __nccwpck_require__(2876);
+var lib_exec = __nccwpck_require__(22876);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
 var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -42061,7 +43505,7 @@ function getIDToken(aud) {
 
 /***/ }),
 
-/***/ 2876:
+/***/ 22876:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -42073,19 +43517,19 @@ __nccwpck_require__.d(__webpack_exports__, {
 // UNUSED EXPORTS: exec
 
 // EXTERNAL MODULE: external "string_decoder"
-var external_string_decoder_ = __nccwpck_require__(3193);
+var external_string_decoder_ = __nccwpck_require__(13193);
 // EXTERNAL MODULE: external "os"
-var external_os_ = __nccwpck_require__(857);
+var external_os_ = __nccwpck_require__(70857);
 // EXTERNAL MODULE: external "events"
-var external_events_ = __nccwpck_require__(4434);
+var external_events_ = __nccwpck_require__(24434);
 ;// CONCATENATED MODULE: external "child_process"
 const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
 // EXTERNAL MODULE: external "path"
-var external_path_ = __nccwpck_require__(6928);
+var external_path_ = __nccwpck_require__(16928);
 // EXTERNAL MODULE: external "assert"
-var external_assert_ = __nccwpck_require__(2613);
+var external_assert_ = __nccwpck_require__(42613);
 // EXTERNAL MODULE: external "fs"
-var external_fs_ = __nccwpck_require__(9896);
+var external_fs_ = __nccwpck_require__(79896);
 ;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -43233,7 +44677,7 @@ function getExecOutput(commandLine, args, options) {
 /******/ 	// Execute the module function
 /******/ 	var threw = true;
 /******/ 	try {
-/******/ 		__webpack_modules__[moduleId](module, module.exports, __nccwpck_require__);
+/******/ 		__webpack_modules__[moduleId].call(module.exports, module, module.exports, __nccwpck_require__);
 /******/ 		threw = false;
 /******/ 	} finally {
 /******/ 		if(threw) delete __webpack_module_cache__[moduleId];
@@ -43242,6 +44686,9 @@ function getExecOutput(commandLine, args, options) {
 /******/ 	// Return the exports of the module
 /******/ 	return module.exports;
 /******/ }
+/******/ 
+/******/ // expose the modules object (__webpack_modules__)
+/******/ __nccwpck_require__.m = __webpack_modules__;
 /******/ 
 /************************************************************************/
 /******/ /* webpack/runtime/asset-relocator-loader */
@@ -43328,6 +44775,36 @@ function getExecOutput(commandLine, args, options) {
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/create fake namespace object */
+/******/ (() => {
+/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
+/******/ 	var leafPrototypes;
+/******/ 	// create a fake namespace object
+/******/ 	// mode & 1: value is a module id, require it
+/******/ 	// mode & 2: merge all properties of value into the ns
+/******/ 	// mode & 4: return value when already ns object
+/******/ 	// mode & 16: return value when it's Promise-like
+/******/ 	// mode & 8|1: behave like require
+/******/ 	__nccwpck_require__.t = function(value, mode) {
+/******/ 		if(mode & 1) value = this(value);
+/******/ 		if(mode & 8) return value;
+/******/ 		if(typeof value === 'object' && value) {
+/******/ 			if((mode & 4) && value.__esModule) return value;
+/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
+/******/ 		}
+/******/ 		var ns = Object.create(null);
+/******/ 		__nccwpck_require__.r(ns);
+/******/ 		var def = {};
+/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
+/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
+/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
+/******/ 		}
+/******/ 		def['default'] = () => (value);
+/******/ 		__nccwpck_require__.d(ns, def);
+/******/ 		return ns;
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/define property getters */
 /******/ (() => {
 /******/ 	// define getter functions for harmony exports
@@ -43340,9 +44817,105 @@ function getExecOutput(commandLine, args, options) {
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/ensure chunk */
+/******/ (() => {
+/******/ 	__nccwpck_require__.f = {};
+/******/ 	// This file contains only the entry chunk.
+/******/ 	// The chunk loading function for additional chunks
+/******/ 	__nccwpck_require__.e = (chunkId) => {
+/******/ 		return Promise.all(Object.keys(__nccwpck_require__.f).reduce((promises, key) => {
+/******/ 			__nccwpck_require__.f[key](chunkId, promises);
+/******/ 			return promises;
+/******/ 		}, []));
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/get javascript chunk filename */
+/******/ (() => {
+/******/ 	// This function allow to reference async chunks
+/******/ 	__nccwpck_require__.u = (chunkId) => {
+/******/ 		// return url for filenames based on template
+/******/ 		return "" + chunkId + ".index.js";
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/make namespace object */
+/******/ (() => {
+/******/ 	// define __esModule on exports
+/******/ 	__nccwpck_require__.r = (exports) => {
+/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
+/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
+/******/ 		}
+/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/import chunk loading */
+/******/ (() => {
+/******/ 	// no baseURI
+/******/ 	
+/******/ 	// object to store loaded and loading chunks
+/******/ 	// undefined = chunk not loaded, null = chunk preloaded/prefetched
+/******/ 	// [resolve, Promise] = chunk loading, 0 = chunk loaded
+/******/ 	var installedChunks = {
+/******/ 		792: 0
+/******/ 	};
+/******/ 	
+/******/ 	var installChunk = (data) => {
+/******/ 		var {ids, modules, runtime} = data;
+/******/ 		// add "modules" to the modules object,
+/******/ 		// then flag all "ids" as loaded and fire callback
+/******/ 		var moduleId, chunkId, i = 0;
+/******/ 		for(moduleId in modules) {
+/******/ 			if(__nccwpck_require__.o(modules, moduleId)) {
+/******/ 				__nccwpck_require__.m[moduleId] = modules[moduleId];
+/******/ 			}
+/******/ 		}
+/******/ 		if(runtime) runtime(__nccwpck_require__);
+/******/ 		for(;i < ids.length; i++) {
+/******/ 			chunkId = ids[i];
+/******/ 			if(__nccwpck_require__.o(installedChunks, chunkId) && installedChunks[chunkId]) {
+/******/ 				installedChunks[chunkId][0]();
+/******/ 			}
+/******/ 			installedChunks[ids[i]] = 0;
+/******/ 		}
+/******/ 	
+/******/ 	}
+/******/ 	
+/******/ 	__nccwpck_require__.f.j = (chunkId, promises) => {
+/******/ 			// import() chunk loading for javascript
+/******/ 			var installedChunkData = __nccwpck_require__.o(installedChunks, chunkId) ? installedChunks[chunkId] : undefined;
+/******/ 			if(installedChunkData !== 0) { // 0 means "already installed".
+/******/ 	
+/******/ 				// a Promise means "currently loading".
+/******/ 				if(installedChunkData) {
+/******/ 					promises.push(installedChunkData[1]);
+/******/ 				} else {
+/******/ 					if(true) { // all chunks have JS
+/******/ 						// setup Promise in chunk cache
+/******/ 						var promise = import("./" + __nccwpck_require__.u(chunkId)).then(installChunk, (e) => {
+/******/ 							if(installedChunks[chunkId] !== 0) installedChunks[chunkId] = undefined;
+/******/ 							throw e;
+/******/ 						});
+/******/ 						var promise = Promise.race([promise, new Promise((resolve) => (installedChunkData = installedChunks[chunkId] = [resolve]))])
+/******/ 						promises.push(installedChunkData[1] = promise);
+/******/ 					}
+/******/ 				}
+/******/ 			}
+/******/ 	};
+/******/ 	
+/******/ 	// no prefetching
+/******/ 	
+/******/ 	// no preloaded
+/******/ 	
+/******/ 	// no external install chunk
+/******/ 	
+/******/ 	// no on chunks loaded
 /******/ })();
 /******/ 
 /************************************************************************/
@@ -43350,6 +44923,6 @@ function getExecOutput(commandLine, args, options) {
 /******/ // startup
 /******/ // Load entry module and return exports
 /******/ // This entry module used 'module' so it can't be inlined
-/******/ var __webpack_exports__ = __nccwpck_require__(9407);
+/******/ var __webpack_exports__ = __nccwpck_require__(79407);
 /******/ __webpack_exports__ = await __webpack_exports__;
 /******/ 
