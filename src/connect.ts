@@ -8,6 +8,7 @@ import {lookupNamespace} from './adapters/oci-namespace.js'
 import {ensureRepositories, OciRepositoryStore} from './adapters/oci-repository-store.js'
 import {fetchOcirToken, TokenSource} from './adapters/ocir-token.js'
 import {RegistryHttpClient} from './adapters/registry-http.js'
+import type {ContainerEngine} from './adapters/ports.js'
 import type {ActionConfig} from './config/action-config.js'
 import {ActionError, describeFailure, LoginRefusedError} from './errors.js'
 import type {Adapters} from './pipeline.js'
@@ -15,6 +16,15 @@ import {registryHint} from './plan/login-hint.js'
 import {pullSecretManifest} from './plan/pull-secret.js'
 import {OCIR_BEARER_USERNAME, ocirUsername} from './plan/username.js'
 import {saveCleanupState} from './state.js'
+
+/** Stands in for a builder where none is needed (stage merge). */
+const NO_ENGINE: ContainerEngine = {
+  name: 'none',
+  pushesWhileBuilding: false,
+  login: async () => {},
+  build: () => Promise.reject(new ActionError('stage merge builds nothing')),
+  push: () => Promise.reject(new ActionError('stage merge pushes no image')),
+}
 
 /**
  * Who we are on the registry, once OCI has been asked: the namespace (looked up when empty, checked
@@ -69,14 +79,18 @@ export async function connectAdapters(
   )
   // Saved before the login, so the post step cleans up even when the login fails halfway.
   saveCleanupState({dockerConfigDir, host: config.registry.host, logout: config.logout})
-  const engine = await selectEngine(config.builder, {
-    configDir: dockerConfigDir,
-    workspace: config.github.workspace,
-    tempDir: config.paths.runnerTemp,
-    insecureHosts: config.registry.insecure ? [config.registry.host] : [],
-    provenance: config.provenance,
-    env: process.env,
-  })
+  // A merge builds nothing: it needs no builder, so it runs on any runner.
+  const engine =
+    config.stage === 'merge'
+      ? NO_ENGINE
+      : await selectEngine(config.builder, {
+          configDir: dockerConfigDir,
+          workspace: config.github.workspace,
+          tempDir: config.paths.runnerTemp,
+          insecureHosts: config.registry.insecure ? [config.registry.host] : [],
+          provenance: config.provenance,
+          env: process.env,
+        })
   const retryBaseMs = config.retryBaseMs
 
   let username = config.username
@@ -105,10 +119,15 @@ export async function connectAdapters(
     onSecret: core.setSecret,
   })
 
-  if (config.push && username && password) {
+  const logIn = async (password: string): Promise<void> => {
     core.setSecret(Buffer.from(`${username}:${password}`).toString('base64'))
+    // A merge talks to the registry only: checking the credentials there is the login.
+    if (engine === NO_ENGINE) await registry.ping()
+    else await engine.login(config.registry.host, username, password)
+  }
+  if (config.push && username && password) {
     try {
-      await engine.login(config.registry.host, username, password)
+      await logIn(password)
     } catch (err) {
       const detail = describeFailure(err)
       throw new LoginRefusedError(
@@ -125,6 +144,23 @@ export async function connectAdapters(
   }
 
   const adapters: Adapters = {engine, registry, retryBaseMs}
+  if (tokens) {
+    const source = tokens
+    let current = password
+    let renewing: Promise<void> | undefined
+    adapters.refreshLogin = async () => {
+      const fresh = await source.token()
+      if (fresh === current) return
+      renewing ??= (async () => {
+        core.setSecret(fresh)
+        await logIn(fresh)
+        registry.setCredentials(username, fresh)
+        current = fresh
+        core.info(`Renewed the registry token for ${config.registry.host}`)
+      })().finally(() => (renewing = undefined))
+      await renewing
+    }
+  }
   if (config.ensureRepositories && config.oci) {
     const credentials = config.oci
     adapters.repositories = {

@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import type {ActionConfig} from './config/action-config.js'
-import {describeFailure} from './errors.js'
+import {describeFailure, InputError} from './errors.js'
 import type {
   BuildStep,
   ContainerEngine,
@@ -11,6 +11,17 @@ import type {
 } from './adapters/ports.js'
 import {DEFAULT_RETRY_BASE_MS, withRetries, type RetryPolicy} from './adapters/retry.js'
 import {planPushes, type ImagePlan} from './plan/push-plan.js'
+import {
+  planPlatformStage,
+  plannedStageCommands,
+  platformTagBase,
+  type PlatformStagePlan,
+} from './plan/platform-stage.js'
+import {mapWithLimit} from './stages/map-with-limit.js'
+import {runMergeStage} from './stages/merge-stage.js'
+import {platformImageOutcomes, runPlatformStage} from './stages/platform-stage.js'
+
+export {mapWithLimit}
 import {computeTags} from './plan/tags/compute-tags.js'
 import {mayMoveLatest} from './plan/tags/latest-guard.js'
 import type {TagContext, TagPlan} from './plan/tags/tag-types.js'
@@ -53,6 +64,8 @@ export interface Adapters {
   registry: RegistryClient
   /** Creates missing repositories before anything is built (OCIR with ensure-repositories). */
   repositories?: RepositoryEnsurer
+  /** Renews a short-lived login before it expires; called before each image's pushes. */
+  refreshLogin?: () => Promise<void>
   /** First backoff step of push retries (tests make it small); default 1 s. */
   retryBaseMs?: number
 }
@@ -82,6 +95,62 @@ export function tagContextOf(
   }
 }
 
+/** What the run will do, worked out before any login: tags, labels and the pushes per image. */
+export interface RunPlan {
+  tagPlan: TagPlan
+  plans: ImagePlan[]
+  labels: Record<string, string>
+  /** For `stage: platform|merge`: the per-platform legs of every image. */
+  stageImages?: PlatformStagePlan[]
+}
+
+/**
+ * Computes tags and labels and plans every push. Throws before anything happens when a run that
+ * would push has no tag at all: a release step that silently pushes nothing is a trap.
+ */
+export function planRun(
+  config: ActionConfig,
+  tagContext: TagContext,
+  repository?: RepositoryData,
+): RunPlan {
+  const tagPlan = computeTags(config.tagRules, config.flavor, tagContext)
+  for (const warning of tagPlan.warnings) core.warning(warning)
+  if (tagPlan.tags.length === 0) {
+    const rules = config.tagRules.length > 0 ? config.tagRules.join('; ') : 'the default rules'
+    const what = `no tag rule yields a tag for this ${tagContext.eventName || 'run'} (ref '${tagContext.ref || 'none'}', rules: ${rules})`
+    if (config.dryRun) core.warning(`${what}; a real run would fail`)
+    else if (config.push) {
+      throw new InputError(
+        'tags',
+        rules,
+        `${what}. Add a rule that applies to this event, e.g. type=sha`,
+        what,
+      )
+    }
+  }
+  const plans = planPushes(config.images, config.registry.host, config.namespace, tagPlan.tags)
+  const revision = tagPlan.revision ?? tagContext.sha
+  const labels = {
+    ...computeLabels({
+      now: tagContext.now,
+      revision,
+      version: tagPlan.version,
+      repository,
+    }),
+    ...config.labels,
+  }
+  const stageImages =
+    config.stage === 'all'
+      ? undefined
+      : planPlatformStage(
+          config.stage,
+          plans,
+          platformTagBase(tagPlan.tags, revision),
+          config.platforms,
+        )
+  return {tagPlan, plans, labels, stageImages}
+}
+
 /**
  * Builds every image, pushes its immutable tags, then, only when every image made it, applies the
  * moving tags inside the registry. Never throws for one image's failure: the result says.
@@ -89,21 +158,8 @@ export function tagContextOf(
 export async function runPipeline(
   config: ActionConfig,
   adapters: Adapters | undefined,
-  tagContext: TagContext,
-  repository?: RepositoryData,
+  {tagPlan, plans, labels, stageImages}: RunPlan,
 ): Promise<PipelineResult> {
-  const tagPlan = computeTags(config.tagRules, config.flavor, tagContext)
-  for (const warning of tagPlan.warnings) core.warning(warning)
-  const plans = planPushes(config.images, config.registry.host, config.namespace, tagPlan.tags)
-  const labels = {
-    ...computeLabels({
-      now: tagContext.now,
-      revision: tagPlan.revision ?? tagContext.sha,
-      version: tagPlan.version,
-      repository,
-    }),
-    ...config.labels,
-  }
   const result: PipelineResult = {
     registry: config.registry.host,
     namespace: config.namespace,
@@ -113,14 +169,20 @@ export async function runPipeline(
     labels,
     images: [],
     failures: [],
-    notices: [],
+    notices: config.pushWithheld ? [config.pushWithheld] : [],
     repositories: [],
     dryRun: config.dryRun,
     commands: [],
   }
 
+  if (stageImages) return runStage(config, adapters, stageImages, tagPlan, labels, result)
   logPlan(plans, labels)
   if (config.dryRun || !adapters) {
+    if (tagPlan.latestVersion && plans.some((plan) => plan.movingTags.includes('latest'))) {
+      result.notices.push(
+        'not checked in a dry run: whether the registry already has a higher version than this release (latest would then stay)',
+      )
+    }
     result.commands = plannedCommands(config, plans, labels)
     result.images = plans.map((plan) => outcome(plan, 'planned', 0))
     return result
@@ -189,24 +251,6 @@ function movingTagsOf(plans: ImagePlan[], image: ImageOutcome): string[] {
   return plans.find((plan) => plan.image.name === image.name)?.movingTags ?? []
 }
 
-/** Runs `work` on every item, at most `limit` at once; results in input order. */
-export async function mapWithLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length)
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++
-      results[index] = await work(items[index])
-    }
-  }
-  await Promise.all(Array.from({length: Math.max(1, Math.min(limit, items.length))}, worker))
-  return results
-}
-
 /** Records every repository's outcome; false when any could not be ensured. */
 async function ensureRepositories(
   ensurer: RepositoryEnsurer,
@@ -267,6 +311,7 @@ async function buildAndPushImmutable(run: Run, plan: ImagePlan): Promise<ImageOu
     sourceDateEpoch: config.sourceDateEpoch,
   }
   try {
+    if (config.push) await adapters.refreshLogin?.()
     if (engine.pushesWhileBuilding && config.push) {
       // Building and pushing are one command: a transient push failure re-runs it (from cache).
       const {digest} = await withRetries(
@@ -346,7 +391,7 @@ async function checkLatest(
   return new Set()
 }
 
-/** Moving tags are copies of the pushed manifest inside the registry: one GET and one PUT each. */
+/** Moving tags are copies of the pushed manifest inside the registry: one GET, one PUT per tag. */
 async function applyMovingTags(
   run: Run,
   plans: ImagePlan[],
@@ -363,25 +408,25 @@ async function applyMovingTags(
     try {
       // The digest names exactly what this run pushed, whatever happened to the tags since.
       const source = image.digest || plan.immutableTags[0]
-      for (const tag of tags) {
-        if (source) {
-          const digest = await run.adapters.registry.copyManifest(
-            {repository: plan.repository, reference: source},
-            tag,
-          )
-          image.digest ||= digest
-          log(`tagged ${plan.imageName}:${tag} (${digest})`)
-        } else {
-          // No immutable tag was pushed: the builder pushes the moving tags itself, now.
-          const ref = `${plan.imageName}:${tag}`
-          const {digest} = await withRetries(
-            `push ${ref}`,
-            run.retry,
-            () => run.adapters.engine.push(ref, log),
-            log,
-          )
-          image.digest ||= digest
-        }
+      await run.adapters.refreshLogin?.()
+      if (source) {
+        const digest = await run.adapters.registry.copyManifest(
+          {repository: plan.repository, reference: source},
+          tags,
+        )
+        image.digest ||= digest
+        for (const tag of tags) log(`tagged ${plan.imageName}:${tag} (${digest})`)
+      }
+      // No immutable tag was pushed: the builder pushes the moving tags itself, now.
+      for (const tag of source ? [] : tags) {
+        const ref = `${plan.imageName}:${tag}`
+        const {digest} = await withRetries(
+          `push ${ref}`,
+          run.retry,
+          () => run.adapters.engine.push(ref, log),
+          log,
+        )
+        image.digest ||= digest
       }
       image.pushed = true
       image.status = 'pushed'
@@ -441,4 +486,74 @@ function plannedCommands(
     }
   }
   return commands
+}
+
+/**
+ * `stage: platform` pushes this runner's platforms under their per-platform tags only;
+ * `stage: merge` builds nothing and assembles one index per image, tagged in the release order.
+ */
+async function runStage(
+  config: ActionConfig,
+  adapters: Adapters | undefined,
+  images: PlatformStagePlan[],
+  tagPlan: TagPlan,
+  labels: Record<string, string>,
+  result: PipelineResult,
+): Promise<PipelineResult> {
+  const stage = config.stage as 'platform' | 'merge'
+  core.startGroup(`Plan (stage ${stage})`)
+  for (const image of images)
+    for (const leg of image.legs) core.info(`${image.plan.image.name}: ${leg.platform} ${leg.ref}`)
+  core.endGroup()
+  if (stage === 'platform')
+    result.tagNames = [...new Set(images.flatMap((image) => image.legs.map((leg) => leg.tag)))]
+  if (config.dryRun || !adapters) {
+    result.commands = plannedStageCommands(stage, images, config.push)
+    result.images = images.map(({plan}) => ({
+      ...outcome(plan, 'planned', 0),
+      refs: stage === 'platform' ? [] : plan.refs,
+    }))
+    if (stage === 'platform')
+      for (const [index, image] of images.entries())
+        result.images[index].refs = image.legs.map((leg) => leg.ref)
+    return result
+  }
+  if (stage === 'merge' && !config.push) {
+    result.notices.push('stage merge with pushing off: nothing to merge, no tag changed')
+    result.images = images.map(({plan}) => ({
+      ...outcome(plan, 'skipped', 0),
+      message: 'push is off',
+    }))
+    return result
+  }
+  const retry: RetryPolicy = {
+    retries: config.retries,
+    baseMs: adapters.retryBaseMs ?? DEFAULT_RETRY_BASE_MS,
+  }
+  if (stage === 'platform') {
+    const legs = await runPlatformStage({
+      images,
+      engine: adapters.engine,
+      labels,
+      push: config.push,
+      maxParallel: config.maxParallel,
+      retry,
+      sourceDateEpoch: config.sourceDateEpoch,
+    })
+    result.images = platformImageOutcomes(images, legs)
+  } else {
+    const merged = await runMergeStage({
+      images,
+      registry: adapters.registry,
+      labels,
+      maxParallel: config.maxParallel,
+      tagPlan,
+    })
+    result.images = merged.images
+    result.notices.push(...merged.notices)
+  }
+  result.failures = result.images
+    .filter((image) => image.status === 'failed')
+    .map((image) => ({image: image.name, message: image.message ?? 'failed'}))
+  return result
 }

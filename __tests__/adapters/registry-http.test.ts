@@ -175,29 +175,30 @@ const manifestRequests = (fake: FakeRegistry): string[] =>
   fake.requests.filter((request) => request.includes('/manifests/'))
 
 describe('copyManifest', () => {
-  test('copies an OCI index byte for byte with its media type: one GET and one PUT per tag', async () => {
+  test('copies an OCI index byte for byte with its media type: one GET, then one PUT per tag', async () => {
     const fake = await start('bearer')
     fake.manifests.set('ns/app:sha-1', {body: INDEX, type: INDEX_TYPE})
     const registryClient = client(fake)
-    const digest = await registryClient.copyManifest(
-      {repository: 'ns/app', reference: 'sha-1'},
+    const digest = await registryClient.copyManifest({repository: 'ns/app', reference: 'sha-1'}, [
       'latest',
-    )
+    ])
     expect(digest).toBe(digestOf(INDEX))
     expect(fake.manifests.get('ns/app:latest')).toEqual({body: INDEX, type: INDEX_TYPE})
     fake.requests.length = 0
-    await registryClient.copyManifest({repository: 'ns/app', reference: 'sha-1'}, 'main')
+    await registryClient.copyManifest({repository: 'ns/app', reference: 'sha-1'}, ['main', '1'])
     // The token for pull,push is cached: no challenge, no token request the second time.
     expect(fake.requests).toEqual([
       'GET /v2/ns/app/manifests/sha-1',
       'PUT /v2/ns/app/manifests/main',
+      'PUT /v2/ns/app/manifests/1',
     ])
+    expect(fake.manifests.get('ns/app:1')).toEqual({body: INDEX, type: INDEX_TYPE})
   })
 
   test('a missing source is a RegistryError naming it', async () => {
     const fake = await start('none')
     await expect(
-      client(fake).copyManifest({repository: 'ns/app', reference: 'nope'}, 'latest'),
+      client(fake).copyManifest({repository: 'ns/app', reference: 'nope'}, ['latest']),
     ).rejects.toThrow(/manifest ns\/app:nope not found/)
   })
 })
@@ -302,7 +303,7 @@ describe('retries', () => {
     ]
     fake.faults = faults
     const started = Date.now()
-    await client(fake).copyManifest({repository: 'ns/app', reference: '1'}, 'latest')
+    await client(fake).copyManifest({repository: 'ns/app', reference: '1'}, ['latest'])
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000)
     expect(manifestRequests(fake)).toEqual([
       'GET /v2/ns/app/manifests/1',

@@ -10,7 +10,13 @@ import type {
 } from '../../src/adapters/ports.js'
 import {readConfig} from '../../src/config/read-config.js'
 import {CommandError} from '../../src/errors.js'
-import {mapWithLimit, runPipeline, tagContextOf, type Adapters} from '../../src/pipeline.js'
+import {
+  mapWithLimit,
+  planRun,
+  runPipeline,
+  tagContextOf,
+  type Adapters,
+} from '../../src/pipeline.js'
 import {PROJECT_ROOT} from '../fixtures/run-action.js'
 
 const WORKSPACE = join(PROJECT_ROOT, 'examples/todo-app')
@@ -30,8 +36,11 @@ function configOf(inputs: Record<string, string>, ref = 'refs/heads/main') {
   )
 }
 
-function contextOf(config: ReturnType<typeof configOf>) {
-  return tagContextOf(config, {now: new Date(0), defaultBranch: 'main'}, {prHeadSha: true})
+function planOf(config: ReturnType<typeof configOf>) {
+  return planRun(
+    config,
+    tagContextOf(config, {now: new Date(0), defaultBranch: 'main'}, {prHeadSha: true}),
+  )
 }
 
 const digestFor = (image: string): string =>
@@ -93,9 +102,16 @@ class FakeRegistry implements RegistryClient {
   async manifestDigest(ref: ManifestRef): Promise<string | undefined> {
     return digestFor(ref.repository.slice(3))
   }
-  async copyManifest(from: ManifestRef, toTag: string): Promise<string> {
-    this.events.push(`copy ${from.repository}@${from.reference} -> ${toTag}`)
+  async copyManifest(from: ManifestRef, toTags: readonly string[]): Promise<string> {
+    for (const tag of toTags)
+      this.events.push(`copy ${from.repository}@${from.reference} -> ${tag}`)
     return from.reference
+  }
+  async getManifest(): Promise<undefined> {
+    return undefined
+  }
+  async putManifest(): Promise<string> {
+    throw new Error('the pipeline of stage all never puts manifests itself')
   }
   async listTags(repository: string): Promise<string[]> {
     this.events.push(`list ${repository}`)
@@ -127,7 +143,7 @@ const copies = () => events.filter((event) => event.startsWith('copy'))
 describe('release order', () => {
   test('every immutable tag of every image is pushed before any moving tag is copied, from the digest', async () => {
     const config = configOf({})
-    const result = await runPipeline(config, adapters, contextOf(config))
+    const result = await runPipeline(config, adapters, planOf(config))
     expect(result.failures).toEqual([])
     const lastPush = events.map((e) => e.startsWith('push')).lastIndexOf(true)
     const firstCopy = events.findIndex((e) => e.startsWith('copy'))
@@ -153,7 +169,7 @@ describe('release order', () => {
   test('one image that fails to build: the others push their immutable tags, no moving tag of any image changes', async () => {
     engine.buildFailures.set('backend', 'COPY failed: no such file')
     const config = configOf({})
-    const result = await runPipeline(config, adapters, contextOf(config))
+    const result = await runPipeline(config, adapters, planOf(config))
     expect(copies()).toEqual([])
     expect(events.filter((e) => e.startsWith('push')).sort()).toEqual([
       'push r.example/ns/frontend:sha-0123456',
@@ -171,7 +187,7 @@ describe('release order', () => {
     engine.pushesWhileBuilding = true
     const pushSpy = vi.spyOn(engine, 'push')
     const config = configOf({})
-    const result = await runPipeline(config, adapters, contextOf(config))
+    const result = await runPipeline(config, adapters, planOf(config))
     expect(pushSpy).not.toHaveBeenCalled()
     expect(copies()).toContain(`copy ns/backend@${digestFor('backend')} -> latest`)
     expect(result.images.every((i) => i.status === 'pushed')).toBe(true)
@@ -179,7 +195,7 @@ describe('release order', () => {
 
   test('push: false builds only; nothing is pushed or copied', async () => {
     const config = configOf({push: 'false'})
-    const result = await runPipeline(config, adapters, contextOf(config))
+    const result = await runPipeline(config, adapters, planOf(config))
     expect(events.filter((e) => !e.startsWith('build'))).toEqual([])
     expect(result.images.map((i) => i.status)).toEqual(['built', 'built', 'built'])
   })
@@ -192,13 +208,13 @@ describe('parallelism', () => {
     {maxParallel: '8', want: 3},
   ])('max-parallel $maxParallel: at most $want images at once', async ({maxParallel, want}) => {
     const config = configOf({'max-parallel': maxParallel})
-    await runPipeline(config, adapters, contextOf(config))
+    await runPipeline(config, adapters, planOf(config))
     expect(engine.maxActive).toBe(want)
   })
 
   test("each image's log is printed as one group, never interleaved with another image's", async () => {
     const config = configOf({'max-parallel': '3'})
-    await runPipeline(config, adapters, contextOf(config))
+    await runPipeline(config, adapters, planOf(config))
     expect(engine.maxActive).toBe(3)
     const lines = stdout.join('').split('\n')
     for (const image of ['frontend', 'backend', 'recurring']) {
@@ -231,7 +247,7 @@ describe('retries of builder pushes', () => {
       'received unexpected HTTP status: 503 Service Unavailable',
     ])
     const config = configOf({})
-    const result = await runPipeline(config, adapters, contextOf(config))
+    const result = await runPipeline(config, adapters, planOf(config))
     expect(result.failures).toEqual([])
     expect(engine.pushAttempts.get('r.example/ns/backend:sha-0123456')).toBe(4)
     expect(copies()).toHaveLength(6)
@@ -243,7 +259,7 @@ describe('retries of builder pushes', () => {
       Array.from({length: 5}, () => 'read: connection reset by peer'),
     )
     const config = configOf({})
-    const result = await runPipeline(config, adapters, contextOf(config))
+    const result = await runPipeline(config, adapters, planOf(config))
     expect(engine.pushAttempts.get('r.example/ns/backend:sha-0123456')).toBe(4)
     expect(result.failures[0].message).toMatch(/connection reset by peer.*gave up after 4 attempts/)
     expect(copies()).toEqual([])
@@ -252,7 +268,7 @@ describe('retries of builder pushes', () => {
   test('a non-transient failure (denied) fails at once', async () => {
     engine.pushFailures.set('frontend', ['denied: requested access to the resource is denied'])
     const config = configOf({retries: '5'})
-    const result = await runPipeline(config, adapters, contextOf(config))
+    const result = await runPipeline(config, adapters, planOf(config))
     expect(engine.pushAttempts.get('r.example/ns/frontend:sha-0123456')).toBe(1)
     expect(result.failures).toEqual([
       {image: 'frontend', message: expect.stringMatching(/denied/) as unknown as string},
@@ -264,7 +280,7 @@ describe('the latest guard', () => {
   test('a backport release leaves latest of every image alone, with a notice; other moving tags move', async () => {
     registry.existingTags.set('ns/backend', ['1.2.3', '1.1.8', 'latest'])
     const config = configOf({}, 'refs/tags/v1.1.9')
-    const result = await runPipeline(config, adapters, contextOf(config))
+    const result = await runPipeline(config, adapters, planOf(config))
     expect(result.failures).toEqual([])
     expect(copies().filter((c) => c.endsWith('-> latest'))).toEqual([])
     expect(copies().filter((c) => c.endsWith('-> 1.1'))).toHaveLength(3)
@@ -281,14 +297,14 @@ describe('the latest guard', () => {
   test('the newest release moves latest', async () => {
     registry.existingTags.set('ns/backend', ['1.2.3'])
     const config = configOf({}, 'refs/tags/v1.3.0')
-    const result = await runPipeline(config, adapters, contextOf(config))
+    const result = await runPipeline(config, adapters, planOf(config))
     expect(copies().filter((c) => c.endsWith('-> latest'))).toHaveLength(3)
     expect(result.notices).toEqual([])
   })
 
   test('a branch push does not list tags at all', async () => {
     const config = configOf({})
-    await runPipeline(config, adapters, contextOf(config))
+    await runPipeline(config, adapters, planOf(config))
     expect(events.filter((e) => e.startsWith('list'))).toEqual([])
   })
 })
@@ -303,11 +319,7 @@ describe('the repository hook', () => {
         })),
     }
     const config = configOf({})
-    const result = await runPipeline(
-      config,
-      {...adapters, repositories: ensurer},
-      contextOf(config),
-    )
+    const result = await runPipeline(config, {...adapters, repositories: ensurer}, planOf(config))
     expect(result.repositories.map((r) => r.status)).toEqual(['created', 'existed', 'existed'])
     expect(result.notices).toEqual(["created repository 'frontend'"])
     expect(result.failures).toEqual([])
@@ -323,11 +335,7 @@ describe('the repository hook', () => {
         ),
     }
     const config = configOf({})
-    const result = await runPipeline(
-      config,
-      {...adapters, repositories: ensurer},
-      contextOf(config),
-    )
+    const result = await runPipeline(config, {...adapters, repositories: ensurer}, planOf(config))
     expect(events).toEqual([])
     expect(result.failures).toEqual([
       {image: 'backend', message: 'repository could not be ensured: NotAuthorizedOrNotFound'},

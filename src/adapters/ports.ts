@@ -50,8 +50,22 @@ export interface ManifestRef {
 export interface RegistryClient {
   /** Digest of a manifest by tag or digest (HEAD); undefined when it does not exist. */
   manifestDigest(ref: ManifestRef): Promise<string | undefined>
-  /** Copy a manifest to another tag inside the registry (one GET, one PUT, no blob traffic). */
-  copyManifest(from: ManifestRef, toTag: string): Promise<string>
+  /**
+   * Copy a manifest to other tags inside the registry: one GET, then one PUT per tag, no blob
+   * traffic. Returns the digest every tag now names.
+   */
+  copyManifest(from: ManifestRef, toTags: readonly string[]): Promise<string>
+  /** A manifest's exact bytes, media type and digest; undefined when it does not exist. */
+  getManifest(
+    ref: ManifestRef,
+  ): Promise<{body: Buffer; mediaType: string; digest: string} | undefined>
+  /** Stores a manifest under a tag or digest; returns its digest. */
+  putManifest(
+    repository: string,
+    reference: string,
+    body: Buffer,
+    mediaType: string,
+  ): Promise<string>
   /** Every tag of a repository, following pagination; [] when the repository does not exist. */
   listTags(repository: string): Promise<string[]>
 }

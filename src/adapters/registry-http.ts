@@ -41,11 +41,13 @@ export class RegistryHttpClient implements RegistryClient {
   private readonly fetchImpl: typeof fetch
   /** Authorization header per scope, reused until the registry refuses it. */
   private readonly authorization = new Map<string, string>()
+  private credentials: {username?: string; password?: string}
   /** Basic credentials are not scoped: once a registry asked for them, send them everywhere. */
   private basicAuthorization: string | undefined
   private readonly masked = new Set<string>()
 
   constructor(private readonly options: RegistryHttpOptions) {
+    this.credentials = {username: options.username, password: options.password}
     this.base = `${options.insecure ? 'http' : 'https'}://${options.host}`
     this.fetchImpl = options.fetch ?? fetch
   }
@@ -104,7 +106,7 @@ export class RegistryHttpClient implements RegistryClient {
     )
   }
 
-  async copyManifest(from: ManifestRef, toTag: string): Promise<string> {
+  async copyManifest(from: ManifestRef, toTags: readonly string[]): Promise<string> {
     // Read with the push scope: the PUT that follows then reuses the same token.
     const manifest = await this.getManifest(from, pushScope(from.repository))
     if (!manifest)
@@ -112,8 +114,10 @@ export class RegistryHttpClient implements RegistryClient {
         `manifest ${from.repository}:${from.reference} not found on ${this.options.host}`,
         404,
       )
-    // The exact bytes go back up, so the tag names the very same digest.
-    return this.putManifest(from.repository, toTag, manifest.body, manifest.mediaType)
+    // The exact bytes go back up, so every tag names the very same digest.
+    for (const tag of toTags)
+      await this.putManifest(from.repository, tag, manifest.body, manifest.mediaType)
+    return manifest.digest
   }
 
   async listTags(repository: string): Promise<string[]> {
@@ -133,6 +137,12 @@ export class RegistryHttpClient implements RegistryClient {
   }
 
   /** Checks that the credentials are accepted, without touching any repository. */
+  /** A renewed login (a fresh short-lived token): cached authorizations are dropped. */
+  setCredentials(username: string, password: string): void {
+    this.credentials = {username, password}
+    this.authorization.clear()
+  }
+
   async ping(): Promise<void> {
     const response = await this.request('GET', '/v2/', '', {})
     await this.expectOk(response, 'GET /v2/')
@@ -161,7 +171,7 @@ export class RegistryHttpClient implements RegistryClient {
   }
 
   private async authorize(challenge: Challenge, scope: string): Promise<string | undefined> {
-    const {username, password} = this.options
+    const {username, password} = this.credentials
     const basic =
       username !== undefined && password !== undefined
         ? `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`

@@ -3,6 +3,7 @@ import {homedir, tmpdir} from 'node:os'
 import {isAbsolute, join, resolve} from 'node:path'
 import {checkOciCredentials} from '../adapters/oci-client.js'
 import {secretsWithheld} from '../plan/fork-pull-request.js'
+import {checkStagePlatforms} from '../plan/platform-stage.js'
 import {parseFlavor, parseRules} from '../plan/tags/tag-rules.js'
 import {InputError} from '../errors.js'
 import {resolveRegistryTarget} from '../plan/registry-target.js'
@@ -118,6 +119,7 @@ export function readConfig(
   const platforms = parsePlatforms('platforms', get('platforms'))
   const stage = parseChoice('stage', get('stage'), STAGES, 'all')
   const images = parseImages(get('images'), {platforms})
+  checkStagePlatforms(stage, images)
   if (stage !== 'merge') checkBuildFiles(images, github.workspace)
 
   const ensureRepositories = parseBoolean('ensure-repositories', get('ensure-repositories'), false)
