@@ -28540,7 +28540,7 @@ function truncate(value) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(20237);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(31463);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(86661);
 /* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2462);
 
@@ -28554,7 +28554,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 20237:
+/***/ 31463:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29040,6 +29040,32 @@ function secretsWithheld(eventName, payload, actor) {
     return pullRequest?.head !== undefined && (head === undefined || head !== base);
 }
 
+;// CONCATENATED MODULE: ./src/plan/tags/sanitize-tag.ts
+/** Docker's tag grammar: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`. */
+const MAX_TAG_LENGTH = 128;
+const HASH_LENGTH = 12;
+/** FNV-1a, 64 bit: a stable short fingerprint with no crypto import (plan/ stays pure). */
+function fingerprint(text) {
+    let hash = 0xcbf29ce484222325n;
+    for (const byte of new TextEncoder().encode(text)) {
+        hash ^= BigInt(byte);
+        hash = (hash * 0x100000001b3n) & 0xffffffffffffffffn;
+    }
+    return hash.toString(16).padStart(16, '0').slice(0, HASH_LENGTH);
+}
+/**
+ * Turns any text into a valid tag: runs of invalid characters become `-` (as metadata-action
+ * does), leading `.` and `-` are dropped, and a name longer than 128 characters is cut and ends
+ * with `-` plus a hash of the whole name, so two long names that share a prefix stay distinct.
+ * Returns '' when nothing usable is left.
+ */
+function sanitizeTag(text) {
+    const cleaned = text.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[.-]+/, '');
+    if (cleaned.length <= MAX_TAG_LENGTH)
+        return cleaned;
+    return `${cleaned.slice(0, MAX_TAG_LENGTH - HASH_LENGTH - 1)}-${fingerprint(cleaned)}`;
+}
+
 ;// CONCATENATED MODULE: ./src/plan/tags/csv-line.ts
 /**
  * Splits one rule line into fields the way metadata-action's CSV parser does: commas separate,
@@ -29355,6 +29381,164 @@ function tag_rules_parseFlavor(lines) {
         }
     }
     return flavor;
+}
+
+;// CONCATENATED MODULE: ./src/plan/platform-stage.ts
+
+
+
+const OCI_INDEX_MEDIA_TYPE = 'application/vnd.oci.image.index.v1+json';
+/** What a per-platform tag may hold: one image for one platform (Docker schema 2 or OCI). */
+const SINGLE_PLATFORM_MEDIA_TYPES = [
+    'application/vnd.oci.image.manifest.v1+json',
+    'application/vnd.docker.distribution.manifest.v2+json',
+];
+/** `linux/arm/v7` → `{architecture: 'arm', os: 'linux', variant: 'v7'}`. */
+function parsePlatform(platform) {
+    const [os, architecture, variant, ...rest] = platform.split('/');
+    if (!os || !architecture || rest.length > 0 || variant === '') {
+        throw new errors/* InputError */.dz('platforms', platform, 'write os/arch[/variant], e.g. linux/amd64,linux/arm64', `'${platform}' is not a platform`);
+    }
+    return variant ? { architecture, os, variant } : { architecture, os };
+}
+/** Whether a computed tag came from a `type=sha` rule (the user's, or our default one). */
+function isShaTag(tag) {
+    if (!tag.rule || tag.rule.startsWith('flavor:'))
+        return false;
+    try {
+        return parseRule(tag.rule.replace(/^default:\s*/, '')).type === 'sha';
+    }
+    catch {
+        return false;
+    }
+}
+/**
+ * The name every per-platform tag starts with: the run's sha tag (from a `type=sha` rule,
+ * immutable ones first, so a user's `prefix=`/`format=long` carries over), else `sha-<7>` of
+ * the commit the tags describe. Every runner of a workflow run computes the same tags from the
+ * same commit, so the platform runs and the merge run agree on it without talking to each other.
+ */
+function platformTagBase(tags, revision, shortShaLength = 7) {
+    const shaTags = tags.filter(isShaTag);
+    const shaTag = shaTags.find((tag) => !tag.moving) ?? shaTags[0];
+    if (shaTag)
+        return shaTag.name;
+    if (!revision) {
+        throw new errors/* ActionError */.lZ('the per-platform tags need a commit SHA, and this run has none (GITHUB_SHA is empty)', 'run stage: platform and stage: merge from a workflow triggered by a commit');
+    }
+    return `sha-${revision.slice(0, shortShaLength)}`;
+}
+/** `<base>-<os>-<arch>[-<variant>]`, e.g. `sha-0123456-linux-arm-v7`. */
+function platformTag(base, platform) {
+    const { architecture, os, variant } = parsePlatform(platform);
+    return sanitizeTag([base, os, architecture, variant].filter(Boolean).join('-'));
+}
+/**
+ * A platform or merge run needs every image's platforms: a platform run builds only those, and
+ * a merge needs to know which per-platform tags to read. Repeated platforms are errors too (two
+ * legs with one tag, two index entries for one platform). Call before anything is built.
+ */
+function checkStagePlatforms(stage, images) {
+    if (stage === 'all')
+        return;
+    for (const image of images) {
+        if (image.platforms.length === 0) {
+            throw new errors/* InputError */.dz('platforms', '', stage === 'platform'
+                ? "set platforms: to this runner's platform (e.g. linux/arm64 on an arm64 runner), on the step or on the image"
+                : 'set platforms: to every platform the platform runs pushed, e.g. linux/amd64,linux/arm64', `image '${image.name}' has no platforms, and stage: ${stage} needs them`);
+        }
+        const seen = new Set();
+        for (const platform of image.platforms) {
+            parsePlatform(platform);
+            if (seen.has(platform)) {
+                throw new errors/* InputError */.dz('platforms', image.platforms.join(','), `list each platform once`, `image '${image.name}' lists platform ${platform} twice`);
+            }
+            seen.add(platform);
+        }
+    }
+}
+/**
+ * The legs of every image for a platform or merge run; throws InputError as checkStagePlatforms.
+ *
+ * `runnerPlatforms` is the step's `platforms` input. On a platform run, an image that lists its
+ * own platforms is built here only for those that are also this runner's: an amd64-only image
+ * gets no leg on the arm64 runner (rather than an emulated build there), and the merge, which
+ * reads each image's own list, expects only its amd64 leg.
+ */
+function planPlatformStage(stage, plans, base, runnerPlatforms = []) {
+    checkStagePlatforms(stage, plans.map((plan) => plan.image));
+    return plans.map((plan) => ({
+        plan,
+        legs: plan.image.platforms
+            .filter((platform) => stage === 'merge' || runnerPlatforms.length === 0 || runnerPlatforms.includes(platform))
+            .map((platform) => {
+            const tag = platformTag(base, platform);
+            return { platform, tag, ref: `${plan.imageName}:${tag}` };
+        }),
+    }));
+}
+/** The index carries the OCI labels of the image as annotations (the spec's pre-defined keys). */
+function indexAnnotations(labels) {
+    return Object.fromEntries(Object.entries(labels)
+        .filter(([key]) => key.startsWith('org.opencontainers.image.'))
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+/**
+ * Why a manifest cannot be one entry of an index, or undefined when it can. An index under a
+ * per-platform tag (buildx with provenance or SBOM attestations) would nest indexes, which
+ * `docker pull` does not resolve.
+ */
+function legProblem(manifest) {
+    if (SINGLE_PLATFORM_MEDIA_TYPES.includes(manifest.mediaType))
+        return undefined;
+    return manifest.mediaType === OCI_INDEX_MEDIA_TYPE ||
+        manifest.mediaType === 'application/vnd.docker.distribution.manifest.list.v2+json'
+        ? `it is a multi-platform index (${manifest.mediaType}), not one image; push one image per platform (for buildx: provenance: false)`
+        : `its media type ${manifest.mediaType || '(none)'} is not an image manifest`;
+}
+/**
+ * The OCI image index of one image, as the exact bytes to push: entries in `platforms` order and
+ * a fixed key order, so the same legs and labels always give the same digest.
+ */
+function imageIndex(entries, labels) {
+    const annotations = indexAnnotations(labels);
+    const index = {
+        schemaVersion: 2,
+        mediaType: OCI_INDEX_MEDIA_TYPE,
+        manifests: entries.map(({ platform, manifest }) => ({
+            mediaType: manifest.mediaType,
+            digest: manifest.digest,
+            size: manifest.size,
+            platform: parsePlatform(platform),
+        })),
+    };
+    if (Object.keys(annotations).length > 0)
+        index.annotations = annotations;
+    return JSON.stringify(index);
+}
+/** What a platform or merge run would do, one line per action, for a dry run's report. */
+function plannedStageCommands(stage, images, push) {
+    const commands = [];
+    if (stage === 'platform') {
+        for (const { plan, legs } of images) {
+            for (const leg of legs) {
+                commands.push(`build ${plan.image.context} --platform ${leg.platform} --tag ${leg.ref}`);
+                if (push)
+                    commands.push(`push ${leg.ref}`);
+            }
+        }
+        return commands;
+    }
+    for (const { plan, legs } of images) {
+        const from = legs.map((leg) => `${leg.platform} from ${leg.tag}`).join(', ');
+        for (const tag of plan.immutableTags)
+            commands.push(`put index ${plan.imageName}:${tag} (${from})`);
+    }
+    for (const { plan } of images) {
+        for (const tag of plan.movingTags)
+            commands.push(`put index ${plan.imageName}:${tag} (after every image is merged)`);
+    }
+    return commands;
 }
 
 ;// CONCATENATED MODULE: ./src/plan/registry-target.ts
@@ -29698,6 +29882,7 @@ function joinPath(directory, file) {
 
 
 
+
 /** Each OCI credential input and the oracle-actions environment variable it falls back to. */
 const OCI_FIELDS = [
     ['user', 'oci-user', 'OCI_CLI_USER'],
@@ -29757,6 +29942,7 @@ function readConfig(input, env, maskSecret = () => { }) {
     const platforms = parsePlatforms('platforms', get('platforms'));
     const stage = parseChoice('stage', get('stage'), STAGES, 'all');
     const images = parseImages(get('images'), { platforms });
+    checkStagePlatforms(stage, images);
     if (stage !== 'merge')
         checkBuildFiles(images, github.workspace);
     const ensureRepositories = parseBoolean('ensure-repositories', get('ensure-repositories'), false);
@@ -30781,11 +30967,13 @@ class RegistryHttpClient {
     fetchImpl;
     /** Authorization header per scope, reused until the registry refuses it. */
     authorization = new Map();
+    credentials;
     /** Basic credentials are not scoped: once a registry asked for them, send them everywhere. */
     basicAuthorization;
     masked = new Set();
     constructor(options) {
         this.options = options;
+        this.credentials = { username: options.username, password: options.password };
         this.base = `${options.insecure ? 'http' : 'https'}://${options.host}`;
         this.fetchImpl = options.fetch ?? fetch;
     }
@@ -30825,13 +31013,15 @@ class RegistryHttpClient {
         return (response.headers.get('docker-content-digest') ??
             `sha256:${(0,external_node_crypto_.createHash)('sha256').update(body).digest('hex')}`);
     }
-    async copyManifest(from, toTag) {
+    async copyManifest(from, toTags) {
         // Read with the push scope: the PUT that follows then reuses the same token.
         const manifest = await this.getManifest(from, pushScope(from.repository));
         if (!manifest)
             throw new errors/* RegistryError */.gl(`manifest ${from.repository}:${from.reference} not found on ${this.options.host}`, 404);
-        // The exact bytes go back up, so the tag names the very same digest.
-        return this.putManifest(from.repository, toTag, manifest.body, manifest.mediaType);
+        // The exact bytes go back up, so every tag names the very same digest.
+        for (const tag of toTags)
+            await this.putManifest(from.repository, tag, manifest.body, manifest.mediaType);
+        return manifest.digest;
     }
     async listTags(repository) {
         const tags = [];
@@ -30850,6 +31040,11 @@ class RegistryHttpClient {
         return tags;
     }
     /** Checks that the credentials are accepted, without touching any repository. */
+    /** A renewed login (a fresh short-lived token): cached authorizations are dropped. */
+    setCredentials(username, password) {
+        this.credentials = { username, password };
+        this.authorization.clear();
+    }
     async ping() {
         const response = await this.request('GET', '/v2/', '', {});
         await this.expectOk(response, 'GET /v2/');
@@ -30875,7 +31070,7 @@ class RegistryHttpClient {
         return response;
     }
     async authorize(challenge, scope) {
-        const { username, password } = this.options;
+        const { username, password } = this.credentials;
         const basic = username !== undefined && password !== undefined
             ? `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`
             : undefined;
@@ -31123,6 +31318,14 @@ var state = __nccwpck_require__(2462);
 
 
 
+/** Stands in for a builder where none is needed (stage merge). */
+const NO_ENGINE = {
+    name: 'none',
+    pushesWhileBuilding: false,
+    login: async () => { },
+    build: () => Promise.reject(new errors/* ActionError */.lZ('stage merge builds nothing')),
+    push: () => Promise.reject(new errors/* ActionError */.lZ('stage merge pushes no image')),
+};
 /**
  * Who we are on the registry, once OCI has been asked: the namespace (looked up when empty, checked
  * when given) and the login name. No OCI call in a dry run.
@@ -31164,14 +31367,17 @@ async function connectAdapters(config) {
     const dockerConfigDir = (0,docker_config/* createPrivateDockerConfig */.M_)(config.paths.runnerTemp, config.paths.userDockerConfig, config.registry.host);
     // Saved before the login, so the post step cleans up even when the login fails halfway.
     (0,state/* saveCleanupState */.DD)({ dockerConfigDir, host: config.registry.host, logout: config.logout });
-    const engine = await selectEngine(config.builder, {
-        configDir: dockerConfigDir,
-        workspace: config.github.workspace,
-        tempDir: config.paths.runnerTemp,
-        insecureHosts: config.registry.insecure ? [config.registry.host] : [],
-        provenance: config.provenance,
-        env: process.env,
-    });
+    // A merge builds nothing: it needs no builder, so it runs on any runner.
+    const engine = config.stage === 'merge'
+        ? NO_ENGINE
+        : await selectEngine(config.builder, {
+            configDir: dockerConfigDir,
+            workspace: config.github.workspace,
+            tempDir: config.paths.runnerTemp,
+            insecureHosts: config.registry.insecure ? [config.registry.host] : [],
+            provenance: config.provenance,
+            env: process.env,
+        });
     const retryBaseMs = config.retryBaseMs;
     let username = config.username;
     let password = config.authToken;
@@ -31193,10 +31399,17 @@ async function connectAdapters(config) {
         retryBaseMs,
         onSecret: core/* setSecret */.Pq,
     });
-    if (config.push && username && password) {
+    const logIn = async (password) => {
         core/* setSecret */.Pq(Buffer.from(`${username}:${password}`).toString('base64'));
-        try {
+        // A merge talks to the registry only: checking the credentials there is the login.
+        if (engine === NO_ENGINE)
+            await registry.ping();
+        else
             await engine.login(config.registry.host, username, password);
+    };
+    if (config.push && username && password) {
+        try {
+            await logIn(password);
         }
         catch (err) {
             const detail = (0,errors/* describeFailure */.Ic)(err);
@@ -31209,6 +31422,24 @@ async function connectAdapters(config) {
             writePullSecret(config, username, password);
     }
     const adapters = { engine, registry, retryBaseMs };
+    if (tokens) {
+        const source = tokens;
+        let current = password;
+        let renewing;
+        adapters.refreshLogin = async () => {
+            const fresh = await source.token();
+            if (fresh === current)
+                return;
+            renewing ??= (async () => {
+                core/* setSecret */.Pq(fresh);
+                await logIn(fresh);
+                registry.setCredentials(username, fresh);
+                current = fresh;
+                core/* info */.pq(`Renewed the registry token for ${config.registry.host}`);
+            })().finally(() => (renewing = undefined));
+            await renewing;
+        };
+    }
     if (config.ensureRepositories && config.oci) {
         const credentials = config.oci;
         adapters.repositories = {
@@ -31267,6 +31498,462 @@ function planPushes(images, host, namespace, tags) {
             immutableTags: tags.filter((tag) => !tag.moving).map((tag) => tag.name),
             movingTags: tags.filter((tag) => tag.moving).map((tag) => tag.name),
             refs: tags.map((tag) => `${imageName}:${tag.name}`),
+        };
+    });
+}
+
+;// CONCATENATED MODULE: ./src/stages/map-with-limit.ts
+/** Runs `work` on every item, at most `limit` at once; results in input order. */
+async function mapWithLimit(items, limit, work) {
+    const results = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const index = next++;
+            results[index] = await work(items[index]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+    return results;
+}
+
+;// CONCATENATED MODULE: ./src/plan/tags/versions.ts
+/** Version grammars the tag rules understand: strict SemVer 2.0.0 and PEP 440. */
+const NUMERIC = '0|[1-9]\\d*';
+const PRERELEASE_ID = `(?:${NUMERIC}|\\d*[A-Za-z-][0-9A-Za-z-]*)`;
+// SemVer 2.0.0 with the optional leading `v` node-semver accepts in strict mode.
+const SEMVER = new RegExp(`^v?(${NUMERIC})\\.(${NUMERIC})\\.(${NUMERIC})` +
+    `(?:-(${PRERELEASE_ID}(?:\\.${PRERELEASE_ID})*))?` +
+    `(?:\\+([0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*))?$`);
+/** Parses a strict semver (`1.2.3`, `v1.2.3-rc.1+build.5`); undefined when it is not one. */
+function parseSemver(input) {
+    const raw = input.trim();
+    const match = SEMVER.exec(raw);
+    if (!match)
+        return undefined;
+    const [major, minor, patch] = [match[1], match[2], match[3]].map(Number);
+    if (![major, minor, patch].every(Number.isSafeInteger))
+        return undefined;
+    const prerelease = match[4] ? match[4].split('.') : [];
+    const build = match[5] ? match[5].split('.') : [];
+    const version = `${major}.${minor}.${patch}${prerelease.length ? `-${prerelease.join('.')}` : ''}`;
+    return { major, minor, patch, prerelease, build, version, raw };
+}
+function compareIdentifiers(left, right) {
+    const leftNumeric = /^\d+$/.test(left);
+    const rightNumeric = /^\d+$/.test(right);
+    if (leftNumeric && rightNumeric)
+        return Math.sign(Number(left) - Number(right));
+    if (leftNumeric)
+        return -1;
+    if (rightNumeric)
+        return 1;
+    return left < right ? -1 : left > right ? 1 : 0;
+}
+/** SemVer precedence: negative when `left` is lower, 0 when equal (build metadata ignored). */
+function compareSemver(left, right) {
+    for (const key of ['major', 'minor', 'patch']) {
+        if (left[key] !== right[key])
+            return Math.sign(left[key] - right[key]);
+    }
+    if (!left.prerelease.length || !right.prerelease.length) {
+        return Math.sign(right.prerelease.length - left.prerelease.length); // a prerelease sorts first
+    }
+    for (let index = 0; index < Math.max(left.prerelease.length, right.prerelease.length); index++) {
+        if (index >= left.prerelease.length)
+            return -1;
+        if (index >= right.prerelease.length)
+            return 1;
+        const order = compareIdentifiers(left.prerelease[index], right.prerelease[index]);
+        if (order !== 0)
+            return order;
+    }
+    return 0;
+}
+// The permissive form from PEP 440's appendix ("Parsing version strings with regular expressions").
+const PEP440 = /^v?(?:(?:(\d+)!)?(\d+(?:\.\d+)*)(?:[-_.]?(a|b|c|rc|alpha|beta|pre|preview)[-_.]?(\d+)?)?(?:-(\d+)|[-_.]?(post|rev|r)[-_.]?(\d+)?)?(?:[-_.]?(dev)[-_.]?(\d+)?)?)(?:\+([a-z0-9]+(?:[-_.][a-z0-9]+)*))?$/i;
+const PRE_LABELS = {
+    a: 'a',
+    alpha: 'a',
+    b: 'b',
+    beta: 'b',
+    c: 'rc',
+    rc: 'rc',
+    pre: 'rc',
+    preview: 'rc',
+};
+/** Parses and normalises a PEP 440 version; undefined when it does not conform. */
+function parsePep440(input) {
+    const raw = input.trim();
+    const match = PEP440.exec(raw);
+    if (!match)
+        return undefined;
+    const [, epochText, releaseText, preLabel, preNumber, postImplicit, postLabel, postNumber] = match;
+    const [devLabel, devNumber, localText] = [match[8], match[9], match[10]];
+    const epoch = Number(epochText ?? 0);
+    const release = releaseText.split('.').map(Number);
+    const pre = preLabel
+        ? { label: PRE_LABELS[preLabel.toLowerCase()], number: Number(preNumber ?? 0) }
+        : undefined;
+    const post = postImplicit !== undefined
+        ? Number(postImplicit)
+        : postLabel
+            ? Number(postNumber ?? 0)
+            : undefined;
+    const dev = devLabel ? Number(devNumber ?? 0) : undefined;
+    const local = localText?.toLowerCase().replace(/[-_]/g, '.');
+    let version = `${epoch ? `${epoch}!` : ''}${release.join('.')}`;
+    if (pre)
+        version += `${pre.label}${pre.number}`;
+    if (post !== undefined)
+        version += `.post${post}`;
+    if (dev !== undefined)
+        version += `.dev${dev}`;
+    if (local)
+        version += `+${local}`;
+    return {
+        epoch,
+        release,
+        pre,
+        post,
+        dev,
+        local,
+        version,
+        raw,
+        isPrerelease: pre !== undefined || dev !== undefined,
+        isPostrelease: post !== undefined,
+        isDevrelease: dev !== undefined,
+    };
+}
+/** True when the text is a semver or PEP 440 pre-release (or dev release), `v` prefix allowed. */
+function isPrereleaseVersion(text) {
+    const semver = parseSemver(text);
+    if (semver)
+        return semver.prerelease.length > 0;
+    return parsePep440(text)?.isPrerelease ?? false;
+}
+
+;// CONCATENATED MODULE: ./src/plan/tags/latest-guard.ts
+
+/**
+ * Whether `latest` may move to `version`, given the tags the repository already has. `latest`
+ * never moves backwards: a backport release v1.1.9 after v1.2.3 keeps latest on 1.2.3. Only
+ * stable semver tags (`1.2.3`, `v1.2.3`) count; prereleases and other tags are ignored.
+ */
+function mayMoveLatest(version, existingTags) {
+    const candidate = parseSemver(version);
+    if (!candidate)
+        return { move: true };
+    if (candidate.prerelease.length > 0) {
+        return {
+            move: false,
+            reason: `${candidate.version} is a prerelease; latest only names stable releases`,
+        };
+    }
+    let highest;
+    for (const tag of existingTags) {
+        const existing = parseSemver(tag);
+        if (!existing || existing.prerelease.length > 0 || existing.build.length > 0)
+            continue;
+        if (!highest || compareSemver(existing, highest) > 0)
+            highest = existing;
+    }
+    if (highest && compareSemver(highest, candidate) > 0) {
+        return {
+            move: false,
+            reason: `the repository already has ${highest.raw}, which is higher than ${candidate.version}; latest stays where it is`,
+        };
+    }
+    return { move: true };
+}
+
+;// CONCATENATED MODULE: ./src/stages/merge-stage.ts
+
+
+
+
+
+
+/**
+ * `stage: merge`: builds nothing. For every image it reads the manifest under each per-platform
+ * tag, assembles one OCI image index, and tags it in the release order of the CONTRACT:
+ *
+ * 1. every leg of every image is read first; if any is missing (or is not a single-platform
+ *    image), nothing at all is pushed, for any image: the merge can simply be re-run once the
+ *    missing platform run has pushed, and no tag moved in between;
+ * 2. the index goes under the immutable tags (sha-…, versions, pr-…) of every image;
+ * 3. only when every image got there, the moving tags (latest, branch, major/minor…) are PUT
+ *    with the same bytes, after the latest guard, so `latest` names one release's images.
+ *
+ * Never throws for one image's failure: the outcomes say.
+ */
+async function runMergeStage(input) {
+    const { registry, maxParallel } = input;
+    const started = Date.now();
+    const notices = [];
+    // 1. Read every leg of every image before anything changes.
+    const merges = await mapWithLimit(input.images, maxParallel, (image) => readLegs(input, image));
+    const failed = merges.filter((merge) => merge.outcome.status === 'failed');
+    if (failed.length > 0) {
+        const reason = failed
+            .map((merge) => `'${merge.outcome.name}' (${merge.outcome.message ?? 'failed'})`)
+            .join(', ');
+        for (const merge of merges) {
+            if (merge.outcome.status === 'failed')
+                continue;
+            merge.outcome.status = 'skipped';
+            merge.outcome.message = `not merged, and no tag pushed, because a platform of another image is missing: ${reason}`;
+        }
+        return finish(merges, notices, started);
+    }
+    // 2. The index under the immutable tags of every image.
+    await mapWithLimit(merges, maxParallel, async (merge) => {
+        const { image, outcome, body } = merge;
+        const immutable = image.plan.immutableTags;
+        try {
+            if (immutable.length === 0) {
+                // No immutable tag to push first: store the index by digest, the moving tags follow.
+                const digest = `sha256:${(0,external_node_crypto_.createHash)('sha256').update(body).digest('hex')}`;
+                outcome.digest = await registry.putManifest(image.plan.repository, digest, body, OCI_INDEX_MEDIA_TYPE);
+            }
+            for (const tag of immutable) {
+                const digest = await registry.putManifest(image.plan.repository, tag, body, OCI_INDEX_MEDIA_TYPE);
+                outcome.digest ||= digest;
+                outcome.refs.push(`${image.plan.imageName}:${tag}`);
+                outcome.pushed = true;
+                merge.lines.push(`pushed ${image.plan.imageName}:${tag} (${digest})`);
+            }
+            outcome.status = 'pushed';
+        }
+        catch (err) {
+            outcome.status = 'failed';
+            outcome.message = `pushing the index: ${(0,errors/* describeFailure */.Ic)(err)}`;
+        }
+    });
+    if (merges.some((merge) => merge.outcome.status === 'failed')) {
+        const names = merges
+            .filter((merge) => merge.outcome.status === 'failed')
+            .map((merge) => `'${merge.outcome.name}'`)
+            .join(', ');
+        for (const merge of merges) {
+            if (merge.outcome.status !== 'failed' && merge.image.plan.movingTags.length > 0)
+                merge.outcome.message = `moving tags not applied because ${names} failed`;
+        }
+        return finish(merges, notices, started);
+    }
+    // 3. Moving tags, only now that every image has its index.
+    const skipTags = await checkLatest(input, merges, notices);
+    if (merges.every((merge) => merge.outcome.status !== 'failed')) {
+        await mapWithLimit(merges, maxParallel, async (merge) => {
+            const { image, outcome, body } = merge;
+            try {
+                for (const tag of image.plan.movingTags.filter((name) => !skipTags.has(name))) {
+                    // The same bytes as the immutable tags: the same digest, with no GET in between.
+                    const digest = await registry.putManifest(image.plan.repository, tag, body, OCI_INDEX_MEDIA_TYPE);
+                    outcome.refs.push(`${image.plan.imageName}:${tag}`);
+                    outcome.pushed = true;
+                    merge.lines.push(`tagged ${image.plan.imageName}:${tag} (${digest})`);
+                }
+            }
+            catch (err) {
+                outcome.status = 'failed';
+                outcome.message = `moving tags: ${(0,errors/* describeFailure */.Ic)(err)}`;
+            }
+        });
+    }
+    return finish(merges, notices, started);
+}
+/** Reads one image's legs; a failed outcome names every platform that is missing or unusable. */
+async function readLegs(input, image) {
+    const { plan, legs } = image;
+    const lines = [];
+    const log = (line) => lines.push(line);
+    const outcome = {
+        name: plan.image.name,
+        repository: plan.repository,
+        imageName: plan.imageName,
+        refs: [],
+        digest: '',
+        pushed: false,
+        status: 'built',
+        durationMs: 0,
+        platforms: [],
+    };
+    const problems = [];
+    const entries = [];
+    for (const leg of legs) {
+        try {
+            const found = await input.registry.getManifest({
+                repository: plan.repository,
+                reference: leg.tag,
+            });
+            if (!found) {
+                problems.push(`platform ${leg.platform} is missing: ${leg.ref} does not exist; run stage: platform for ${leg.platform} at this commit first (did that job fail or get skipped?)`);
+                continue;
+            }
+            const manifest = { mediaType: found.mediaType, digest: found.digest, size: found.body.length };
+            const problem = legProblem(manifest);
+            if (problem) {
+                problems.push(`platform ${leg.platform} cannot be merged: ${leg.ref}: ${problem}`);
+                continue;
+            }
+            entries.push({ platform: leg.platform, manifest });
+            outcome.platforms.push({ platform: leg.platform, ref: leg.ref, digest: found.digest });
+            log(`${leg.platform}: ${leg.ref} is ${found.digest} (${found.mediaType})`);
+        }
+        catch (err) {
+            problems.push(`platform ${leg.platform}: reading ${leg.ref} failed: ${(0,errors/* describeFailure */.Ic)(err)}`);
+        }
+    }
+    if (problems.length > 0) {
+        outcome.status = 'failed';
+        outcome.message = problems.join('; ');
+        return { image, outcome, body: Buffer.alloc(0), lines };
+    }
+    const body = Buffer.from(imageIndex(entries, { ...input.labels, ...plan.image.labels }), 'utf8');
+    return { image, outcome, body, lines };
+}
+/**
+ * On a release, `latest` never moves backwards (CONTRACT "Release order"). Decided once for the
+ * run: if any repository already has a higher version, no image's latest moves. A failed tag
+ * listing fails that image, so no moving tag changes.
+ */
+async function checkLatest(input, merges, notices) {
+    const latestTags = new Set(input.tagPlan.tags.filter((tag) => tag.isLatest && tag.moving).map((tag) => tag.name));
+    const version = input.tagPlan.latestVersion;
+    if (!version || latestTags.size === 0)
+        return new Set();
+    for (const merge of merges) {
+        try {
+            const verdict = mayMoveLatest(version, await input.registry.listTags(merge.image.plan.repository));
+            if (!verdict.move) {
+                notices.push(`${[...latestTags].join(', ')} not moved for any image of this run: ${merge.outcome.name}: ${verdict.reason ?? 'the latest guard said no'}`);
+                return latestTags;
+            }
+        }
+        catch (err) {
+            merge.outcome.status = 'failed';
+            merge.outcome.message = `could not list tags to check whether latest may move: ${(0,errors/* describeFailure */.Ic)(err)}`;
+        }
+    }
+    return new Set();
+}
+function finish(merges, notices, started) {
+    for (const { image, outcome, lines } of merges) {
+        outcome.durationMs = Date.now() - started;
+        const verdict = outcome.status === 'pushed' ? `merged ${outcome.digest}` : outcome.status;
+        core/* startGroup */.Oh(`${image.plan.image.name}: ${verdict}`);
+        for (const line of lines)
+            core/* info */.pq(line);
+        if (outcome.message)
+            core/* info */.pq(outcome.message);
+        core/* endGroup */.N4();
+    }
+    return { images: merges.map((merge) => merge.outcome), notices };
+}
+
+;// CONCATENATED MODULE: ./src/stages/platform-stage.ts
+
+
+
+
+/**
+ * `stage: platform`: builds every image for each of this runner's platforms, one build per
+ * platform, and pushes it under its per-platform tag only. No other tag: the merge run makes the
+ * tags users pull, once every platform is there. Never throws for one leg's failure.
+ */
+async function runPlatformStage(input) {
+    const legs = input.images.flatMap((image) => image.legs.map((leg) => ({ image, leg })));
+    return mapWithLimit(legs, input.maxParallel, ({ image, leg }) => buildLeg(input, image, leg));
+}
+async function buildLeg(input, { plan }, leg) {
+    const { engine, retry } = input;
+    const started = Date.now();
+    const result = {
+        name: plan.image.name,
+        platform: leg.platform,
+        ref: leg.ref,
+        digest: '',
+        status: 'built',
+        durationMs: 0,
+    };
+    const lines = [];
+    const log = (line) => lines.push(line);
+    const step = {
+        image: plan.image.name,
+        imageName: plan.imageName,
+        context: plan.image.context,
+        file: plan.image.file,
+        target: plan.image.target,
+        buildArgs: plan.image.buildArgs,
+        labels: { ...input.labels, ...plan.image.labels },
+        platforms: [leg.platform],
+        refs: [leg.ref],
+        pushRefs: [leg.ref],
+        push: input.push,
+        sourceDateEpoch: input.sourceDateEpoch,
+    };
+    try {
+        if (engine.pushesWhileBuilding && input.push) {
+            const { digest } = await withRetries(`${engine.name} build and push`, retry, () => engine.build(step, log), log);
+            result.digest = digest ?? '';
+            result.status = 'pushed';
+        }
+        else {
+            await engine.build(step, log);
+            if (input.push) {
+                const { digest } = await withRetries(`push ${leg.ref}`, retry, () => engine.push(leg.ref, log), log);
+                result.digest = digest;
+                result.status = 'pushed';
+            }
+        }
+    }
+    catch (err) {
+        result.status = 'failed';
+        result.message = `${leg.platform}: ${(0,errors/* describeFailure */.Ic)(err)}`;
+    }
+    finally {
+        result.durationMs = Date.now() - started;
+        core/* startGroup */.Oh(`${plan.image.name} ${leg.platform}: ${result.status} in ${(result.durationMs / 1000).toFixed(1)} s`);
+        for (const line of lines)
+            core/* info */.pq(line);
+        if (result.message)
+            core/* info */.pq(result.message);
+        core/* endGroup */.N4();
+    }
+    return result;
+}
+/** The legs of a platform run summed up per image, for the report and the outputs. */
+function platformImageOutcomes(images, outcomes) {
+    return images.map(({ plan }) => {
+        const legs = outcomes.filter((outcome) => outcome.name === plan.image.name);
+        if (legs.length === 0) {
+            return {
+                name: plan.image.name,
+                repository: plan.repository,
+                imageName: plan.imageName,
+                refs: [],
+                digest: '',
+                pushed: false,
+                status: 'skipped',
+                durationMs: 0,
+                message: `not built on this runner: none of its platforms (${plan.image.platforms.join(', ')}) is this runner's`,
+                platforms: [],
+            };
+        }
+        const failed = legs.filter((leg) => leg.status === 'failed');
+        const pushed = legs.filter((leg) => leg.status === 'pushed');
+        return {
+            name: plan.image.name,
+            repository: plan.repository,
+            imageName: plan.imageName,
+            refs: legs.filter((leg) => leg.status !== 'failed').map((leg) => leg.ref),
+            digest: legs.length === 1 ? legs[0].digest : '',
+            pushed: pushed.length > 0,
+            status: failed.length > 0 ? 'failed' : pushed.length > 0 ? 'pushed' : 'built',
+            durationMs: legs.reduce((total, leg) => total + leg.durationMs, 0),
+            message: failed.length > 0 ? failed.map((leg) => leg.message ?? leg.platform).join('; ') : undefined,
+            platforms: legs.map(({ platform, ref, digest }) => ({ platform, ref, digest })),
         };
     });
 }
@@ -31574,148 +32261,6 @@ function expressions_renderTemplate(template, scope) {
         }
         return helper(expression.args, expression.hash);
     });
-}
-
-;// CONCATENATED MODULE: ./src/plan/tags/sanitize-tag.ts
-/** Docker's tag grammar: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`. */
-const MAX_TAG_LENGTH = 128;
-const HASH_LENGTH = 12;
-/** FNV-1a, 64 bit: a stable short fingerprint with no crypto import (plan/ stays pure). */
-function fingerprint(text) {
-    let hash = 0xcbf29ce484222325n;
-    for (const byte of new TextEncoder().encode(text)) {
-        hash ^= BigInt(byte);
-        hash = (hash * 0x100000001b3n) & 0xffffffffffffffffn;
-    }
-    return hash.toString(16).padStart(16, '0').slice(0, HASH_LENGTH);
-}
-/**
- * Turns any text into a valid tag: runs of invalid characters become `-` (as metadata-action
- * does), leading `.` and `-` are dropped, and a name longer than 128 characters is cut and ends
- * with `-` plus a hash of the whole name, so two long names that share a prefix stay distinct.
- * Returns '' when nothing usable is left.
- */
-function sanitizeTag(text) {
-    const cleaned = text.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[.-]+/, '');
-    if (cleaned.length <= MAX_TAG_LENGTH)
-        return cleaned;
-    return `${cleaned.slice(0, MAX_TAG_LENGTH - HASH_LENGTH - 1)}-${fingerprint(cleaned)}`;
-}
-
-;// CONCATENATED MODULE: ./src/plan/tags/versions.ts
-/** Version grammars the tag rules understand: strict SemVer 2.0.0 and PEP 440. */
-const NUMERIC = '0|[1-9]\\d*';
-const PRERELEASE_ID = `(?:${NUMERIC}|\\d*[A-Za-z-][0-9A-Za-z-]*)`;
-// SemVer 2.0.0 with the optional leading `v` node-semver accepts in strict mode.
-const SEMVER = new RegExp(`^v?(${NUMERIC})\\.(${NUMERIC})\\.(${NUMERIC})` +
-    `(?:-(${PRERELEASE_ID}(?:\\.${PRERELEASE_ID})*))?` +
-    `(?:\\+([0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*))?$`);
-/** Parses a strict semver (`1.2.3`, `v1.2.3-rc.1+build.5`); undefined when it is not one. */
-function parseSemver(input) {
-    const raw = input.trim();
-    const match = SEMVER.exec(raw);
-    if (!match)
-        return undefined;
-    const [major, minor, patch] = [match[1], match[2], match[3]].map(Number);
-    if (![major, minor, patch].every(Number.isSafeInteger))
-        return undefined;
-    const prerelease = match[4] ? match[4].split('.') : [];
-    const build = match[5] ? match[5].split('.') : [];
-    const version = `${major}.${minor}.${patch}${prerelease.length ? `-${prerelease.join('.')}` : ''}`;
-    return { major, minor, patch, prerelease, build, version, raw };
-}
-function compareIdentifiers(left, right) {
-    const leftNumeric = /^\d+$/.test(left);
-    const rightNumeric = /^\d+$/.test(right);
-    if (leftNumeric && rightNumeric)
-        return Math.sign(Number(left) - Number(right));
-    if (leftNumeric)
-        return -1;
-    if (rightNumeric)
-        return 1;
-    return left < right ? -1 : left > right ? 1 : 0;
-}
-/** SemVer precedence: negative when `left` is lower, 0 when equal (build metadata ignored). */
-function compareSemver(left, right) {
-    for (const key of ['major', 'minor', 'patch']) {
-        if (left[key] !== right[key])
-            return Math.sign(left[key] - right[key]);
-    }
-    if (!left.prerelease.length || !right.prerelease.length) {
-        return Math.sign(right.prerelease.length - left.prerelease.length); // a prerelease sorts first
-    }
-    for (let index = 0; index < Math.max(left.prerelease.length, right.prerelease.length); index++) {
-        if (index >= left.prerelease.length)
-            return -1;
-        if (index >= right.prerelease.length)
-            return 1;
-        const order = compareIdentifiers(left.prerelease[index], right.prerelease[index]);
-        if (order !== 0)
-            return order;
-    }
-    return 0;
-}
-// The permissive form from PEP 440's appendix ("Parsing version strings with regular expressions").
-const PEP440 = /^v?(?:(?:(\d+)!)?(\d+(?:\.\d+)*)(?:[-_.]?(a|b|c|rc|alpha|beta|pre|preview)[-_.]?(\d+)?)?(?:-(\d+)|[-_.]?(post|rev|r)[-_.]?(\d+)?)?(?:[-_.]?(dev)[-_.]?(\d+)?)?)(?:\+([a-z0-9]+(?:[-_.][a-z0-9]+)*))?$/i;
-const PRE_LABELS = {
-    a: 'a',
-    alpha: 'a',
-    b: 'b',
-    beta: 'b',
-    c: 'rc',
-    rc: 'rc',
-    pre: 'rc',
-    preview: 'rc',
-};
-/** Parses and normalises a PEP 440 version; undefined when it does not conform. */
-function parsePep440(input) {
-    const raw = input.trim();
-    const match = PEP440.exec(raw);
-    if (!match)
-        return undefined;
-    const [, epochText, releaseText, preLabel, preNumber, postImplicit, postLabel, postNumber] = match;
-    const [devLabel, devNumber, localText] = [match[8], match[9], match[10]];
-    const epoch = Number(epochText ?? 0);
-    const release = releaseText.split('.').map(Number);
-    const pre = preLabel
-        ? { label: PRE_LABELS[preLabel.toLowerCase()], number: Number(preNumber ?? 0) }
-        : undefined;
-    const post = postImplicit !== undefined
-        ? Number(postImplicit)
-        : postLabel
-            ? Number(postNumber ?? 0)
-            : undefined;
-    const dev = devLabel ? Number(devNumber ?? 0) : undefined;
-    const local = localText?.toLowerCase().replace(/[-_]/g, '.');
-    let version = `${epoch ? `${epoch}!` : ''}${release.join('.')}`;
-    if (pre)
-        version += `${pre.label}${pre.number}`;
-    if (post !== undefined)
-        version += `.post${post}`;
-    if (dev !== undefined)
-        version += `.dev${dev}`;
-    if (local)
-        version += `+${local}`;
-    return {
-        epoch,
-        release,
-        pre,
-        post,
-        dev,
-        local,
-        version,
-        raw,
-        isPrerelease: pre !== undefined || dev !== undefined,
-        isPostrelease: post !== undefined,
-        isDevrelease: dev !== undefined,
-    };
-}
-/** True when the text is a semver or PEP 440 pre-release (or dev release), `v` prefix allowed. */
-function isPrereleaseVersion(text) {
-    const semver = parseSemver(text);
-    if (semver)
-        return semver.prerelease.length > 0;
-    return parsePep440(text)?.isPrerelease ?? false;
 }
 
 ;// CONCATENATED MODULE: ./src/plan/tags/compute-tags.ts
@@ -32152,40 +32697,6 @@ function expandExpressions(text, context, inputName) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/plan/tags/latest-guard.ts
-
-/**
- * Whether `latest` may move to `version`, given the tags the repository already has. `latest`
- * never moves backwards: a backport release v1.1.9 after v1.2.3 keeps latest on 1.2.3. Only
- * stable semver tags (`1.2.3`, `v1.2.3`) count; prereleases and other tags are ignored.
- */
-function mayMoveLatest(version, existingTags) {
-    const candidate = parseSemver(version);
-    if (!candidate)
-        return { move: true };
-    if (candidate.prerelease.length > 0) {
-        return {
-            move: false,
-            reason: `${candidate.version} is a prerelease; latest only names stable releases`,
-        };
-    }
-    let highest;
-    for (const tag of existingTags) {
-        const existing = parseSemver(tag);
-        if (!existing || existing.prerelease.length > 0 || existing.build.length > 0)
-            continue;
-        if (!highest || compareSemver(existing, highest) > 0)
-            highest = existing;
-    }
-    if (highest && compareSemver(highest, candidate) > 0) {
-        return {
-            move: false,
-            reason: `the repository already has ${highest.raw}, which is higher than ${candidate.version}; latest stays where it is`,
-        };
-    }
-    return { move: true };
-}
-
 ;// CONCATENATED MODULE: ./src/plan/tags/labels.ts
 /**
  * The `org.opencontainers.image.*` labels metadata-action sets, sorted by key. A piece that is
@@ -32223,6 +32734,11 @@ function computeLabels(input) {
 
 
 
+
+
+
+
+
 function tagContextOf(config, facts, env) {
     return {
         eventName: config.github.eventName,
@@ -32236,23 +32752,43 @@ function tagContextOf(config, facts, env) {
     };
 }
 /**
- * Builds every image, pushes its immutable tags, then, only when every image made it, applies the
- * moving tags inside the registry. Never throws for one image's failure: the result says.
+ * Computes tags and labels and plans every push. Throws before anything happens when a run that
+ * would push has no tag at all: a release step that silently pushes nothing is a trap.
  */
-async function runPipeline(config, adapters, tagContext, repository) {
+function planRun(config, tagContext, repository) {
     const tagPlan = computeTags(config.tagRules, config.flavor, tagContext);
     for (const warning of tagPlan.warnings)
         core/* warning */.$e(warning);
+    if (tagPlan.tags.length === 0) {
+        const rules = config.tagRules.length > 0 ? config.tagRules.join('; ') : 'the default rules';
+        const what = `no tag rule yields a tag for this ${tagContext.eventName || 'run'} (ref '${tagContext.ref || 'none'}', rules: ${rules})`;
+        if (config.dryRun)
+            core/* warning */.$e(`${what}; a real run would fail`);
+        else if (config.push) {
+            throw new errors/* InputError */.dz('tags', rules, `${what}. Add a rule that applies to this event, e.g. type=sha`, what);
+        }
+    }
     const plans = planPushes(config.images, config.registry.host, config.namespace, tagPlan.tags);
+    const revision = tagPlan.revision ?? tagContext.sha;
     const labels = {
         ...computeLabels({
             now: tagContext.now,
-            revision: tagPlan.revision ?? tagContext.sha,
+            revision,
             version: tagPlan.version,
             repository,
         }),
         ...config.labels,
     };
+    const stageImages = config.stage === 'all'
+        ? undefined
+        : planPlatformStage(config.stage, plans, platformTagBase(tagPlan.tags, revision), config.platforms);
+    return { tagPlan, plans, labels, stageImages };
+}
+/**
+ * Builds every image, pushes its immutable tags, then, only when every image made it, applies the
+ * moving tags inside the registry. Never throws for one image's failure: the result says.
+ */
+async function runPipeline(config, adapters, { tagPlan, plans, labels, stageImages }) {
     const result = {
         registry: config.registry.host,
         namespace: config.namespace,
@@ -32262,13 +32798,18 @@ async function runPipeline(config, adapters, tagContext, repository) {
         labels,
         images: [],
         failures: [],
-        notices: [],
+        notices: config.pushWithheld ? [config.pushWithheld] : [],
         repositories: [],
         dryRun: config.dryRun,
         commands: [],
     };
+    if (stageImages)
+        return runStage(config, adapters, stageImages, tagPlan, labels, result);
     logPlan(plans, labels);
     if (config.dryRun || !adapters) {
+        if (tagPlan.latestVersion && plans.some((plan) => plan.movingTags.includes('latest'))) {
+            result.notices.push('not checked in a dry run: whether the registry already has a higher version than this release (latest would then stay)');
+        }
         result.commands = plannedCommands(config, plans, labels);
         result.images = plans.map((plan) => outcome(plan, 'planned', 0));
         return result;
@@ -32290,7 +32831,7 @@ async function runPipeline(config, adapters, tagContext, repository) {
     const failed = result.images.filter((image) => image.status === 'failed');
     // Phase 2, only when every image made it: move latest, branch, major/minor… in the registry.
     if (config.push && failed.length === 0) {
-        const skipTags = await checkLatest(run, plans, tagPlan, result);
+        const skipTags = await pipeline_checkLatest(run, plans, tagPlan, result);
         if (result.images.every((image) => image.status !== 'failed')) {
             await applyMovingTags(run, plans, result.images, skipTags);
         }
@@ -32321,19 +32862,6 @@ function outcome(plan, status, durationMs) {
 }
 function movingTagsOf(plans, image) {
     return plans.find((plan) => plan.image.name === image.name)?.movingTags ?? [];
-}
-/** Runs `work` on every item, at most `limit` at once; results in input order. */
-async function mapWithLimit(items, limit, work) {
-    const results = new Array(items.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const index = next++;
-            results[index] = await work(items[index]);
-        }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-    return results;
 }
 /** Records every repository's outcome; false when any could not be ensured. */
 async function pipeline_ensureRepositories(ensurer, plans, result) {
@@ -32389,6 +32917,8 @@ async function buildAndPushImmutable(run, plan) {
         sourceDateEpoch: config.sourceDateEpoch,
     };
     try {
+        if (config.push)
+            await adapters.refreshLogin?.();
         if (engine.pushesWhileBuilding && config.push) {
             // Building and pushing are one command: a transient push failure re-runs it (from cache).
             const { digest } = await withRetries(`${engine.name} build and push`, retry, () => engine.build(step, log), log);
@@ -32430,7 +32960,7 @@ async function buildAndPushImmutable(run, plan) {
  * changes, and decided once for the run: if one repository already has a higher version, no
  * image's latest moves, so `latest` keeps naming one release's set of images.
  */
-async function checkLatest(run, plans, tagPlan, result) {
+async function pipeline_checkLatest(run, plans, tagPlan, result) {
     const latestTags = new Set(tagPlan.tags.filter((tag) => tag.isLatest && tag.moving).map((tag) => tag.name));
     if (!tagPlan.latestVersion || latestTags.size === 0)
         return new Set();
@@ -32455,7 +32985,7 @@ async function checkLatest(run, plans, tagPlan, result) {
     }
     return new Set();
 }
-/** Moving tags are copies of the pushed manifest inside the registry: one GET and one PUT each. */
+/** Moving tags are copies of the pushed manifest inside the registry: one GET, one PUT per tag. */
 async function applyMovingTags(run, plans, images, skipTags) {
     await mapWithLimit(plans, run.config.maxParallel, async (plan) => {
         const image = images.find((candidate) => candidate.name === plan.image.name);
@@ -32468,18 +32998,18 @@ async function applyMovingTags(run, plans, images, skipTags) {
         try {
             // The digest names exactly what this run pushed, whatever happened to the tags since.
             const source = image.digest || plan.immutableTags[0];
-            for (const tag of tags) {
-                if (source) {
-                    const digest = await run.adapters.registry.copyManifest({ repository: plan.repository, reference: source }, tag);
-                    image.digest ||= digest;
+            await run.adapters.refreshLogin?.();
+            if (source) {
+                const digest = await run.adapters.registry.copyManifest({ repository: plan.repository, reference: source }, tags);
+                image.digest ||= digest;
+                for (const tag of tags)
                     log(`tagged ${plan.imageName}:${tag} (${digest})`);
-                }
-                else {
-                    // No immutable tag was pushed: the builder pushes the moving tags itself, now.
-                    const ref = `${plan.imageName}:${tag}`;
-                    const { digest } = await withRetries(`push ${ref}`, run.retry, () => run.adapters.engine.push(ref, log), log);
-                    image.digest ||= digest;
-                }
+            }
+            // No immutable tag was pushed: the builder pushes the moving tags itself, now.
+            for (const tag of source ? [] : tags) {
+                const ref = `${plan.imageName}:${tag}`;
+                const { digest } = await withRetries(`push ${ref}`, run.retry, () => run.adapters.engine.push(ref, log), log);
+                image.digest ||= digest;
             }
             image.pushed = true;
             image.status = 'pushed';
@@ -32533,6 +33063,70 @@ function plannedCommands(config, plans, labels) {
         }
     }
     return commands;
+}
+/**
+ * `stage: platform` pushes this runner's platforms under their per-platform tags only;
+ * `stage: merge` builds nothing and assembles one index per image, tagged in the release order.
+ */
+async function runStage(config, adapters, images, tagPlan, labels, result) {
+    const stage = config.stage;
+    core/* startGroup */.Oh(`Plan (stage ${stage})`);
+    for (const image of images)
+        for (const leg of image.legs)
+            core/* info */.pq(`${image.plan.image.name}: ${leg.platform} ${leg.ref}`);
+    core/* endGroup */.N4();
+    if (stage === 'platform')
+        result.tagNames = [...new Set(images.flatMap((image) => image.legs.map((leg) => leg.tag)))];
+    if (config.dryRun || !adapters) {
+        result.commands = plannedStageCommands(stage, images, config.push);
+        result.images = images.map(({ plan }) => ({
+            ...outcome(plan, 'planned', 0),
+            refs: stage === 'platform' ? [] : plan.refs,
+        }));
+        if (stage === 'platform')
+            for (const [index, image] of images.entries())
+                result.images[index].refs = image.legs.map((leg) => leg.ref);
+        return result;
+    }
+    if (stage === 'merge' && !config.push) {
+        result.notices.push('stage merge with pushing off: nothing to merge, no tag changed');
+        result.images = images.map(({ plan }) => ({
+            ...outcome(plan, 'skipped', 0),
+            message: 'push is off',
+        }));
+        return result;
+    }
+    const retry = {
+        retries: config.retries,
+        baseMs: adapters.retryBaseMs ?? DEFAULT_RETRY_BASE_MS,
+    };
+    if (stage === 'platform') {
+        const legs = await runPlatformStage({
+            images,
+            engine: adapters.engine,
+            labels,
+            push: config.push,
+            maxParallel: config.maxParallel,
+            retry,
+            sourceDateEpoch: config.sourceDateEpoch,
+        });
+        result.images = platformImageOutcomes(images, legs);
+    }
+    else {
+        const merged = await runMergeStage({
+            images,
+            registry: adapters.registry,
+            labels,
+            maxParallel: config.maxParallel,
+            tagPlan,
+        });
+        result.images = merged.images;
+        result.notices.push(...merged.notices);
+    }
+    result.failures = result.images
+        .filter((image) => image.status === 'failed')
+        .map((image) => ({ image: image.name, message: image.message ?? 'failed' }));
+    return result;
 }
 
 ;// CONCATENATED MODULE: ./src/report/write-report.ts
@@ -32734,8 +33328,9 @@ async function main() {
         const tagContext = tagContextOf(config, facts, {
             prHeadSha: process.env.DOCKER_METADATA_PR_HEAD_SHA !== 'false',
         });
+        const plan = planRun(config, tagContext, facts.repository);
         const connection = config.dryRun ? undefined : await connectAdapters(config);
-        const result = await runPipeline({ ...config, username: connection?.username ?? config.username }, connection?.adapters, tagContext, facts.repository);
+        const result = await runPipeline({ ...config, username: connection?.username ?? config.username }, connection?.adapters, plan);
         await writeReport(result);
         if (result.failures.length > 0)
             throw new errors/* PushFailedError */.cQ(result.failures);
