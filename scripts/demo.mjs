@@ -52,7 +52,8 @@ function runNode(env) {
 
 let registry
 try {
-  if (spawnSync('sh', ['-c', 'command -v docker-registry'], {stdio: 'ignore'}).status !== 0) ensurePackages()
+  if (spawnSync('sh', ['-c', 'command -v docker-registry'], {stdio: 'ignore'}).status !== 0)
+    ensurePackages()
   await ensureDocker()
   const port = await freePort()
   const config = registryConfig('demo', port, [], work)
@@ -62,13 +63,31 @@ try {
 
   let sha = '0000000000000000000000000000000000000000'
   try {
-    sha = execFileSync('git', ['rev-parse', 'HEAD'], {cwd: root, stdio: ['ignore', 'pipe', 'ignore']}).toString().trim()
+    sha = execFileSync('git', ['rev-parse', 'HEAD'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .toString()
+      .trim()
   } catch {
     // not a git checkout: a fixed commit is fine for a demo
   }
-  const files = Object.fromEntries(['output', 'state', 'summary'].map((name) => [name, join(work, name)]))
+  const files = Object.fromEntries(
+    ['output', 'state', 'summary'].map((name) => [name, join(work, name)]),
+  )
   for (const file of Object.values(files)) writeFileSync(file, '')
-  writeFileSync(join(work, 'event.json'), JSON.stringify({ref: 'refs/heads/main', after: sha, repository: {default_branch: 'main', full_name: 'acme/todo-app', html_url: 'https://github.com/acme/todo-app'}}))
+  writeFileSync(
+    join(work, 'event.json'),
+    JSON.stringify({
+      ref: 'refs/heads/main',
+      after: sha,
+      repository: {
+        default_branch: 'main',
+        full_name: 'acme/todo-app',
+        html_url: 'https://github.com/acme/todo-app',
+      },
+    }),
+  )
   const env = {
     PATH: process.env.PATH,
     HOME: process.env.HOME ?? work,
@@ -91,13 +110,23 @@ try {
   console.log(`\n== ocir-push demo: pushing the todo app to a throwaway registry at ${host}\n`)
   const status = runNode(env)
   console.log('\n== outputs')
-  for (const [name, value] of Object.entries(parseFileCommands(readFileSync(files.output, 'utf8')))) {
-    console.log(`${name}:\n${value.split('\n').map((line) => `  ${line}`).join('\n')}`)
+  for (const [name, value] of Object.entries(
+    parseFileCommands(readFileSync(files.output, 'utf8')),
+  )) {
+    console.log(
+      `${name}:\n${value
+        .split('\n')
+        .map((line) => `  ${line}`)
+        .join('\n')}`,
+    )
   }
   console.log('\n== job summary\n')
   console.log(readFileSync(files.summary, 'utf8'))
   const state = parseFileCommands(readFileSync(files.state, 'utf8'))
-  const postEnv = {...env, ...Object.fromEntries(Object.entries(state).map(([k, v]) => [`STATE_${k}`, v]))}
+  const postEnv = {
+    ...env,
+    ...Object.fromEntries(Object.entries(state).map(([k, v]) => [`STATE_${k}`, v])),
+  }
   console.log('== post step')
   runNode(postEnv)
   process.exitCode = status ?? 1

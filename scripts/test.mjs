@@ -12,10 +12,12 @@ process.chdir(root)
 
 function run(command, args) {
   const result = spawnSync(command, args, {stdio: 'inherit'})
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (exit ${result.status ?? result.signal})`)
+  if (result.status !== 0)
+    throw new Error(`${command} ${args.join(' ')} failed (exit ${result.status ?? result.signal})`)
 }
 
-if (!existsSync(join(root, 'node_modules/.package-lock.json'))) run('npm', ['ci', '--no-audit', '--no-fund'])
+if (!existsSync(join(root, 'node_modules/.package-lock.json')))
+  run('npm', ['ci', '--no-audit', '--no-fund'])
 const testEnv = await import('./test-env/index.mjs')
 const runningBefore = new Set(testEnv.started())
 let failed = false
