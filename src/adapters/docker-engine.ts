@@ -1,3 +1,6 @@
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join, resolve} from 'node:path'
 import {ActionError} from '../errors.js'
 import type {BuildStep, ContainerEngine, LogSink} from './ports.js'
 import {childEnvironment, runCommand} from './run-command.js'
@@ -51,10 +54,20 @@ export class DockerEngine implements ContainerEngine {
     if (step.platforms.length === 1) args.push('--platform', step.platforms[0])
     const {args: buildArgs, env} = buildArgArguments(step.buildArgs, ENVIRONMENT_THE_CLI_NEEDS)
     args.push(...buildArgs)
-    for (const [key, value] of Object.entries(step.labels)) args.push('--label', `${key}=${value}`)
+    const labelled = step.target
+      ? undefined
+      : dockerfileWithLabels(resolve(this.workspace, step.file), step.labels)
+    if (labelled) args[2] = labelled.file
+    else
+      for (const [key, value] of Object.entries(step.labels))
+        args.push('--label', `${key}=${value}`)
     for (const ref of step.refs) args.push('--tag', ref)
     args.push(step.context)
-    await runCommand('docker', args, {env: this.env(env), cwd: this.workspace, log})
+    try {
+      await runCommand('docker', args, {env: this.env(env), cwd: this.workspace, log})
+    } finally {
+      if (labelled) rmSync(labelled.dir, {recursive: true, force: true})
+    }
     return {}
   }
 
@@ -93,4 +106,33 @@ export function buildArgArguments(
     }
   }
   return {args, env}
+}
+
+/**
+ * The classic builder turns every `--label` into a LABEL step of its own, and each step commits a
+ * container: eight OCI labels cost eight commits per image, on every run. One LABEL line appended
+ * to a copy of the Dockerfile costs one. Not for `--target` builds (the line would land in the
+ * last stage) or a Dockerfile with an `escape` directive (quoting would differ): those keep
+ * `--label`.
+ */
+export function dockerfileWithLabels(
+  dockerfile: string,
+  labels: Record<string, string>,
+): {dir: string; file: string} | undefined {
+  const entries = Object.entries(labels)
+  if (entries.length === 0) return undefined
+  let text: string
+  try {
+    text = readFileSync(dockerfile, 'utf8')
+  } catch {
+    return undefined
+  }
+  if (/^\s*#\s*escape\s*=/im.test(text)) return undefined
+  const quote = (value: string): string =>
+    `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '\\$').replace(/\r?\n/g, '\\n')}"`
+  const line = `LABEL ${entries.map(([key, value]) => `${quote(key)}=${quote(value)}`).join(' ')}`
+  const dir = mkdtempSync(join(tmpdir(), 'ocir-push-dockerfile-'))
+  const file = join(dir, 'Dockerfile')
+  writeFileSync(file, `${text.replace(/\s*$/, '')}\n${line}\n`)
+  return {dir, file}
 }
