@@ -130,9 +130,15 @@ export function planRun(
   }
   const plans = planPushes(config.images, config.registry.host, config.namespace, tagPlan.tags)
   const revision = tagPlan.revision ?? tagContext.sha
+  // `created` is the commit's time unless SOURCE_DATE_EPOCH says otherwise: re-running a release
+  // then gives the very same images (and the classic builder reuses its LABEL step).
+  const created =
+    config.sourceDateEpoch === undefined
+      ? (tagContext.commitDate ?? tagContext.now)
+      : tagContext.now
   const labels = {
     ...computeLabels({
-      now: tagContext.now,
+      now: created,
       revision,
       version: tagPlan.version,
       repository,

@@ -36,6 +36,8 @@ export function runnerEnv(root, dir, inputs, extra = {}) {
     JSON.stringify({
       ref: 'refs/heads/main',
       after: SHA,
+      // As in every push event GitHub sends: the pushed commit and its time.
+      head_commit: {id: SHA, timestamp: '2026-11-20T10:00:00Z'},
       repository: {
         default_branch: 'main',
         full_name: 'acme/todo',

@@ -1,5 +1,6 @@
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
+import {BuildScheduler} from './build-scheduler.js'
 import {ActionError} from '../errors.js'
 import {buildArgArguments} from './docker-engine.js'
 import type {BuildStep, ContainerEngine, LogSink} from './ports.js'
@@ -17,12 +18,12 @@ export type DaemonlessTool = 'buildah' | 'podman'
  * uses, so the post step's cleanup covers every builder. `--tls-verify=false` only for loopback
  * registries (as Docker treats them); base images follow the system's registries.conf.
  *
- * Builds run one at a time, pushes in parallel, for the reason given in docker-engine.ts
- * (podman caches layers by default; on a small runner parallel builds gain nothing).
+ * Builds that could share a cache entry run one after another (podman caches layers by default;
+ * see BuildScheduler), others side by side; pushes run in parallel.
  */
 export class BuildahEngine implements ContainerEngine {
   readonly pushesWhileBuilding = false
-  private buildQueue: Promise<unknown> = Promise.resolve()
+  private readonly scheduler: BuildScheduler
 
   constructor(
     readonly name: DaemonlessTool,
@@ -31,7 +32,9 @@ export class BuildahEngine implements ContainerEngine {
     private readonly tempDir: string,
     /** Hosts spoken to over plain HTTP (loopback registries). */
     private readonly insecureHosts: readonly string[],
-  ) {}
+  ) {
+    this.scheduler = new BuildScheduler(workspace)
+  }
 
   async login(host: string, username: string, password: string): Promise<void> {
     await runCommand(
@@ -51,9 +54,7 @@ export class BuildahEngine implements ContainerEngine {
   }
 
   build(step: BuildStep, log: LogSink): Promise<{digest?: string}> {
-    const run = this.buildQueue.then(() => this.buildNow(step, log))
-    this.buildQueue = run.catch(() => undefined)
-    return run
+    return this.scheduler.run(step.file, () => this.buildNow(step, log))
   }
 
   private async buildNow(step: BuildStep, log: LogSink): Promise<{digest?: string}> {

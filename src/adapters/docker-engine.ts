@@ -2,6 +2,7 @@ import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
 import {ActionError} from '../errors.js'
+import {BuildScheduler} from './build-scheduler.js'
 import type {BuildStep, ContainerEngine, LogSink} from './ports.js'
 import {childEnvironment, runCommand} from './run-command.js'
 
@@ -11,23 +12,24 @@ const ENVIRONMENT_THE_CLI_NEEDS = /^(PATH|HOME|TMPDIR|DOCKER_\w*|LD_\w*|HTTPS?_P
 /**
  * The Docker CLI with the classic builder (no buildx needed).
  *
- * Builds run one at a time while pushes run in parallel. The legacy builder's layer cache is
- * shared and first-come: when two builds with the same first steps run at once, each may create
- * its own layer for those steps (with its own `created` time), and whichever lands in the cache
- * decides what later runs reuse, so the same commit could yield different digests from one run
- * to the next. Built one after another in plan order, the first image always creates the shared
- * steps and the others reuse them. The builds are CPU- and disk-bound (nothing to gain from
- * running them side by side on a small runner); the pushes are network-bound and overlap.
+ * The legacy builder's layer cache is shared and first-come: when two builds with the same first
+ * steps run at once, each may create its own layer for those steps (with its own `created` time),
+ * and whichever lands in the cache decides what later runs reuse, so the same commit could yield
+ * different digests from one run to the next. Builds that could share a step therefore run one
+ * after another in plan order (the first image creates the shared steps, the others reuse them);
+ * builds with nothing in common run side by side (BuildScheduler). Pushes overlap.
  */
 export class DockerEngine implements ContainerEngine {
   readonly name: string = 'docker'
   readonly pushesWhileBuilding: boolean = false
-  private buildQueue: Promise<unknown> = Promise.resolve()
+  private readonly scheduler: BuildScheduler
 
   constructor(
     protected readonly configDir: string,
     protected readonly workspace: string,
-  ) {}
+  ) {
+    this.scheduler = new BuildScheduler(workspace)
+  }
 
   async login(host: string, username: string, password: string): Promise<void> {
     await runCommand('docker', ['login', host, '--username', username, '--password-stdin'], {
@@ -37,9 +39,7 @@ export class DockerEngine implements ContainerEngine {
   }
 
   build(step: BuildStep, log: LogSink): Promise<{digest?: string}> {
-    const run = this.buildQueue.then(() => this.buildNow(step, log))
-    this.buildQueue = run.catch(() => undefined)
-    return run
+    return this.scheduler.run(step.file, () => this.buildNow(step, log))
   }
 
   private async buildNow(step: BuildStep, log: LogSink): Promise<{digest?: string}> {

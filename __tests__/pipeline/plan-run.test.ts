@@ -1,0 +1,64 @@
+import {join} from 'node:path'
+import {expect, test} from 'vitest'
+import {readConfig} from '../../src/config/read-config.js'
+import {InputError} from '../../src/errors.js'
+import {planRun, tagContextOf} from '../../src/pipeline.js'
+import {PROJECT_ROOT} from '../fixtures/run-action.js'
+
+const NOW = new Date('2026-11-23T12:00:00Z')
+const COMMIT = new Date('2026-11-20T10:00:00Z')
+
+function plan(inputs: Record<string, string>, env: Record<string, string>, commitDate?: Date) {
+  const config = readConfig(
+    (name) => ({registry: 'r.example', namespace: 'ns', images: 'frontend', ...inputs})[name] ?? '',
+    {
+      GITHUB_WORKSPACE: join(PROJECT_ROOT, 'examples/todo-app/frontend'),
+      GITHUB_EVENT_NAME: 'push',
+      GITHUB_REF: 'refs/heads/main',
+      GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
+      ...env,
+    },
+  )
+  const now = config.sourceDateEpoch === undefined ? NOW : new Date(config.sourceDateEpoch * 1000)
+  return planRun(
+    config,
+    tagContextOf(config, {now, defaultBranch: 'main', commitDate}, {prHeadSha: true}),
+  )
+}
+
+test.each([
+  {
+    why: 'created is the commit time when the event gives it, so a re-run rebuilds the same image',
+    env: {},
+    commitDate: COMMIT,
+    want: COMMIT.toISOString(),
+  },
+  {
+    why: 'SOURCE_DATE_EPOCH wins over the commit time',
+    env: {SOURCE_DATE_EPOCH: '1700000000'},
+    commitDate: COMMIT,
+    want: '2023-11-14T22:13:20.000Z',
+  },
+  {
+    why: 'without a commit time, created is the build time',
+    env: {},
+    commitDate: undefined,
+    want: NOW.toISOString(),
+  },
+])('$why', ({env, commitDate, want}) => {
+  expect(plan({}, env, commitDate).labels['org.opencontainers.image.created']).toBe(want)
+})
+
+test('a run that would push but has no tag fails before anything happens, naming the event and the rules', () => {
+  const attempt = () => plan({tags: 'type=ref,event=pr'}, {})
+  expect(attempt).toThrow(InputError)
+  expect(attempt).toThrow(
+    /no tag rule yields a tag for this push \(ref 'refs\/heads\/main', rules: type=ref,event=pr\)/,
+  )
+})
+
+test('a dry run with no tag only warns and plans no reference', () => {
+  const result = plan({tags: 'type=ref,event=pr', 'dry-run': 'true'}, {})
+  expect(result.tagPlan.tags).toEqual([])
+  expect(result.plans[0].refs).toEqual([])
+})
