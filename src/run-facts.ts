@@ -31,5 +31,13 @@ export async function gatherRunFacts(config: ActionConfig): Promise<RunFacts> {
       config.githubToken,
     )
   }
+  // Without payload or API data, the runner still says where the repository lives.
+  if (github.repository && !repository?.html_url) {
+    repository = {
+      ...repository,
+      html_url: `${github.serverUrl.replace(/\/+$/, '')}/${github.repository}`,
+      name: repository?.name ?? github.repository.split('/').pop(),
+    }
+  }
   return {now, defaultBranch: repository?.default_branch, commitDate, repository}
 }

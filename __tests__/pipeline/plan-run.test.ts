@@ -8,7 +8,11 @@ import {PROJECT_ROOT} from '../fixtures/run-action.js'
 const NOW = new Date('2026-11-23T12:00:00Z')
 const COMMIT = new Date('2026-11-20T10:00:00Z')
 
-function plan(inputs: Record<string, string>, env: Record<string, string>, commitDate?: Date) {
+function plan(
+  inputs: Record<string, string>,
+  env: Record<string, string | undefined>,
+  commitDate?: Date,
+) {
   const config = readConfig(
     (name) => ({registry: 'r.example', namespace: 'ns', images: 'frontend', ...inputs})[name] ?? '',
     {

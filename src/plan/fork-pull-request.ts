@@ -16,9 +16,12 @@ export function secretsWithheld(
   }
   if (actor === 'dependabot[bot]') return true
   const pullRequest = payload.pull_request as
-    {head?: {repo?: {full_name?: string} | null}; base?: {repo?: {full_name?: string}}} | undefined
-  const head = pullRequest?.head?.repo?.full_name
+    | {head?: {repo?: {full_name?: string} | null}; base?: {repo?: {full_name?: string} | null}}
+    | undefined
+  const headRepo = pullRequest?.head?.repo
+  // A deleted fork leaves head.repo null: still a fork. An absent field says nothing.
+  if (headRepo === null) return true
+  const head = headRepo?.full_name
   const base = pullRequest?.base?.repo?.full_name
-  // A deleted fork has no head repository: still a fork.
-  return pullRequest?.head !== undefined && (head === undefined || head !== base)
+  return head !== undefined && base !== undefined && head !== base
 }
