@@ -17,6 +17,7 @@ import {
   platformTagBase,
   type PlatformStagePlan,
 } from './plan/platform-stage.js'
+import {buildAndPush} from './stages/build-and-push.js'
 import {mapWithLimit} from './stages/map-with-limit.js'
 import {runMergeStage} from './stages/merge-stage.js'
 import {platformImageOutcomes, runPlatformStage} from './stages/platform-stage.js'
@@ -318,29 +319,12 @@ async function buildAndPushImmutable(run: Run, plan: ImagePlan): Promise<ImageOu
   }
   try {
     if (config.push) await adapters.refreshLogin?.()
-    if (engine.pushesWhileBuilding && config.push) {
-      // Building and pushing are one command: a transient push failure re-runs it (from cache).
-      const {digest} = await withRetries(
-        `${engine.name} build and push`,
-        retry,
-        () => engine.build(step, log),
-        log,
-      )
-      result.digest = digest ?? ''
+    const {digest} = await buildAndPush(engine, step, retry, log)
+    if (config.push) {
+      result.digest = digest
       result.status = 'pushed'
-      result.pushed = true
-    } else {
-      await engine.build(step, log)
-      if (config.push) {
-        for (const ref of step.pushRefs) {
-          const {digest} = await withRetries(`push ${ref}`, retry, () => engine.push(ref, log), log)
-          if (result.digest && digest && digest !== result.digest)
-            log(`warning: ${ref} was pushed as ${digest}, not ${result.digest}`)
-          result.digest ||= digest
-        }
-        result.status = 'pushed'
-        result.pushed = step.pushRefs.length > 0
-      }
+      // buildx pushes by digest when there is no immutable tag: the image is in the registry.
+      result.pushed = step.pushRefs.length > 0 || engine.pushesWhileBuilding
     }
   } catch (err) {
     result.status = 'failed'

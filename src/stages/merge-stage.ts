@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import {createHash} from 'node:crypto'
-import type {LogSink, ManifestRef} from '../adapters/ports.js'
+import type {LogSink, RegistryClient} from '../adapters/ports.js'
 import {describeFailure} from '../errors.js'
 import {
   imageIndex,
@@ -14,22 +14,8 @@ import type {TagPlan} from '../plan/tags/tag-types.js'
 import {mapWithLimit} from './map-with-limit.js'
 import type {StageImageOutcome} from './platform-stage.js'
 
-/** The registry calls a merge makes; RegistryHttpClient has them all. */
-export interface ManifestStore {
-  /** The manifest under a tag or digest, as stored; undefined when it does not exist. */
-  getManifest(
-    ref: ManifestRef,
-  ): Promise<{body: Buffer; mediaType: string; digest: string} | undefined>
-  /** Stores manifest bytes under a tag or digest; the digest the registry reports. */
-  putManifest(
-    repository: string,
-    reference: string,
-    body: Buffer,
-    mediaType: string,
-  ): Promise<string>
-  /** Every tag of a repository (for the latest guard); [] when the repository does not exist. */
-  listTags(repository: string): Promise<string[]>
-}
+/** The registry calls a merge makes. */
+export type ManifestStore = Pick<RegistryClient, 'getManifest' | 'putManifest' | 'listTags'>
 
 export interface MergeStageInput {
   images: readonly PlatformStagePlan[]

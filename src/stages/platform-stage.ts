@@ -1,8 +1,9 @@
 import * as core from '@actions/core'
 import type {BuildStep, ContainerEngine, LogSink} from '../adapters/ports.js'
-import {withRetries, type RetryPolicy} from '../adapters/retry.js'
+import type {RetryPolicy} from '../adapters/retry.js'
 import {describeFailure} from '../errors.js'
 import type {PlatformLeg, PlatformStagePlan} from '../plan/platform-stage.js'
+import {buildAndPush} from './build-and-push.js'
 import {mapWithLimit} from './map-with-limit.js'
 
 export interface PlatformStageInput {
@@ -91,27 +92,10 @@ async function buildLeg(
     sourceDateEpoch: input.sourceDateEpoch,
   }
   try {
-    if (engine.pushesWhileBuilding && input.push) {
-      const {digest} = await withRetries(
-        `${engine.name} build and push`,
-        retry,
-        () => engine.build(step, log),
-        log,
-      )
-      result.digest = digest ?? ''
+    const {digest} = await buildAndPush(engine, step, retry, log)
+    if (input.push) {
+      result.digest = digest
       result.status = 'pushed'
-    } else {
-      await engine.build(step, log)
-      if (input.push) {
-        const {digest} = await withRetries(
-          `push ${leg.ref}`,
-          retry,
-          () => engine.push(leg.ref, log),
-          log,
-        )
-        result.digest = digest
-        result.status = 'pushed'
-      }
     }
   } catch (err) {
     result.status = 'failed'

@@ -1,0 +1,33 @@
+import type {BuildStep, ContainerEngine, LogSink} from '../adapters/ports.js'
+import {withRetries, type RetryPolicy} from '../adapters/retry.js'
+
+/**
+ * Builds one step and, when pushing, pushes its `pushRefs` with retries. With an engine that
+ * pushes while building (buildx), a transient push failure re-runs the build, from cache.
+ * Returns the digest the registry reported ('' when nothing was pushed).
+ */
+export async function buildAndPush(
+  engine: ContainerEngine,
+  step: BuildStep,
+  retry: RetryPolicy,
+  log: LogSink,
+): Promise<{digest: string}> {
+  if (engine.pushesWhileBuilding && step.push) {
+    const {digest} = await withRetries(
+      `${engine.name} build and push`,
+      retry,
+      () => engine.build(step, log),
+      log,
+    )
+    return {digest: digest ?? ''}
+  }
+  await engine.build(step, log)
+  let pushed = ''
+  for (const ref of step.push ? step.pushRefs : []) {
+    const {digest} = await withRetries(`push ${ref}`, retry, () => engine.push(ref, log), log)
+    if (pushed && digest && digest !== pushed)
+      log(`warning: ${ref} was pushed as ${digest}, not ${pushed}`)
+    pushed ||= digest
+  }
+  return {digest: pushed}
+}
