@@ -10,6 +10,7 @@ import type {
   RepositoryOutcome,
 } from './adapters/ports.js'
 import {DEFAULT_RETRY_BASE_MS, withRetries, type RetryPolicy} from './adapters/retry.js'
+import {pushRefusalHint} from './plan/login-hint.js'
 import {planPushes, type ImagePlan} from './plan/push-plan.js'
 import {
   planPlatformStage,
@@ -328,7 +329,9 @@ async function buildAndPushImmutable(run: Run, plan: ImagePlan): Promise<ImageOu
     }
   } catch (err) {
     result.status = 'failed'
-    result.message = describeFailure(err)
+    const message = describeFailure(err)
+    const hint = pushRefusalHint(message, config.registry, config.username)
+    result.message = hint ? `${message}. ${hint}` : message
   } finally {
     result.durationMs = Date.now() - started
     core.startGroup(

@@ -1,6 +1,6 @@
 import {describe, expect, test} from 'vitest'
 import {isLoopbackHost, resolveRegistryTarget} from '../../src/plan/registry-target.js'
-import {registryHint} from '../../src/plan/login-hint.js'
+import {pushRefusalHint, registryHint} from '../../src/plan/login-hint.js'
 import {planPushes} from '../../src/plan/push-plan.js'
 import {expectInputError} from '../fixtures/expect-input-error.js'
 
@@ -118,4 +118,30 @@ test('planPushes splits immutable and moving tags per image and keeps the comput
       ],
     },
   ])
+})
+
+describe('pushRefusalHint', () => {
+  const ocir = {host: 'iad.ocir.io', isOcir: true}
+  test.each([
+    {
+      why: 'a denied push gets the IAM policy hint',
+      message:
+        'docker push failed (exit code 1): denied: requested access to the resource is denied',
+      want: /manage repos/,
+    },
+    {
+      why: 'an anonymous push gets the credentials hint',
+      message: 'denied: Anonymous users are only allowed read access on public repos',
+      want: /set username and auth-token/,
+    },
+    {
+      why: 'a broken Dockerfile gets no registry hint',
+      message: 'docker build failed (exit code 1): COPY failed: file not found',
+      want: undefined,
+    },
+  ])('$why', ({message, want}) => {
+    const hint = pushRefusalHint(message, ocir, 'ns/jdoe')
+    if (want) expect(hint).toMatch(want)
+    else expect(hint).toBeUndefined()
+  })
 })

@@ -1,3 +1,16 @@
+/** The registry answers worth a hint when a push (not a login) fails. */
+const PUSH_REFUSALS =
+  /tenant with namespace .* not found|anonymous users are only allowed read access|requested access to the resource is denied|unauthorized|authentication required/i
+
+/** A hint for a failed push when the registry refused it; undefined for any other failure. */
+export function pushRefusalHint(
+  message: string,
+  registry: {host: string; isOcir: boolean},
+  username: string,
+): string | undefined {
+  return PUSH_REFUSALS.test(message) ? registryHint(message, registry, username) : undefined
+}
+
 /**
  * Turns what a registry says when it refuses a login or a push into the next step to take.
  * The texts are the ones users actually see from OCIR and distribution registries.
