@@ -450,32 +450,53 @@ function logPlan(plans: ImagePlan[], labels: Record<string, string>): void {
   core.endGroup()
 }
 
+/**
+ * The commands a real run would make, in the configured builder's words. With `builder: auto`
+ * the builder is only chosen at run time; the plan shows docker's commands and says so.
+ */
 function plannedCommands(
   config: ActionConfig,
   plans: ImagePlan[],
   labels: Record<string, string>,
 ): string[] {
+  const tool =
+    config.builder === 'buildah' || config.builder === 'podman' ? config.builder : 'docker'
+  const buildx = config.builder === 'buildx'
   const commands: string[] = []
-  if (config.username)
+  if (config.builder === 'auto')
+    commands.push('# builder auto: buildx, docker, buildah or podman, whichever is installed')
+  if (config.username) {
     commands.push(
-      `docker login ${config.registry.host} --username ${config.username} --password-stdin`,
+      `${tool} login ${config.registry.host} --username ${config.username} --password-stdin`,
     )
+  }
   for (const plan of plans) {
+    const build = buildx
+      ? 'docker buildx build'
+      : tool === 'docker'
+        ? 'docker build'
+        : `${tool} build`
     const labelArgs = Object.entries({...labels, ...plan.image.labels})
-      .map(([k, v]) => ` --label ${k}=${v}`)
+      .map(([key, value]) => ` --label ${key}=${value}`)
       .join('')
+    const platforms =
+      plan.image.platforms.length > 0 ? ` --platform ${plan.image.platforms.join(',')}` : ''
+    const tags = (buildx ? plan.immutableTags.map((tag) => `${plan.imageName}:${tag}`) : plan.refs)
+      .map((ref) => ` --tag ${ref}`)
+      .join('')
+    const push = buildx && config.push ? ' --push' : ''
     commands.push(
-      `docker build --file ${plan.image.file}${labelArgs}${plan.refs.map((ref) => ` --tag ${ref}`).join('')} ${plan.image.context}`,
+      `${build} --file ${plan.image.file}${platforms}${labelArgs}${tags}${push} ${plan.image.context}`,
     )
-    if (!config.push) continue
-    for (const tag of plan.immutableTags) commands.push(`docker push ${plan.imageName}:${tag}`)
+    if (!config.push || buildx) continue
+    for (const tag of plan.immutableTags) commands.push(`${tool} push ${plan.imageName}:${tag}`)
   }
   if (config.push) {
     for (const plan of plans) {
-      for (const tag of plan.movingTags)
-        commands.push(
-          `copy manifest ${plan.imageName}:${plan.immutableTags[0] ?? '(pushed)'} -> ${tag}`,
-        )
+      if (plan.movingTags.length === 0) continue
+      commands.push(
+        `copy manifest ${plan.imageName}:${plan.immutableTags[0] ?? '(pushed)'} -> ${plan.movingTags.join(', ')} (in the registry: one GET, one PUT per tag)`,
+      )
     }
   }
   return commands

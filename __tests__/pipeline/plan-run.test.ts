@@ -1,8 +1,8 @@
 import {join} from 'node:path'
-import {expect, test} from 'vitest'
+import {describe, expect, test} from 'vitest'
 import {readConfig} from '../../src/config/read-config.js'
 import {InputError} from '../../src/errors.js'
-import {planRun, tagContextOf} from '../../src/pipeline.js'
+import {planRun, runPipeline, tagContextOf} from '../../src/pipeline.js'
 import {PROJECT_ROOT} from '../fixtures/run-action.js'
 
 const NOW = new Date('2026-11-23T12:00:00Z')
@@ -65,4 +65,59 @@ test('a dry run with no tag only warns and plans no reference', () => {
   const result = plan({tags: 'type=ref,event=pr', 'dry-run': 'true'}, {})
   expect(result.tagPlan.tags).toEqual([])
   expect(result.plans[0].refs).toEqual([])
+})
+
+describe('a dry run lists the commands in the configured builder’s words', () => {
+  test.each([
+    {
+      why: 'buildah builds and pushes with buildah',
+      builder: 'buildah',
+      has: [
+        'buildah login r.example',
+        'buildah build --file Dockerfile',
+        'buildah push r.example/ns/frontend:sha-0123456',
+      ],
+      lacks: 'docker',
+    },
+    {
+      why: 'buildx pushes while building, immutable tags only',
+      builder: 'buildx',
+      has: [
+        'docker buildx build --file Dockerfile',
+        '--tag r.example/ns/frontend:sha-0123456 --push .',
+      ],
+      lacks: 'docker push',
+    },
+    {
+      why: 'auto says the builder is chosen at run time',
+      builder: 'auto',
+      has: [
+        '# builder auto',
+        'docker build --file Dockerfile',
+        'docker push r.example/ns/frontend:sha-0123456',
+      ],
+      lacks: 'buildah push',
+    },
+  ])('$why', async ({builder, has, lacks}) => {
+    const inputs = {builder, 'dry-run': 'true', username: 'u', 'auth-token': 't'}
+    const config = readConfig(
+      (name) =>
+        ({registry: 'r.example', namespace: 'ns', images: 'frontend', ...inputs})[name] ?? '',
+      {
+        GITHUB_WORKSPACE: join(PROJECT_ROOT, 'examples/todo-app/frontend'),
+        GITHUB_EVENT_NAME: 'push',
+        GITHUB_REF: 'refs/heads/main',
+        GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
+      },
+    )
+    const result = await runPipeline(
+      config,
+      undefined,
+      planRun(config, tagContextOf(config, {now: NOW, defaultBranch: 'main'}, {prHeadSha: true})),
+    )
+    const text = result.commands.join('\n')
+    for (const fragment of has) expect(text).toContain(fragment)
+    expect(text).not.toContain(lacks)
+    expect(text).toContain('copy manifest r.example/ns/frontend:sha-0123456 -> main, latest')
+  })
 })
