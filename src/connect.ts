@@ -17,6 +17,21 @@ import {pullSecretManifest} from './plan/pull-secret.js'
 import {OCIR_BEARER_USERNAME, ocirUsername} from './plan/username.js'
 import {saveCleanupState} from './state.js'
 
+/**
+ * The OCI SDK's retrier writes every failed attempt to console.warn, an expected 409 from a
+ * concurrent creation included; we report outcomes ourselves, so its lines go to the debug log.
+ * Used only while nothing else runs (before the builds start).
+ */
+async function sdkLogsAsDebug<T>(work: () => Promise<T>): Promise<T> {
+  const warn = console.warn
+  console.warn = (...args: unknown[]) => core.debug(`OCI SDK: ${args.map(String).join(' ')}`)
+  try {
+    return await work()
+  } finally {
+    console.warn = warn
+  }
+}
+
 /** Stands in for a builder where none is needed (stage merge). */
 const NO_ENGINE: ContainerEngine = {
   name: 'none',
@@ -47,7 +62,7 @@ export async function resolveIdentity(config: ActionConfig): Promise<ActionConfi
       retries: config.retries,
       endpoint: config.ociEndpoint,
     })
-    const namespace = await lookupNamespace(objectStorage)
+    const namespace = await sdkLogsAsDebug(() => lookupNamespace(objectStorage))
     if (config.namespace && config.namespace !== namespace) {
       throw new ActionError(
         `namespace '${config.namespace}' is not the namespace of tenancy ${config.oci.tenancy}, which is '${namespace}'`,
@@ -172,14 +187,16 @@ export async function connectAdapters(
         })
         const store = new OciRepositoryStore(artifacts, credentials.tenancy)
         const byName = new Map(plans.map((plan) => [plan.image.name, plan]))
-        return ensureRepositories(store, {
-          tenancy: credentials.tenancy,
-          compartment: config.compartment,
-          names: plans.map((plan) => plan.image.name),
-          isPublic: config.repositoryPublic,
-          isImmutable: config.repositoryImmutable,
-          movingTagsFor: (name) => byName.get(name)?.movingTags ?? [],
-        })
+        return sdkLogsAsDebug(() =>
+          ensureRepositories(store, {
+            tenancy: credentials.tenancy,
+            compartment: config.compartment,
+            names: plans.map((plan) => plan.image.name),
+            isPublic: config.repositoryPublic,
+            isImmutable: config.repositoryImmutable,
+            movingTagsFor: (name) => byName.get(name)?.movingTags ?? [],
+          }),
+        )
       },
     }
   }

@@ -265,3 +265,30 @@ describe('rejected inputs name the input, the value and the fix', () => {
     expectInputError(() => read({...base, ...inputs}), input, message)
   })
 })
+
+test('every line of an OCI private key is masked on its own, since logs are masked line by line', () => {
+  const masked: string[] = []
+  const key =
+    '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----'
+  try {
+    readConfig(
+      (name) =>
+        ({
+          ...base,
+          'oci-user': 'ocid1.user.oc1..a',
+          'oci-tenancy': 'ocid1.tenancy.oc1..a',
+          'oci-fingerprint': '12:34:56:78:90:ab:cd:ef:12:34:56:78:90:ab:cd:ef',
+          'oci-region': 'iad',
+          'oci-private-key': key,
+        })[name] ?? '',
+      env,
+      (secret) => masked.push(secret),
+    )
+  } catch {
+    // the key is not a real one: only the masking matters here
+  }
+  expect(masked).toEqual(
+    expect.arrayContaining([key, 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC', 'BKcwggSjAgEAAoIBAQC7']),
+  )
+  expect(masked).not.toContain('-----END PRIVATE KEY-----')
+})

@@ -91,6 +91,41 @@ describe('OCI API-key credentials, against the OCI double and a real registry be
     ).toEqual([])
   })
 
+  test("two runs at once create each repository once, both succeed, and the SDK's retry chatter stays out of the log", async () => {
+    const names = [uniqueNamespace('svc-a'), uniqueNamespace('svc-b')]
+    const images = names.map((name) => `- ${name}: ./frontend`).join('\n')
+    // Both runs look both names up before either creates one: the worst interleaving.
+    double.holdUntil('ListContainerRepositories', 4)
+    const runs = await Promise.all(
+      [1, 2].map(() =>
+        runAction({
+          inputs: {
+            registry: front.host,
+            namespace,
+            ...oci,
+            'ensure-repositories': 'true',
+            images,
+            tags: 'type=sha',
+          },
+          env: {OCIR_PUSH_RETRY_BASE_MS: '10'},
+        }),
+      ),
+    )
+    for (const run of runs) {
+      expect(run.errors).toEqual([])
+      expect(run.exitCode).toBe(0)
+      // The runner shows ::debug:: lines only when step debugging is on.
+      const shown = `${run.stdout}\n${run.stderr}`
+        .split('\n')
+        .filter((line) => !line.startsWith('::debug::') && !line.startsWith('::add-mask::'))
+      expect(shown.join('\n')).not.toMatch(/Request cannot be retried|Retrying request/)
+      await runPost(run)
+    }
+    // The race really happened: one run's creates were answered 409 and taken as success.
+    expect(runs.map((run) => run.stdout).join('\n')).toMatch(/::debug::OCI SDK: .*already exists/)
+    for (const name of names) expect(double.repositoriesNamed(name)).toHaveLength(1)
+  })
+
   test("a namespace that is not the tenancy's fails before anything is built, explaining namespace vs tenancy name", async () => {
     const run = await runAction({
       inputs: {

@@ -261,7 +261,13 @@ function readOciCredentials(
     OCI_FIELDS.map(([field, name, variable]) => [field, get(name) || env[variable]?.trim() || '']),
   ) as Record<(typeof OCI_FIELDS)[number][0], string>
   const passphrase = get('oci-private-key-passphrase') || env.OCI_CLI_PASSPHRASE || ''
-  if (values.privateKey) maskSecret(values.privateKey)
+  if (values.privateKey) {
+    maskSecret(values.privateKey)
+    // Logs are masked line by line: each line of the key body is a secret of its own.
+    for (const line of values.privateKey.split(/\r?\n|\\n/)) {
+      if (line.trim().length >= 8 && !line.includes('-----')) maskSecret(line.trim())
+    }
+  }
   if (passphrase) maskSecret(passphrase)
   // The region is shared with the registry's region, so it alone does not mean "API credentials given".
   const given = OCI_FIELDS.filter(([field]) => field !== 'region' && values[field] !== '')
