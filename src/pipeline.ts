@@ -2,7 +2,6 @@ import * as core from '@actions/core'
 import type {ActionConfig} from './config/action-config.js'
 import {describeFailure, InputError} from './errors.js'
 import type {
-  BuildStep,
   ContainerEngine,
   LogSink,
   RegistryClient,
@@ -18,7 +17,7 @@ import {
   platformTagBase,
   type PlatformStagePlan,
 } from './plan/platform-stage.js'
-import {buildAndPush} from './stages/build-and-push.js'
+import {buildAndPush, buildStepOf} from './stages/build-and-push.js'
 import {mapWithLimit} from './stages/map-with-limit.js'
 import {runMergeStage} from './stages/merge-stage.js'
 import {platformImageOutcomes, runPlatformStage} from './stages/platform-stage.js'
@@ -304,20 +303,13 @@ async function buildAndPushImmutable(run: Run, plan: ImagePlan): Promise<ImageOu
   const result = outcome(plan, 'built', 0)
   const lines: string[] = []
   const log: LogSink = (line) => lines.push(line)
-  const step: BuildStep = {
-    image: plan.image.name,
-    imageName: plan.imageName,
-    context: plan.image.context,
-    file: plan.image.file,
-    target: plan.image.target,
-    buildArgs: plan.image.buildArgs,
-    labels: {...run.labels, ...plan.image.labels},
+  const step = buildStepOf(plan, run.labels, {
     platforms: plan.image.platforms,
     refs: plan.refs,
     pushRefs: plan.immutableTags.map((tag) => `${plan.imageName}:${tag}`),
     push: config.push,
     sourceDateEpoch: config.sourceDateEpoch,
-  }
+  })
   try {
     if (config.push) await adapters.refreshLogin?.()
     const {digest} = await buildAndPush(engine, step, retry, log)

@@ -96,14 +96,7 @@ export class OciRepositoryStore implements RepositoryStore {
       const {containerRepository: repository} = await this.artifacts.getContainerRepository({
         repositoryId: id,
       })
-      return {
-        id: repository.id,
-        name: repository.displayName,
-        compartmentId: repository.compartmentId,
-        isPublic: repository.isPublic,
-        isImmutable: repository.isImmutable,
-        lifecycleState: repository.lifecycleState,
-      }
+      return toRepoInfo(repository)
     } catch (err) {
       throw wrapOciError('GetContainerRepository', err)
     }
@@ -124,14 +117,7 @@ export class OciRepositoryStore implements RepositoryStore {
         },
       })
       return {
-        repository: {
-          id: repository.id,
-          name: repository.displayName,
-          compartmentId: repository.compartmentId,
-          isPublic: repository.isPublic,
-          isImmutable: repository.isImmutable,
-          lifecycleState: repository.lifecycleState,
-        },
+        repository: toRepoInfo(repository),
         created: true,
       }
     } catch (err) {
@@ -312,4 +298,22 @@ async function mapWithConcurrency<T, R>(
   }
   await Promise.all(Array.from({length: Math.min(Math.max(limit, 1), items.length)}, worker))
   return results
+}
+
+function toRepoInfo(repository: {
+  id: string
+  displayName: string
+  compartmentId: string
+  isPublic: boolean
+  isImmutable: boolean
+  lifecycleState: string
+}): RepoInfo {
+  return {
+    id: repository.id,
+    name: repository.displayName,
+    compartmentId: repository.compartmentId,
+    isPublic: repository.isPublic,
+    isImmutable: repository.isImmutable,
+    lifecycleState: repository.lifecycleState,
+  }
 }

@@ -1,4 +1,5 @@
 import type {BuildStep, ContainerEngine, LogSink} from '../adapters/ports.js'
+import type {ImagePlan} from '../plan/push-plan.js'
 import {withRetries, type RetryPolicy} from '../adapters/retry.js'
 
 /**
@@ -30,4 +31,22 @@ export async function buildAndPush(
     pushed ||= digest
   }
   return {digest: pushed}
+}
+
+/** The build step of one planned image: what differs per run is where it goes and for which platforms. */
+export function buildStepOf(
+  plan: ImagePlan,
+  labels: Record<string, string>,
+  target: Pick<BuildStep, 'platforms' | 'refs' | 'pushRefs' | 'push' | 'sourceDateEpoch'>,
+): BuildStep {
+  return {
+    image: plan.image.name,
+    imageName: plan.imageName,
+    context: plan.image.context,
+    file: plan.image.file,
+    target: plan.image.target,
+    buildArgs: plan.image.buildArgs,
+    labels: {...labels, ...plan.image.labels},
+    ...target,
+  }
 }

@@ -12,7 +12,7 @@ import {
 import {mayMoveLatest} from '../plan/tags/latest-guard.js'
 import type {TagPlan} from '../plan/tags/tag-types.js'
 import {mapWithLimit} from './map-with-limit.js'
-import type {StageImageOutcome} from './platform-stage.js'
+import {stageOutcome, type StageImageOutcome} from './platform-stage.js'
 
 /** The registry calls a merge makes. */
 export type ManifestStore = Pick<RegistryClient, 'getManifest' | 'putManifest' | 'listTags'>
@@ -153,17 +153,7 @@ async function readLegs(input: MergeStageInput, image: PlatformStagePlan): Promi
   const {plan, legs} = image
   const lines: string[] = []
   const log: LogSink = (line) => lines.push(line)
-  const outcome: StageImageOutcome = {
-    name: plan.image.name,
-    repository: plan.repository,
-    imageName: plan.imageName,
-    refs: [],
-    digest: '',
-    pushed: false,
-    status: 'built',
-    durationMs: 0,
-    platforms: [],
-  }
+  const outcome = stageOutcome(plan, 'built')
   const problems: string[] = []
   const entries: {platform: string; manifest: LegManifest}[] = []
   for (const leg of legs) {

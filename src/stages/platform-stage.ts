@@ -1,9 +1,10 @@
 import * as core from '@actions/core'
-import type {BuildStep, ContainerEngine, LogSink} from '../adapters/ports.js'
+import type {ContainerEngine, LogSink} from '../adapters/ports.js'
 import type {RetryPolicy} from '../adapters/retry.js'
 import {describeFailure} from '../errors.js'
 import type {PlatformLeg, PlatformStagePlan} from '../plan/platform-stage.js'
-import {buildAndPush} from './build-and-push.js'
+import type {ImagePlan} from '../plan/push-plan.js'
+import {buildAndPush, buildStepOf} from './build-and-push.js'
 import {mapWithLimit} from './map-with-limit.js'
 
 export interface PlatformStageInput {
@@ -77,20 +78,13 @@ async function buildLeg(
   }
   const lines: string[] = []
   const log: LogSink = (line) => lines.push(line)
-  const step: BuildStep = {
-    image: plan.image.name,
-    imageName: plan.imageName,
-    context: plan.image.context,
-    file: plan.image.file,
-    target: plan.image.target,
-    buildArgs: plan.image.buildArgs,
-    labels: {...input.labels, ...plan.image.labels},
+  const step = buildStepOf(plan, input.labels, {
     platforms: [leg.platform],
     refs: [leg.ref],
     pushRefs: [leg.ref],
     push: input.push,
     sourceDateEpoch: input.sourceDateEpoch,
-  }
+  })
   try {
     const {digest} = await buildAndPush(engine, step, retry, log)
     if (input.push) {
@@ -112,6 +106,24 @@ async function buildLeg(
   return result
 }
 
+/** An image's outcome before anything happened to it. */
+export function stageOutcome(
+  plan: ImagePlan,
+  status: StageImageOutcome['status'],
+): StageImageOutcome {
+  return {
+    name: plan.image.name,
+    repository: plan.repository,
+    imageName: plan.imageName,
+    refs: [],
+    digest: '',
+    pushed: false,
+    status,
+    durationMs: 0,
+    platforms: [],
+  }
+}
+
 /** The legs of a platform run summed up per image, for the report and the outputs. */
 export function platformImageOutcomes(
   images: readonly PlatformStagePlan[],
@@ -121,16 +133,8 @@ export function platformImageOutcomes(
     const legs = outcomes.filter((outcome) => outcome.name === plan.image.name)
     if (legs.length === 0) {
       return {
-        name: plan.image.name,
-        repository: plan.repository,
-        imageName: plan.imageName,
-        refs: [],
-        digest: '',
-        pushed: false,
-        status: 'skipped',
-        durationMs: 0,
+        ...stageOutcome(plan, 'skipped'),
         message: `not built on this runner: none of its platforms (${plan.image.platforms.join(', ')}) is this runner's`,
-        platforms: [],
       }
     }
     const failed = legs.filter((leg) => leg.status === 'failed')
