@@ -9,9 +9,11 @@ import {ensureRepositories, OciRepositoryStore} from './adapters/oci-repository-
 import {fetchOcirToken, TokenSource} from './adapters/ocir-token.js'
 import {RegistryHttpClient} from './adapters/registry-http.js'
 import type {ContainerEngine} from './adapters/ports.js'
+import {DEFAULT_RETRY_BASE_MS, RetrySession} from './adapters/retry.js'
 import type {ActionConfig} from './config/action-config.js'
 import {ActionError, describeFailure, LoginRefusedError} from './errors.js'
-import type {Adapters} from './pipeline.js'
+import type {Adapters} from './adapters/ports.js'
+import type {RunIdentity} from './pipeline.js'
 import {registryHint} from './plan/login-hint.js'
 import {pullSecretManifest} from './plan/pull-secret.js'
 import {OCIR_BEARER_USERNAME, ocirUsername} from './plan/username.js'
@@ -42,41 +44,38 @@ const NO_ENGINE: ContainerEngine = {
 }
 
 /**
- * Who we are on the registry, once OCI has been asked: the namespace (looked up when empty, checked
- * when given) and the login name. No OCI call in a dry run.
+ * Who we are on the registry, once OCI has been asked: the namespace (looked up when empty,
+ * checked when given) and the login name (for OCIR, `<namespace>/<user>`). No OCI call in a dry
+ * run: an unknown namespace shows as a placeholder there.
  */
-export async function resolveIdentity(config: ActionConfig): Promise<ActionConfig> {
-  if (!config.oci || config.dryRun) {
-    if (!config.namespace && config.oci) {
-      const placeholder = '<namespace>'
-      core.notice(
-        `dry run: the namespace would be looked up with the OCI API; the plan shows ${placeholder}`,
-      )
-      return {...config, namespace: placeholder}
-    }
-    return config
-  }
-  if (!config.namespace || config.registry.isOcir) {
+export async function resolveIdentity(config: ActionConfig): Promise<RunIdentity> {
+  let namespace = config.namespace
+  if (config.oci && config.dryRun && !namespace) {
+    namespace = '<namespace>'
+    core.notice(
+      `dry run: the namespace would be looked up with the OCI API; the plan shows ${namespace}`,
+    )
+  } else if (config.oci && !config.dryRun && (!namespace || config.registry.isOcir)) {
     const objectStorage = await createObjectStorageClient({
-      credentials: config.oci,
+      apiKey: config.oci,
       retries: config.retries,
       endpoint: config.ociEndpoint,
     })
-    const namespace = await sdkLogsAsDebug(() => lookupNamespace(objectStorage))
-    if (config.namespace && config.namespace !== namespace) {
+    const found = await sdkLogsAsDebug(() => lookupNamespace(objectStorage))
+    if (namespace && namespace !== found) {
       throw new ActionError(
-        `namespace '${config.namespace}' is not the namespace of tenancy ${config.oci.tenancy}, which is '${namespace}'`,
-        `OCIR paths and logins use the tenancy namespace (Object Storage namespace, under Tenancy details), which is not the tenancy name. Set namespace: ${namespace}, or leave it empty to have it looked up`,
+        `namespace '${namespace}' is not the namespace of tenancy ${config.oci.tenancy}, which is '${found}'`,
+        `OCIR paths and logins use the tenancy namespace (Object Storage namespace, under Tenancy details), which is not the tenancy name. Set namespace: ${found}, or leave it empty to have it looked up`,
       )
     }
-    if (!config.namespace) core.info(`Namespace looked up with the OCI API: ${namespace}`)
-    const username =
-      config.username && config.registry.isOcir && !config.username.startsWith(`${namespace}/`)
-        ? ocirUsername(namespace, config.username)
-        : config.username
-    return {...config, namespace, username}
+    if (!namespace) core.info(`Namespace looked up with the OCI API: ${found}`)
+    namespace = found
   }
-  return config
+  const username =
+    config.registry.isOcir && config.username && namespace && namespace !== '<namespace>'
+      ? ocirUsername(namespace, config.username)
+      : config.username
+  return {namespace, username}
 }
 
 /**
@@ -86,6 +85,7 @@ export async function resolveIdentity(config: ActionConfig): Promise<ActionConfi
  */
 export async function connectAdapters(
   config: ActionConfig,
+  identity: RunIdentity,
 ): Promise<{adapters: Adapters; username: string}> {
   const dockerConfigDir = createPrivateDockerConfig(
     config.paths.runnerTemp,
@@ -101,20 +101,19 @@ export async function connectAdapters(
       : await selectEngine(config.builder, {
           configDir: dockerConfigDir,
           workspace: config.github.workspace,
-          tempDir: config.paths.runnerTemp,
           insecureHosts: config.registry.insecure ? [config.registry.host] : [],
           provenance: config.provenance,
           env: process.env,
         })
   const retryBaseMs = config.retryBaseMs
 
-  let username = config.username
+  let username = identity.username
   let password = config.authToken
   let tokens: TokenSource | undefined
   if (config.push && !config.authToken && config.oci) {
-    const credentials = config.oci
+    const apiKey = config.oci
     tokens = new TokenSource(() =>
-      fetchOcirToken({registry: config.registry.host, credentials, retries: config.retries}),
+      fetchOcirToken({registry: config.registry.host, apiKey, retries: config.retries}),
     )
     username = OCIR_BEARER_USERNAME
     password = await tokens.token()
@@ -158,7 +157,11 @@ export async function connectAdapters(
     if (config.pullSecret) writePullSecret(config, username, password)
   }
 
-  const adapters: Adapters = {engine, registry, retryBaseMs}
+  const adapters: Adapters = {
+    engine,
+    registry,
+    retry: new RetrySession({retries: config.retries, baseMs: retryBaseMs ?? DEFAULT_RETRY_BASE_MS}),
+  }
   if (tokens) {
     const source = tokens
     let current = password
@@ -177,19 +180,19 @@ export async function connectAdapters(
     }
   }
   if (config.ensureRepositories && config.oci) {
-    const credentials = config.oci
+    const apiKey = config.oci
     adapters.repositories = {
       ensure: async (plans) => {
         const artifacts = await createArtifactsClient({
-          credentials,
+          apiKey,
           retries: config.retries,
           endpoint: config.ociEndpoint,
         })
-        const store = new OciRepositoryStore(artifacts, credentials.tenancy)
+        const store = new OciRepositoryStore(artifacts, apiKey.tenancy)
         const byName = new Map(plans.map((plan) => [plan.image.name, plan]))
         return sdkLogsAsDebug(() =>
           ensureRepositories(store, {
-            tenancy: credentials.tenancy,
+            tenancy: apiKey.tenancy,
             compartment: config.compartment,
             names: plans.map((plan) => plan.image.name),
             isPublic: config.repositoryPublic,

@@ -2,7 +2,8 @@ import * as core from '@actions/core'
 import {readConfig} from './config/read-config.js'
 import {connectAdapters, resolveIdentity} from './connect.js'
 import {describeFailure, PushFailedError} from './errors.js'
-import {planRun, runPipeline, tagContextOf} from './pipeline.js'
+import {runPipeline} from './pipeline.js'
+import {planRun} from './plan/run-plan.js'
 import {writeReport} from './report/write-report.js'
 import {gatherRunFacts} from './run-facts.js'
 import {markMainStarted} from './state.js'
@@ -10,17 +11,16 @@ import {markMainStarted} from './state.js'
 export async function main(): Promise<void> {
   markMainStarted()
   try {
-    const config = await resolveIdentity(readConfig(core.getInput, process.env, core.setSecret))
-    const facts = await gatherRunFacts(config)
-    const tagContext = tagContextOf(config, facts, {
-      prHeadSha: process.env.DOCKER_METADATA_PR_HEAD_SHA !== 'false',
-    })
-    const plan = planRun(config, tagContext, facts.repository)
-    const connection = config.dryRun ? undefined : await connectAdapters(config)
+    const config = readConfig(core.getInput, process.env, core.setSecret)
+    const identity = await resolveIdentity(config)
+    const plan = planRun(config, await gatherRunFacts(config), identity.namespace)
+    for (const warning of plan.warnings) core.warning(warning)
+    const connection = config.dryRun ? undefined : await connectAdapters(config, identity)
     const result = await runPipeline(
-      {...config, username: connection?.username ?? config.username},
-      connection?.adapters,
+      config,
+      {namespace: identity.namespace, username: connection?.username ?? identity.username},
       plan,
+      connection?.adapters,
     )
     await writeReport(result)
     if (result.failures.length > 0) throw new PushFailedError(result.failures)

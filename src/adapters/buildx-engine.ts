@@ -1,13 +1,9 @@
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
-import {join} from 'node:path'
+import {readFileSync, rmSync} from 'node:fs'
 import {ActionError} from '../errors.js'
-import {buildArgArguments, DockerEngine} from './docker-engine.js'
-import type {BuildStep, LogSink} from './ports.js'
-import {childEnvironment, runCommand} from './run-command.js'
-
-/** Names the docker CLI or BuildKit reads themselves: such build args stay in argv. */
-const ENVIRONMENT_BUILDX_NEEDS =
-  /^(PATH|HOME|TMPDIR|DOCKER_\w*|BUILDX_\w*|BUILDKIT_\w*|LD_\w*|HTTPS?_PROXY|NO_PROXY|SOURCE_DATE_EPOCH)$/i
+import {buildCommand, buildxMetadataFile, type BuilderSettings} from '../plan/builder-commands.js'
+import type {BuildStep} from '../plan/build-step.js'
+import {DockerEngine} from './docker-engine.js'
+import type {LogSink} from './ports.js'
 
 /** The variables the `type=gha` cache backend reads (the runner sets them for actions). */
 const GHA_CACHE_VARIABLES = [
@@ -16,13 +12,6 @@ const GHA_CACHE_VARIABLES = [
   'ACTIONS_RESULTS_URL',
   'ACTIONS_CACHE_SERVICE_V2',
 ] as const
-
-export interface BuildxOptions {
-  /** Attestations (`--provenance`); off by default so a push is a plain image manifest. */
-  provenance: boolean
-  /** The GitHub cache service's variables when the runner offers it; no cache flags otherwise. */
-  ghaCache?: Record<string, string>
-}
 
 /** The `type=gha` cache environment, or undefined when this runner has no cache service. */
 export function ghaCacheEnvironment(env: NodeJS.ProcessEnv): Record<string, string> | undefined {
@@ -33,41 +22,6 @@ export function ghaCacheEnvironment(env: NodeJS.ProcessEnv): Record<string, stri
     if (value) picked[name] = value
   }
   return picked
-}
-
-/**
- * The arguments of one `docker buildx build`. With `push`, the immutable refs are pushed while
- * building (moving tags are copied in the registry later); with no immutable tag at all, the
- * image is pushed by digest only, so nothing a user pulls by tag changes before the release is
- * complete. Each image gets its own cache scope, so images of one run do not evict each other.
- */
-export function buildxArguments(
-  step: BuildStep,
-  options: BuildxOptions,
-  metadataFile: string,
-): {args: string[]; env: Record<string, string>} {
-  const args = ['buildx', 'build', '--file', step.file]
-  if (step.target) args.push('--target', step.target)
-  if (step.platforms.length > 0) args.push('--platform', step.platforms.join(','))
-  args.push(`--provenance=${options.provenance}`)
-  const {args: buildArgs, env} = buildArgArguments(step.buildArgs, ENVIRONMENT_BUILDX_NEEDS)
-  args.push(...buildArgs)
-  for (const [key, value] of Object.entries(step.labels)) args.push('--label', `${key}=${value}`)
-  if (options.ghaCache) {
-    args.push('--cache-from', `type=gha,scope=${step.image}`)
-    args.push('--cache-to', `type=gha,mode=max,scope=${step.image}`)
-  }
-  for (const ref of step.pushRefs) args.push('--tag', ref)
-  if (step.push) {
-    if (step.pushRefs.length > 0) args.push('--push')
-    else
-      args.push(
-        '--output',
-        `type=image,name=${step.imageName},push-by-digest=true,name-canonical=true,push=true`,
-      )
-  }
-  args.push('--metadata-file', metadataFile, step.context)
-  return {args, env}
 }
 
 /** The pushed manifest (or index) digest from a `--metadata-file`; undefined when none. */
@@ -91,33 +45,30 @@ export class BuildxEngine extends DockerEngine {
   override readonly pushesWhileBuilding = true
 
   constructor(
-    configDir: string,
+    settings: BuilderSettings,
     workspace: string,
-    private readonly tempDir: string,
-    private readonly options: BuildxOptions,
+    /** The GitHub cache service's variables, handed to buildx when `settings.ghaCache`. */
+    private readonly ghaCache: Record<string, string> = {},
   ) {
-    super(configDir, workspace)
+    super(settings, workspace)
+  }
+
+  protected override toolEnvironment(): Record<string, string> {
+    return {DOCKER_CONFIG: this.settings.configDir, DOCKER_CLI_HINTS: 'false'}
   }
 
   // BuildKit builds concurrently with a content-addressed shared cache: no need to queue.
   override async build(step: BuildStep, log: LogSink): Promise<{digest?: string}> {
-    const dir = mkdtempSync(join(this.tempDir, 'ocir-push-buildx-'))
+    const metadataFile = buildxMetadataFile(this.settings, step)
     try {
-      const metadataFile = join(dir, 'metadata.json')
-      const {args, env} = buildxArguments(step, this.options, metadataFile)
-      await runCommand('docker', args, {
-        env: childEnvironment({
-          ...env,
-          ...this.options.ghaCache,
-          DOCKER_CONFIG: this.configDir,
-          DOCKER_CLI_HINTS: 'false',
-        }),
-        cwd: this.workspace,
+      await this.run(buildCommand(this.settings, step), {
         log,
+        cwd: this.workspace,
+        env: this.ghaCache,
       })
       return step.push ? parseBuildxMetadata(readFileSync(metadataFile, 'utf8')) : {}
     } finally {
-      rmSync(dir, {recursive: true, force: true})
+      rmSync(metadataFile, {force: true})
     }
   }
 }

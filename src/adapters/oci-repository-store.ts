@@ -6,6 +6,8 @@
 import type {ArtifactsClient} from 'oci-artifacts'
 import {ActionError, InputError, OciRequestError} from '../errors.js'
 import {wrapOciError} from './oci-client.js'
+import {mapWithLimit} from '../map-with-limit.js'
+import type {RepositoryOutcome} from './ports.js'
 
 /** A container repository as the pipeline needs it. */
 export interface RepoInfo {
@@ -150,16 +152,6 @@ export interface EnsureRepositoriesRequest {
   concurrency?: number
 }
 
-/** What happened to one repository. */
-export interface RepositoryOutcome {
-  name: string
-  status: 'existed' | 'created' | 'failed'
-  /** OCID, when it exists. */
-  id?: string
-  compartmentId?: string
-  /** Why it failed (or a note about an existing repository). */
-  message?: string
-}
 
 /**
  * Makes sure every named repository exists. Looks every name up first, then checks that no
@@ -193,7 +185,7 @@ export async function ensureRepositories(
     }
   }
 
-  const found = await mapWithConcurrency(names, concurrency, (name) =>
+  const found = await mapWithLimit(names, concurrency, (name) =>
     store.findByName(request.tenancy, name),
   )
 
@@ -203,7 +195,7 @@ export async function ensureRepositories(
       (entry): entry is {name: string; repository: RepoInfo; tags: readonly string[]} =>
         entry.repository !== undefined && entry.tags.length > 0,
     )
-  const details = await mapWithConcurrency(immutableCandidates, concurrency, ({repository}) =>
+  const details = await mapWithLimit(immutableCandidates, concurrency, ({repository}) =>
     repository.isImmutable === undefined ? store.get(repository.id) : Promise.resolve(repository),
   )
   const blocked = immutableCandidates.filter((_, index) => details[index].isImmutable)
@@ -219,7 +211,7 @@ export async function ensureRepositories(
     )
   }
 
-  return mapWithConcurrency(names, concurrency, async (name, index): Promise<RepositoryOutcome> => {
+  return mapWithLimit(names, concurrency, async (name, index): Promise<RepositoryOutcome> => {
     const existing = found[index]
     if (existing) {
       if (existing.lifecycleState === 'DELETING') {
@@ -283,23 +275,6 @@ function createHint(err: unknown, compartmentId: string): string | undefined {
 }
 
 /** Like Promise.all over items.map(work), with at most `limit` in flight; keeps the order. */
-async function mapWithConcurrency<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length)
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++
-      results[index] = await work(items[index], index)
-    }
-  }
-  await Promise.all(Array.from({length: Math.min(Math.max(limit, 1), items.length)}, worker))
-  return results
-}
-
 function toRepoInfo(repository: {
   id: string
   displayName: string

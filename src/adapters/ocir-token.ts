@@ -4,9 +4,9 @@
  * token as password.
  * https://www.ateam-oracle.com/authentication-mechanisms-for-oci-container-registry-ocir
  */
-import type {OciCredentials} from '../config/action-config.js'
+import type {OciApiKey} from '../config/oci-key.js'
 import {OciRequestError} from '../errors.js'
-import {checkOciCredentials, createAuthProvider, loadOciCommon, wrapOciError} from './oci-client.js'
+import {createAuthProvider, loadOciCommon, wrapOciError} from './oci-client.js'
 import {isLoopbackHost} from '../plan/registry-target.js'
 
 export interface OcirToken {
@@ -17,7 +17,8 @@ export interface OcirToken {
 export interface OcirTokenRequest {
   /** Registry host[:port], e.g. `iad.ocir.io` or `127.0.0.1:5000`. */
   registry: string
-  credentials: OciCredentials
+  /** The parsed API key (config/oci-key.ts). */
+  apiKey: OciApiKey
   /** How many times a transient failure (network, 429, 5xx) is retried. */
   retries: number
   /** Wait before the first retry, in seconds; doubles each time, capped at 4 s (default 0.5). */
@@ -41,7 +42,7 @@ export function ocirTokenUrl(registry: string): string {
 /** Fetches one registry token, signed with the API key; retries transient failures. */
 export async function fetchOcirToken(request: OcirTokenRequest): Promise<OcirToken> {
   const now = request.now ?? Date.now
-  const apiKey = checkOciCredentials(request.credentials, {regionRequired: false})
+  const {apiKey} = request
   const common = await loadOciCommon()
   const signer = new common.DefaultRequestSigner(await createAuthProvider(apiKey))
   const url = ocirTokenUrl(request.registry)

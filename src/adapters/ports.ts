@@ -1,26 +1,7 @@
 /** The outside world as the pipeline sees it: only the calls it makes. */
+import type {BuildStep} from '../plan/build-step.js'
 import type {ImagePlan} from '../plan/push-plan.js'
-
-export interface BuildStep {
-  /** Image name (for logs). */
-  image: string
-  /** Repository without a tag, e.g. `iad.ocir.io/ns/app` (buildx pushes by digest to it). */
-  imageName: string
-  context: string
-  file: string
-  target?: string
-  buildArgs: Record<string, string>
-  labels: Record<string, string>
-  platforms: string[]
-  /** Every reference of the image, for engines that keep a local image to tag. */
-  refs: string[]
-  /** The immutable references; an engine that pushes while building pushes exactly these. */
-  pushRefs: string[]
-  /** Push while building (only read by engines with `pushesWhileBuilding`). */
-  push: boolean
-  /** SOURCE_DATE_EPOCH: image timestamps for builders that can set them. */
-  sourceDateEpoch?: number
-}
+import type {RetrySession} from './retry.js'
 
 /** Writes lines of one image's log; kept together so parallel builds never interleave. */
 export type LogSink = (line: string) => void
@@ -75,10 +56,26 @@ export interface RepositoryOutcome {
   /** Image name, as in the `images` input. */
   name: string
   status: 'existed' | 'created' | 'failed'
+  /** OCID, when it exists. */
+  id?: string
+  compartmentId?: string
+  /** Why it failed (or a note about an existing repository). */
   message?: string
 }
 
 /** Creates missing repositories before anything is built (OCIR, through the OCI API). */
 export interface RepositoryEnsurer {
   ensure(plans: ImagePlan[]): Promise<RepositoryOutcome[]>
+}
+
+/** Every port a real run uses, connected and logged in. */
+export interface Adapters {
+  engine: ContainerEngine
+  registry: RegistryClient
+  /** Creates missing repositories before anything is pushed (OCIR with ensure-repositories). */
+  repositories?: RepositoryEnsurer
+  /** Renews a short-lived login before it expires; called before each image's pushes. */
+  refreshLogin?: () => Promise<void>
+  /** The run's retries: one policy for builder pushes, registry requests and the login. */
+  retry: RetrySession
 }

@@ -102,3 +102,23 @@ function withAttempts(err: ActionError, attempts: number): ActionError {
   Object.defineProperty(err, 'hint', {value: hint})
   return err
 }
+
+/** Placeholder until the retry engine lands (helper branch). */
+export class RetrySession {
+  sawTransientFault = false
+  private relogin?: () => Promise<void>
+  constructor(
+    readonly policy: RetryPolicy,
+    options: {relogin?: () => Promise<void>; wait?: (ms: number) => Promise<void>} = {},
+  ) {
+    this.relogin = options.relogin
+    this.wait = options.wait ?? sleep
+  }
+  private readonly wait: (ms: number) => Promise<void>
+  setRelogin(relogin: () => Promise<void>): void {
+    this.relogin = relogin
+  }
+  run<T>(what: string, attempt: () => Promise<T>, log?: (line: string) => void): Promise<T> {
+    return withRetries(what, this.policy, attempt, log, this.wait)
+  }
+}

@@ -3,6 +3,7 @@ import {ActionError, describeFailure} from '../errors.js'
 import {BuildahEngine} from './buildah-engine.js'
 import {BuildxEngine, ghaCacheEnvironment} from './buildx-engine.js'
 import {DockerEngine} from './docker-engine.js'
+import type {BuilderSettings} from '../plan/builder-commands.js'
 import type {ContainerEngine} from './ports.js'
 import {childEnvironment, runCommand} from './run-command.js'
 
@@ -10,8 +11,6 @@ export interface EngineSettings {
   /** This step's private docker config dir (also buildah's and podman's `--authfile` dir). */
   configDir: string
   workspace: string
-  /** For metadata and digest files. */
-  tempDir: string
   /** Registries spoken to over plain HTTP (loopback). */
   insecureHosts: string[]
   provenance: boolean
@@ -76,22 +75,30 @@ export function createEngine(
   builder: Exclude<Builder, 'auto'>,
   settings: EngineSettings,
 ): ContainerEngine {
+  const ghaCache = builder === 'buildx' ? ghaCacheEnvironment(settings.env) : undefined
+  const builderSettings = builderSettingsOf(builder, settings, ghaCache !== undefined)
   switch (builder) {
     case 'buildx':
-      return new BuildxEngine(settings.configDir, settings.workspace, settings.tempDir, {
-        provenance: settings.provenance,
-        ghaCache: ghaCacheEnvironment(settings.env),
-      })
+      return new BuildxEngine(builderSettings, settings.workspace, ghaCache)
     case 'docker':
-      return new DockerEngine(settings.configDir, settings.workspace)
+      return new DockerEngine(builderSettings, settings.workspace)
     case 'buildah':
     case 'podman':
-      return new BuildahEngine(
-        builder,
-        settings.configDir,
-        settings.workspace,
-        settings.tempDir,
-        settings.insecureHosts,
-      )
+      return new BuildahEngine(builderSettings, settings.workspace)
+  }
+}
+
+/** What the command lines of one builder depend on; a dry run passes its own config dir. */
+export function builderSettingsOf(
+  builder: Exclude<Builder, 'auto'>,
+  settings: Pick<EngineSettings, 'configDir' | 'insecureHosts' | 'provenance'>,
+  ghaCache: boolean,
+): BuilderSettings {
+  return {
+    builder,
+    configDir: settings.configDir,
+    insecureHosts: settings.insecureHosts,
+    provenance: settings.provenance,
+    ghaCache,
   }
 }

@@ -1,3 +1,5 @@
+import type {OciApiKey} from './oci-key.js'
+
 /** The one typed, validated view of the action's inputs that the rest of the code sees. */
 
 export type Builder = 'auto' | 'buildx' | 'docker' | 'buildah' | 'podman'
@@ -35,15 +37,6 @@ export interface RegistryTarget {
   regionId?: string
 }
 
-/** OCI API-key credentials (the `oci-*` inputs or `OCI_CLI_*`). */
-export interface OciCredentials {
-  user: string
-  tenancy: string
-  fingerprint: string
-  privateKey: string
-  passphrase?: string
-  region: string
-}
 
 /** What the GitHub runner tells us about the run. */
 export interface GitHubContext {
@@ -72,11 +65,15 @@ export interface PullSecretConfig {
 export interface ActionConfig {
   registry: RegistryTarget
   namespace: string
-  /** Full login username (namespace prefix already added for OCIR). Empty when not logging in. */
+  /**
+   * The `username` input as given (for OCIR, resolveIdentity adds the namespace prefix). Empty
+   * when not logging in with an auth token.
+   */
   username: string
   /** Auth token or password; masked when read. Empty when absent. */
   authToken: string
-  oci?: OciCredentials
+  /** The OCI API key, checked and parsed (decrypted) once; undefined when none was given. */
+  oci?: OciApiKey
   ociEndpoint?: string
   logout: boolean
   images: ImageSpec[]
@@ -106,6 +103,15 @@ export interface ActionConfig {
   pushWithheld?: string
   /** First backoff step of retries in ms (OCIR_PUSH_RETRY_BASE_MS; tests make it small). */
   retryBaseMs?: number
+  /** The DOCKER_METADATA_* variables metadata-action users set. */
+  metadata: {
+    /** DOCKER_METADATA_PR_HEAD_SHA: false tags pull requests by their merge commit. */
+    prHeadSha: boolean
+    /** DOCKER_METADATA_SHORT_SHA_LENGTH: length of `{{sha}}` and `type=sha` (default 7). */
+    shortShaLength?: number
+  }
+  /** The runner offers the GitHub cache service (buildx then caches with type=gha). */
+  ghaCache: boolean
   /** Paths the runner gives the step. */
   paths: {runnerTemp: string; userDockerConfig: string}
 }

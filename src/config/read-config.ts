@@ -1,20 +1,18 @@
 import {existsSync, readFileSync, statSync} from 'node:fs'
 import {homedir, tmpdir} from 'node:os'
 import {isAbsolute, join, resolve} from 'node:path'
-import {checkOciCredentials} from '../adapters/oci-client.js'
 import {secretsWithheld} from '../plan/fork-pull-request.js'
-import {checkStagePlatforms} from '../plan/platform-stage.js'
+import {checkStagePlatforms} from '../plan/platform-legs.js'
 import {parseFlavor, parseRules} from '../plan/tags/tag-rules.js'
 import {InputError} from '../errors.js'
 import {resolveRegistryTarget} from '../plan/registry-target.js'
-import {ocirUsername} from '../plan/username.js'
 import {
   BUILDERS,
   STAGES,
   type ActionConfig,
   type GitHubContext,
-  type OciCredentials,
 } from './action-config.js'
+import {parseOciApiKey, type OciApiKey, type OciKeyInputs} from './oci-key.js'
 import {parseImages} from './images.js'
 import {
   parseBoolean,
@@ -104,16 +102,12 @@ export function readConfig(
       'auth-token is set but username is empty: set the login user (for OCIR e.g. user@example.com; the namespace prefix is added)',
     )
   }
-  let username = rawUsername
-  if (registry.isOcir && rawUsername) {
-    if (!namespace && !rawUsername.includes('/') && !oci) {
-      throw new InputError(
-        'namespace',
-        '',
-        `OCIR logins are <namespace>/<user>: set namespace (the tenancy namespace, not the tenancy name) or give OCI API credentials to look it up`,
-      )
-    }
-    username = namespace ? ocirUsername(namespace, rawUsername) : rawUsername
+  if (registry.isOcir && rawUsername && !namespace && !rawUsername.includes('/') && !oci) {
+    throw new InputError(
+      'namespace',
+      '',
+      `OCIR logins are <namespace>/<user>: set namespace (the tenancy namespace, not the tenancy name) or give OCI API credentials to look it up`,
+    )
   }
 
   const platforms = parsePlatforms('platforms', get('platforms'))
@@ -174,7 +168,7 @@ export function readConfig(
   return {
     registry,
     namespace,
-    username,
+    username: rawUsername,
     authToken,
     oci,
     ociEndpoint: ociEndpoint ? ociEndpoint.replace(/\/$/, '') : undefined,
@@ -206,6 +200,8 @@ export function readConfig(
     stage,
     github,
     sourceDateEpoch: sourceDateEpoch ? Number(sourceDateEpoch) : undefined,
+    metadata: readMetadataVariables(env),
+    ghaCache: Boolean(env.ACTIONS_CACHE_URL || env.ACTIONS_RESULTS_URL),
     retryBaseMs: /^\d+$/.test(env.OCIR_PUSH_RETRY_BASE_MS ?? '')
       ? Number(env.OCIR_PUSH_RETRY_BASE_MS)
       : undefined,
@@ -256,7 +252,7 @@ function readOciCredentials(
   get: (name: string) => string,
   env: NodeJS.ProcessEnv,
   maskSecret: SecretMasker,
-): OciCredentials | undefined {
+): OciApiKey | undefined {
   const values = Object.fromEntries(
     OCI_FIELDS.map(([field, name, variable]) => [field, get(name) || env[variable]?.trim() || '']),
   ) as Record<(typeof OCI_FIELDS)[number][0], string>
@@ -272,10 +268,33 @@ function readOciCredentials(
   // The region is shared with the registry's region, so it alone does not mean "API credentials given".
   const given = OCI_FIELDS.filter(([field]) => field !== 'region' && values[field] !== '')
   if (given.length === 0) return undefined
-  const credentials = {...values, passphrase: passphrase || undefined}
+  const inputs: OciKeyInputs = {...values, passphrase: passphrase || undefined}
   // Not a PEM, a wrong passphrase, a fingerprint of another key: found now, before any build.
-  checkOciCredentials(credentials, {regionRequired: !get('oci-endpoint')})
-  return credentials
+  return parseOciApiKey(inputs, {regionRequired: !get('oci-endpoint')})
+}
+
+/** The DOCKER_METADATA_* variables of metadata-action that change tags. */
+function readMetadataVariables(env: NodeJS.ProcessEnv): ActionConfig['metadata'] {
+  const prHeadSha = env.DOCKER_METADATA_PR_HEAD_SHA?.trim() ?? ''
+  if (prHeadSha && !['true', 'false'].includes(prHeadSha.toLowerCase())) {
+    throw new InputError(
+      'DOCKER_METADATA_PR_HEAD_SHA',
+      prHeadSha,
+      'set it to true (tag pull requests by their head commit, the default) or false (by the merge commit)',
+    )
+  }
+  const length = env.DOCKER_METADATA_SHORT_SHA_LENGTH?.trim() ?? ''
+  if (length && !(/^\d+$/.test(length) && Number(length) >= 1 && Number(length) <= 40)) {
+    throw new InputError(
+      'DOCKER_METADATA_SHORT_SHA_LENGTH',
+      length,
+      'set it to a whole number of hex digits from 1 to 40, e.g. 7',
+    )
+  }
+  return {
+    prHeadSha: prHeadSha.toLowerCase() !== 'false',
+    shortShaLength: length ? Number(length) : undefined,
+  }
 }
 
 /** Missing contexts and Dockerfiles are input errors, found before the first build starts. */

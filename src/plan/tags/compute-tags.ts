@@ -20,7 +20,7 @@ import {isPrereleaseVersion, parsePep440, parseSemver} from './versions.js'
 const DEFAULT_SHORT_SHA_LENGTH = 7
 
 /** The run as the rules see it, after the event-specific adjustments. */
-interface RunFacts {
+interface EventFacts {
   eventName: string
   ref: string
   sha: string
@@ -54,7 +54,7 @@ class Evaluation {
   private warnedCommitDate = false
 
   constructor(
-    readonly facts: RunFacts,
+    readonly facts: EventFacts,
     readonly flavor: Flavor,
   ) {}
 
@@ -193,7 +193,7 @@ function payloadField(payload: Record<string, unknown>, ...path: string[]): unkn
 }
 
 /** Event-specific facts, as metadata-action derives them from the GitHub context. */
-function runFacts(context: TagContext): {facts: RunFacts; warnings: string[]} {
+function eventFacts(context: TagContext): {facts: EventFacts; warnings: string[]} {
   const warnings: string[] = []
   const {payload} = context
   let ref = context.ref
@@ -225,7 +225,7 @@ function runFacts(context: TagContext): {facts: RunFacts; warnings: string[]} {
   const length = context.shortShaLength ?? DEFAULT_SHORT_SHA_LENGTH
   const payloadDefault = payloadField(payload, 'repository', 'default_branch')
   const strip = (prefix: string): string => (ref.startsWith(prefix) ? ref.slice(prefix.length) : '')
-  const facts: RunFacts = {
+  const facts: EventFacts = {
     eventName: context.eventName,
     ref,
     sha,
@@ -437,7 +437,7 @@ function processRule(evaluation: Evaluation, rule: TagRule): RuleOutput | undefi
 export function computeTags(rules: string[], flavor: string[], context: TagContext): TagPlan {
   const parsedRules = parseRules(rules)
   const parsedFlavor = parseFlavor(flavor)
-  const {facts, warnings} = runFacts(context)
+  const {facts, warnings} = eventFacts(context)
   const evaluation = new Evaluation(facts, parsedFlavor)
   warnings.forEach((warning) => evaluation.warn(warning))
 
@@ -511,7 +511,7 @@ function addTag(tags: ComputedTag[], tag: ComputedTag): void {
  * `inputName` for an unknown expression.
  */
 export function expandExpressions(text: string, context: TagContext, inputName: string): string {
-  const evaluation = new Evaluation(runFacts(context).facts, parseFlavor([]))
+  const evaluation = new Evaluation(eventFacts(context).facts, parseFlavor([]))
   try {
     return renderTemplate(text, evaluation.globalScope())
   } catch (err) {

@@ -1,7 +1,7 @@
 /**
- * Scaling out (CONTRACT "Scaling out"): `stage: platform` pushes each image of one runner's
- * platforms under an immutable per-platform tag; `stage: merge` reads those tags back and pushes
- * one OCI image index per image. Everything here is pure: tag names, validation, the index bytes.
+ * Scaling out: `stage: platform` pushes each image of one runner's platforms under an immutable
+ * per-platform tag (a leg); `stage: merge` reads those tags back and pushes one OCI image index
+ * per image. Pure: tag names and validation.
  */
 import type {ImageSpec, Stage} from '../config/action-config.js'
 import {ActionError, InputError} from '../errors.js'
@@ -9,14 +9,6 @@ import type {ImagePlan} from './push-plan.js'
 import {sanitizeTag} from './tags/sanitize-tag.js'
 import {parseRule} from './tags/tag-rules.js'
 import type {ComputedTag} from './tags/tag-types.js'
-
-export const OCI_INDEX_MEDIA_TYPE = 'application/vnd.oci.image.index.v1+json'
-
-/** What a per-platform tag may hold: one image for one platform (Docker schema 2 or OCI). */
-export const SINGLE_PLATFORM_MEDIA_TYPES: readonly string[] = [
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-]
 
 /** An OCI platform object, as an image index entry carries it. */
 export interface Platform {
@@ -35,17 +27,10 @@ export interface PlatformLeg {
   ref: string
 }
 
-/** An image of a platform or merge run: its release plan plus one leg per platform. */
-export interface PlatformStagePlan {
+/** One image of a platform or merge run: its release plan plus one leg per platform. */
+export interface ImageLegs {
   plan: ImagePlan
   legs: PlatformLeg[]
-}
-
-/** The manifest found under a per-platform tag, as the registry returned it. */
-export interface LegManifest {
-  mediaType: string
-  digest: string
-  size: number
 }
 
 /** `linux/arm/v7` → `{architecture: 'arm', os: 'linux', variant: 'v7'}`. */
@@ -143,12 +128,12 @@ export function checkStagePlatforms(stage: Stage, images: readonly ImageSpec[]):
  * gets no leg on the arm64 runner (rather than an emulated build there), and the merge, which
  * reads each image's own list, expects only its amd64 leg.
  */
-export function planPlatformStage(
+export function planLegs(
   stage: Exclude<Stage, 'all'>,
   plans: readonly ImagePlan[],
   base: string,
   runnerPlatforms: readonly string[] = [],
-): PlatformStagePlan[] {
+): ImageLegs[] {
   checkStagePlatforms(
     stage,
     plans.map((plan) => plan.image),
@@ -167,75 +152,3 @@ export function planPlatformStage(
   }))
 }
 
-/** The index carries the OCI labels of the image as annotations (the spec's pre-defined keys). */
-export function indexAnnotations(labels: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(labels)
-      .filter(([key]) => key.startsWith('org.opencontainers.image.'))
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-  )
-}
-
-/**
- * Why a manifest cannot be one entry of an index, or undefined when it can. An index under a
- * per-platform tag (buildx with provenance or SBOM attestations) would nest indexes, which
- * `docker pull` does not resolve.
- */
-export function legProblem(manifest: LegManifest): string | undefined {
-  if (SINGLE_PLATFORM_MEDIA_TYPES.includes(manifest.mediaType)) return undefined
-  return manifest.mediaType === OCI_INDEX_MEDIA_TYPE ||
-    manifest.mediaType === 'application/vnd.docker.distribution.manifest.list.v2+json'
-    ? `it is a multi-platform index (${manifest.mediaType}), not one image; push one image per platform (for buildx: provenance: false)`
-    : `its media type ${manifest.mediaType || '(none)'} is not an image manifest`
-}
-
-/**
- * The OCI image index of one image, as the exact bytes to push: entries in `platforms` order and
- * a fixed key order, so the same legs and labels always give the same digest.
- */
-export function imageIndex(
-  entries: readonly {platform: string; manifest: LegManifest}[],
-  labels: Record<string, string>,
-): string {
-  const annotations = indexAnnotations(labels)
-  const index: Record<string, unknown> = {
-    schemaVersion: 2,
-    mediaType: OCI_INDEX_MEDIA_TYPE,
-    manifests: entries.map(({platform, manifest}) => ({
-      mediaType: manifest.mediaType,
-      digest: manifest.digest,
-      size: manifest.size,
-      platform: parsePlatform(platform),
-    })),
-  }
-  if (Object.keys(annotations).length > 0) index.annotations = annotations
-  return JSON.stringify(index)
-}
-
-/** What a platform or merge run would do, one line per action, for a dry run's report. */
-export function plannedStageCommands(
-  stage: Exclude<Stage, 'all'>,
-  images: readonly PlatformStagePlan[],
-  push: boolean,
-): string[] {
-  const commands: string[] = []
-  if (stage === 'platform') {
-    for (const {plan, legs} of images) {
-      for (const leg of legs) {
-        commands.push(`build ${plan.image.context} --platform ${leg.platform} --tag ${leg.ref}`)
-        if (push) commands.push(`push ${leg.ref}`)
-      }
-    }
-    return commands
-  }
-  for (const {plan, legs} of images) {
-    const from = legs.map((leg) => `${leg.platform} from ${leg.tag}`).join(', ')
-    for (const tag of plan.immutableTags)
-      commands.push(`put index ${plan.imageName}:${tag} (${from})`)
-  }
-  for (const {plan} of images) {
-    for (const tag of plan.movingTags)
-      commands.push(`put index ${plan.imageName}:${tag} (after every image is merged)`)
-  }
-  return commands
-}

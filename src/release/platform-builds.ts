@@ -1,27 +1,25 @@
 import * as core from '@actions/core'
 import type {ContainerEngine, LogSink} from '../adapters/ports.js'
-import type {RetryPolicy} from '../adapters/retry.js'
+import type {RetrySession} from '../adapters/retry.js'
 import {describeFailure} from '../errors.js'
-import type {PlatformLeg, PlatformStagePlan} from '../plan/platform-stage.js'
-import type {ImagePlan} from '../plan/push-plan.js'
-import {buildAndPush, buildStepOf} from './build-and-push.js'
-import {mapWithLimit} from './map-with-limit.js'
+import {mapWithLimit} from '../map-with-limit.js'
+import {legBuildStep, type BuildOptions} from '../plan/build-step.js'
+import type {ImageLegs, PlatformLeg} from '../plan/platform-legs.js'
+import {buildAndPush} from './build-and-push.js'
+import {newOutcome, type ImageOutcome} from './image-outcome.js'
 
-export interface PlatformStageInput {
-  images: readonly PlatformStagePlan[]
+export interface PlatformBuildsInput extends BuildOptions {
+  images: readonly ImageLegs[]
   engine: ContainerEngine
   /** The run's labels (OCI labels and the `labels` input); an image's own labels go on top. */
   labels: Record<string, string>
-  /** False: build only (e.g. a fork's pull request, whose secrets GitHub withholds). */
-  push: boolean
   /** Legs (image × platform) built and pushed at once. */
   maxParallel: number
-  retry: RetryPolicy
-  sourceDateEpoch?: number
+  retry: RetrySession
 }
 
 /** What one platform of one image came to. */
-export interface PlatformOutcome {
+export interface LegOutcome {
   /** Image name, as in the `images` input. */
   name: string
   platform: string
@@ -34,41 +32,26 @@ export interface PlatformOutcome {
   durationMs: number
 }
 
-/** One image of a platform or merge run, in the shape of the pipeline's image outcomes. */
-export interface StageImageOutcome {
-  name: string
-  repository: string
-  imageName: string
-  /** Every reference this run pushed (or would have, when not pushing). */
-  refs: string[]
-  /** The image's digest: the index of a merge, the only leg of a one-platform run; else ''. */
-  digest: string
-  pushed: boolean
-  status: 'pushed' | 'built' | 'failed' | 'skipped'
-  durationMs: number
-  message?: string
-  /** Each platform's manifest digest. */
-  platforms: {platform: string; ref: string; digest: string}[]
-}
-
 /**
  * `stage: platform`: builds every image for each of this runner's platforms, one build per
  * platform, and pushes it under its per-platform tag only. No other tag: the merge run makes the
  * tags users pull, once every platform is there. Never throws for one leg's failure.
  */
-export async function runPlatformStage(input: PlatformStageInput): Promise<PlatformOutcome[]> {
+export async function buildPlatforms(input: PlatformBuildsInput): Promise<ImageOutcome[]> {
   const legs = input.images.flatMap((image) => image.legs.map((leg) => ({image, leg})))
-  return mapWithLimit(legs, input.maxParallel, ({image, leg}) => buildLeg(input, image, leg))
+  const outcomes = await mapWithLimit(legs, input.maxParallel, ({image, leg}) =>
+    buildLeg(input, image, leg),
+  )
+  return imageOutcomesOfLegs(input.images, outcomes)
 }
 
 async function buildLeg(
-  input: PlatformStageInput,
-  {plan}: PlatformStagePlan,
+  input: PlatformBuildsInput,
+  {plan}: ImageLegs,
   leg: PlatformLeg,
-): Promise<PlatformOutcome> {
-  const {engine, retry} = input
+): Promise<LegOutcome> {
   const started = Date.now()
-  const result: PlatformOutcome = {
+  const result: LegOutcome = {
     name: plan.image.name,
     platform: leg.platform,
     ref: leg.ref,
@@ -78,15 +61,9 @@ async function buildLeg(
   }
   const lines: string[] = []
   const log: LogSink = (line) => lines.push(line)
-  const step = buildStepOf(plan, input.labels, {
-    platforms: [leg.platform],
-    refs: [leg.ref],
-    pushRefs: [leg.ref],
-    push: input.push,
-    sourceDateEpoch: input.sourceDateEpoch,
-  })
+  const step = legBuildStep(plan, leg, input.labels, input)
   try {
-    const {digest} = await buildAndPush(engine, step, retry, log)
+    const {digest} = await buildAndPush(input.engine, step, input.retry, log)
     if (input.push) {
       result.digest = digest
       result.status = 'pushed'
@@ -106,47 +83,27 @@ async function buildLeg(
   return result
 }
 
-/** An image's outcome before anything happened to it. */
-export function stageOutcome(
-  plan: ImagePlan,
-  status: StageImageOutcome['status'],
-): StageImageOutcome {
-  return {
-    name: plan.image.name,
-    repository: plan.repository,
-    imageName: plan.imageName,
-    refs: [],
-    digest: '',
-    pushed: false,
-    status,
-    durationMs: 0,
-    platforms: [],
-  }
-}
-
 /** The legs of a platform run summed up per image, for the report and the outputs. */
-export function platformImageOutcomes(
-  images: readonly PlatformStagePlan[],
-  outcomes: readonly PlatformOutcome[],
-): StageImageOutcome[] {
+export function imageOutcomesOfLegs(
+  images: readonly ImageLegs[],
+  outcomes: readonly LegOutcome[],
+): ImageOutcome[] {
   return images.map(({plan}) => {
     const legs = outcomes.filter((outcome) => outcome.name === plan.image.name)
     if (legs.length === 0) {
       return {
-        ...stageOutcome(plan, 'skipped'),
+        ...newOutcome(plan, 'skipped'),
         message: `not built on this runner: none of its platforms (${plan.image.platforms.join(', ')}) is this runner's`,
+        platforms: [],
       }
     }
     const failed = legs.filter((leg) => leg.status === 'failed')
     const pushed = legs.filter((leg) => leg.status === 'pushed')
     return {
-      name: plan.image.name,
-      repository: plan.repository,
-      imageName: plan.imageName,
+      ...newOutcome(plan, failed.length > 0 ? 'failed' : pushed.length > 0 ? 'pushed' : 'built'),
       refs: legs.filter((leg) => leg.status !== 'failed').map((leg) => leg.ref),
       digest: legs.length === 1 ? legs[0].digest : '',
       pushed: pushed.length > 0,
-      status: failed.length > 0 ? 'failed' : pushed.length > 0 ? 'pushed' : 'built',
       durationMs: legs.reduce((total, leg) => total + leg.durationMs, 0),
       message:
         failed.length > 0 ? failed.map((leg) => leg.message ?? leg.platform).join('; ') : undefined,

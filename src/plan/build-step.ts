@@ -1,0 +1,76 @@
+import type {ImagePlan} from './push-plan.js'
+
+/** One build of one image, as every builder gets it. */
+export interface BuildStep {
+  /** Image name (for logs). */
+  image: string
+  /** Repository without a tag, e.g. `iad.ocir.io/ns/app` (buildx pushes by digest to it). */
+  imageName: string
+  context: string
+  file: string
+  target?: string
+  buildArgs: Record<string, string>
+  labels: Record<string, string>
+  platforms: string[]
+  /** Every reference of the image, for engines that keep a local image to tag. */
+  refs: string[]
+  /** The immutable references; an engine that pushes while building pushes exactly these. */
+  pushRefs: string[]
+  /** Push while building (only read by engines that push while building). */
+  push: boolean
+  /** SOURCE_DATE_EPOCH: image timestamps for builders that can set them. */
+  sourceDateEpoch?: number
+}
+
+/** The build step of one planned image: what differs per run is where it goes and for which platforms. */
+export function buildStepOf(
+  plan: ImagePlan,
+  labels: Record<string, string>,
+  target: Pick<BuildStep, 'platforms' | 'refs' | 'pushRefs' | 'push' | 'sourceDateEpoch'>,
+): BuildStep {
+  return {
+    image: plan.image.name,
+    imageName: plan.imageName,
+    context: plan.image.context,
+    file: plan.image.file,
+    target: plan.image.target,
+    buildArgs: plan.image.buildArgs,
+    labels: {...labels, ...plan.image.labels},
+    ...target,
+  }
+}
+
+export interface BuildOptions {
+  /** False: build only (a fork's pull request, `push: false`). */
+  push: boolean
+  sourceDateEpoch?: number
+}
+
+/** `stage: all`: one build of the image for all its platforms; the immutable tags are pushed. */
+export function imageBuildStep(
+  plan: ImagePlan,
+  labels: Record<string, string>,
+  options: BuildOptions,
+): BuildStep {
+  return buildStepOf(plan, labels, {
+    platforms: plan.image.platforms,
+    refs: plan.refs,
+    pushRefs: plan.immutableTags.map((tag) => `${plan.imageName}:${tag}`),
+    ...options,
+  })
+}
+
+/** `stage: platform`: one build per platform, pushed under its per-platform tag only. */
+export function legBuildStep(
+  plan: ImagePlan,
+  leg: {platform: string; ref: string},
+  labels: Record<string, string>,
+  options: BuildOptions,
+): BuildStep {
+  return buildStepOf(plan, labels, {
+    platforms: [leg.platform],
+    refs: [leg.ref],
+    pushRefs: [leg.ref],
+    ...options,
+  })
+}

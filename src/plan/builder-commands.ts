@@ -1,0 +1,252 @@
+/**
+ * The command lines of every builder, built in one place: the engines run exactly these, and a
+ * dry run prints exactly these. Pure: paths come in, nothing is read or written here.
+ */
+import type {Builder} from '../config/action-config.js'
+import {ActionError} from '../errors.js'
+import type {BuildStep} from './build-step.js'
+
+export type ConcreteBuilder = Exclude<Builder, 'auto'>
+
+/** One process to start. Build-arg values travel in `env`, never in `args`. */
+export interface BuilderCommand {
+  tool: string
+  args: string[]
+  env: Record<string, string>
+}
+
+export interface BuilderSettings {
+  builder: ConcreteBuilder
+  /**
+   * This step's private docker config dir: the login lives there (buildah's and podman's
+   * `--authfile`), and so do the files a build writes (buildx metadata, push digests, the
+   * classic builder's labelled Dockerfile). The post step removes it.
+   */
+  configDir: string
+  /** Registries spoken to over plain HTTP (loopback). */
+  insecureHosts: readonly string[]
+  /** buildx attestations. */
+  provenance: boolean
+  /** buildx: the GitHub cache service is available (type=gha cache, one scope per image). */
+  ghaCache: boolean
+}
+
+/** Names each tool reads from its own environment: such build args stay in argv. */
+const ENVIRONMENT_THE_TOOL_NEEDS: Record<ConcreteBuilder, RegExp> = {
+  docker: /^(PATH|HOME|TMPDIR|DOCKER_\w*|LD_\w*|HTTPS?_PROXY|NO_PROXY)$/i,
+  buildx:
+    /^(PATH|HOME|TMPDIR|DOCKER_\w*|BUILDX_\w*|BUILDKIT_\w*|LD_\w*|HTTPS?_PROXY|NO_PROXY|SOURCE_DATE_EPOCH)$/i,
+  buildah:
+    /^(PATH|HOME|TMPDIR|XDG_\w*|BUILDAH_\w*|CONTAINERS_\w*|STORAGE_\w*|REGISTRY_AUTH_FILE|LD_\w*|HTTPS?_PROXY|NO_PROXY)$/i,
+  podman:
+    /^(PATH|HOME|TMPDIR|XDG_\w*|BUILDAH_\w*|CONTAINERS_\w*|STORAGE_\w*|REGISTRY_AUTH_FILE|LD_\w*|HTTPS?_PROXY|NO_PROXY)$/i,
+}
+
+/** The password always goes to stdin. */
+export function loginCommand(
+  settings: BuilderSettings,
+  host: string,
+  username: string,
+): BuilderCommand {
+  if (settings.builder === 'docker' || settings.builder === 'buildx') {
+    return command('docker', ['login', host, '--username', username, '--password-stdin'])
+  }
+  return command(settings.builder, [
+    'login',
+    '--authfile',
+    authFile(settings),
+    ...tlsVerify(settings, host),
+    '--username',
+    username,
+    '--password-stdin',
+    host,
+  ])
+}
+
+export function buildCommand(settings: BuilderSettings, step: BuildStep): BuilderCommand {
+  switch (settings.builder) {
+    case 'docker':
+      return dockerBuild(settings, step)
+    case 'buildx':
+      return buildxBuild(settings, step)
+    case 'buildah':
+    case 'podman':
+      return daemonlessBuild(settings, step)
+  }
+}
+
+/** Undefined for buildx, which pushes while building. */
+export function pushCommand(settings: BuilderSettings, ref: string): BuilderCommand | undefined {
+  switch (settings.builder) {
+    case 'buildx':
+      return undefined
+    case 'docker':
+      return command('docker', ['push', ref])
+    case 'buildah':
+    case 'podman': {
+      const args = ['push', '--authfile', authFile(settings), ...tlsVerify(settings, hostOf(ref))]
+      // Our retry policy is the only one: buildah's own (3 tries, 2 s) would multiply it.
+      if (settings.builder === 'buildah') args.push('--retry', '0')
+      args.push('--digestfile', pushDigestFile(settings, ref), ref, `docker://${ref}`)
+      return command(settings.builder, args)
+    }
+  }
+}
+
+/** Where a daemonless push writes the digest it pushed. */
+export function pushDigestFile(settings: BuilderSettings, ref: string): string {
+  return `${settings.configDir}/push-${safeName(ref)}.digest`
+}
+
+/** Where buildx writes the metadata (the pushed digest) of one build. */
+export function buildxMetadataFile(settings: BuilderSettings, step: BuildStep): string {
+  return `${settings.configDir}/buildx-${safeName(step.image)}-${safeName(step.platforms.join('+') || 'default')}.json`
+}
+
+/**
+ * The classic builder turns every `--label` into a LABEL step of its own, and each step commits a
+ * container: eight OCI labels cost eight commits per image, on every run. So the engine writes a
+ * copy of the Dockerfile with one LABEL line appended, here, and builds that. Not for `--target`
+ * builds: the line would land in the last stage, not the target.
+ */
+export function labelledDockerfile(settings: BuilderSettings, step: BuildStep): string | undefined {
+  if (step.target || Object.keys(step.labels).length === 0) return undefined
+  return `${settings.configDir}/${safeName(step.image)}-${safeName(step.platforms.join('+') || 'default')}.Dockerfile`
+}
+
+/** The line the engine appends to that copy; `escape` is the Dockerfile's escape character. */
+export function labelLine(labels: Record<string, string>, escape = '\\'): string {
+  const quote = (value: string): string =>
+    `"${value
+      .split(escape)
+      .join(escape + escape)
+      .replace(/"/g, `${escape}"`)
+      .replace(/\$/g, `${escape}$`)
+      .replace(/\r?\n/g, `${escape}n`)}"`
+  return `LABEL ${Object.entries(labels)
+    .map(([key, value]) => `${quote(key)}=${quote(value)}`)
+    .join(' ')}`
+}
+
+function dockerBuild(settings: BuilderSettings, step: BuildStep): BuilderCommand {
+  onePlatform('docker', step, 'use builder: buildx (with docker/setup-buildx-action)')
+  const labelled = labelledDockerfile(settings, step)
+  const args = ['build', '--file', labelled ?? step.file]
+  if (step.target) args.push('--target', step.target)
+  if (step.platforms.length === 1) args.push('--platform', step.platforms[0])
+  const {args: buildArgs, env} = buildArgArguments(step.buildArgs, settings.builder)
+  args.push(...buildArgs)
+  if (!labelled) args.push(...labelArguments(step))
+  for (const ref of step.refs) args.push('--tag', ref)
+  args.push(step.context)
+  return {tool: 'docker', args, env}
+}
+
+/**
+ * With `push`, the immutable refs are pushed while building (moving tags are copied in the
+ * registry later); with no immutable tag at all, the image is pushed by digest only, so nothing
+ * a user pulls by tag changes before the release is complete. Each image gets its own cache
+ * scope, so images of one run do not evict each other.
+ */
+function buildxBuild(settings: BuilderSettings, step: BuildStep): BuilderCommand {
+  const args = ['buildx', 'build', '--file', step.file]
+  if (step.target) args.push('--target', step.target)
+  if (step.platforms.length > 0) args.push('--platform', step.platforms.join(','))
+  args.push(`--provenance=${settings.provenance}`)
+  const {args: buildArgs, env} = buildArgArguments(step.buildArgs, settings.builder)
+  args.push(...buildArgs, ...labelArguments(step))
+  if (settings.ghaCache) {
+    args.push('--cache-from', `type=gha,scope=${step.image}`)
+    args.push('--cache-to', `type=gha,mode=max,scope=${step.image}`)
+  }
+  for (const ref of step.pushRefs) args.push('--tag', ref)
+  if (step.push) {
+    if (step.pushRefs.length > 0) args.push('--push')
+    else
+      args.push(
+        '--output',
+        `type=image,name=${step.imageName},push-by-digest=true,name-canonical=true,push=true`,
+      )
+  }
+  args.push('--metadata-file', buildxMetadataFile(settings, step), step.context)
+  return {tool: 'docker', args, env}
+}
+
+/** `buildah bud …` / `podman build …`. Docker format keeps HEALTHCHECK and SHELL. */
+function daemonlessBuild(settings: BuilderSettings, step: BuildStep): BuilderCommand {
+  const tool = settings.builder
+  onePlatform(tool, step, 'use builder: buildx')
+  const args = [tool === 'buildah' ? 'bud' : 'build', '--authfile', authFile(settings)]
+  args.push('--format', 'docker', '--file', step.file)
+  if (step.target) args.push('--target', step.target)
+  if (step.platforms.length === 1) args.push('--platform', step.platforms[0])
+  if (step.sourceDateEpoch !== undefined) args.push('--timestamp', String(step.sourceDateEpoch))
+  const {args: buildArgs, env} = buildArgArguments(step.buildArgs, settings.builder)
+  args.push(...buildArgs, ...labelArguments(step))
+  for (const ref of step.refs) args.push('--tag', ref)
+  args.push(step.context)
+  return {tool, args, env}
+}
+
+/**
+ * Build-arg values travel in the environment (`--build-arg NAME` reads it), not in argv, where
+ * any process listing would show them. Names the tool itself reads stay in argv.
+ */
+export function buildArgArguments(
+  buildArgs: Record<string, string>,
+  builder: ConcreteBuilder,
+): {args: string[]; env: Record<string, string>} {
+  const args: string[] = []
+  const env: Record<string, string> = {}
+  for (const [name, value] of Object.entries(buildArgs)) {
+    if (ENVIRONMENT_THE_TOOL_NEEDS[builder].test(name)) {
+      args.push('--build-arg', `${name}=${value}`)
+    } else {
+      args.push('--build-arg', name)
+      env[name] = value
+    }
+  }
+  return {args, env}
+}
+
+/** A command as a shell line, for a dry run's report: arguments quoted where a shell needs it. */
+export function renderCommand({tool, args}: Pick<BuilderCommand, 'tool' | 'args'>): string {
+  return [tool, ...args].map(shellQuote).join(' ')
+}
+
+export function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`
+}
+
+/** The registry host of `host[:port]/path:tag`. */
+export function hostOf(ref: string): string {
+  return ref.slice(0, ref.indexOf('/'))
+}
+
+function labelArguments(step: BuildStep): string[] {
+  return Object.entries(step.labels).flatMap(([key, value]) => ['--label', `${key}=${value}`])
+}
+
+function onePlatform(tool: string, step: BuildStep, alternative: string): void {
+  if (step.platforms.length <= 1) return
+  throw new ActionError(
+    `image '${step.image}': the ${tool} builder builds one platform at a time, not ${step.platforms.join(', ')}`,
+    `${alternative} for multi-platform images, or one platform per runner with stage: platform`,
+  )
+}
+
+function authFile(settings: BuilderSettings): string {
+  return `${settings.configDir}/config.json`
+}
+
+function tlsVerify(settings: BuilderSettings, host: string): string[] {
+  return settings.insecureHosts.includes(host) ? ['--tls-verify=false'] : []
+}
+
+function command(tool: string, args: string[]): BuilderCommand {
+  return {tool, args, env: {}}
+}
+
+function safeName(text: string): string {
+  return text.replace(/[^A-Za-z0-9._-]+/g, '_')
+}

@@ -1,0 +1,83 @@
+/**
+ * What a dry run prints: the command lines the builders would run, from the same argument
+ * builders and build steps the real run uses, and the registry calls of the release order.
+ */
+import type {ActionConfig} from '../config/action-config.js'
+import {
+  buildCommand,
+  loginCommand,
+  pushCommand,
+  renderCommand,
+  type BuilderSettings,
+  type ConcreteBuilder,
+} from './builder-commands.js'
+import {imageBuildStep, legBuildStep, type BuildStep} from './build-step.js'
+import type {RunPlan} from './run-plan.js'
+
+/** The private docker config dir a real run creates (mkdtemp) under the runner's temp dir. */
+export function plannedConfigDir(runnerTemp: string): string {
+  return `${runnerTemp.replace(/\/+$/, '')}/ocir-push-docker-XXXXXX`
+}
+
+export function dryRunCommands(config: ActionConfig, plan: RunPlan): string[] {
+  const commands: string[] = []
+  // A merge builds nothing, so it needs no builder; `auto` is decided at run time.
+  const builder: ConcreteBuilder = config.builder === 'auto' ? 'docker' : config.builder
+  if (config.builder === 'auto' && config.stage !== 'merge')
+    commands.push('# builder auto: buildx, docker, buildah or podman, whichever works here')
+  const settings: BuilderSettings = {
+    builder,
+    configDir: plannedConfigDir(config.paths.runnerTemp),
+    insecureHosts: config.registry.insecure ? [config.registry.host] : [],
+    provenance: config.provenance,
+    ghaCache: builder === 'buildx' && config.ghaCache,
+  }
+  const options = {push: config.push, sourceDateEpoch: config.sourceDateEpoch}
+  const pushes = (step: BuildStep): string[] => {
+    const builds = [renderCommand(buildCommand(settings, step))]
+    for (const ref of step.push ? step.pushRefs : []) {
+      const push = pushCommand(settings, ref)
+      if (push) builds.push(renderCommand(push))
+    }
+    return builds
+  }
+
+  if (config.username && config.push) {
+    commands.push(
+      config.stage === 'merge'
+        ? `# GET /v2/ on ${config.registry.host} as ${config.username} (checks the login; a merge needs no builder)`
+        : renderCommand(loginCommand(settings, config.registry.host, config.username)),
+    )
+  }
+  if (config.stage === 'platform') {
+    for (const {plan: image, legs} of plan.legs ?? [])
+      for (const leg of legs) commands.push(...pushes(legBuildStep(image, leg, plan.labels, options)))
+    return commands
+  }
+  if (config.stage === 'merge') {
+    for (const {plan: image, legs} of plan.legs ?? []) {
+      const from = legs.map((leg) => `${leg.platform} from ${leg.tag}`).join(', ')
+      for (const tag of image.immutableTags)
+        commands.push(`# put index ${image.imageName}:${tag} (${from})`)
+    }
+  } else {
+    for (const image of plan.plans) commands.push(...pushes(imageBuildStep(image, plan.labels, options)))
+  }
+  if (!config.push) return commands
+  for (const image of plan.plans) {
+    if (image.movingTags.length === 0) continue
+    const source = image.immutableTags[0]
+    if (!source && config.stage === 'all' && builder !== 'buildx') {
+      // Nothing immutable was pushed: the builder pushes the moving tags itself.
+      for (const tag of image.movingTags) {
+        const push = pushCommand(settings, `${image.imageName}:${tag}`)
+        if (push) commands.push(renderCommand(push))
+      }
+      continue
+    }
+    commands.push(
+      `# copy manifest ${image.imageName}:${source ?? '(pushed by digest)'} -> ${image.movingTags.join(', ')} (in the registry, after every image is pushed: one GET, one PUT per tag)`,
+    )
+  }
+  return commands
+}
