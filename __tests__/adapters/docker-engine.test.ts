@@ -1,5 +1,5 @@
 import {execFileSync} from 'node:child_process'
-import {mkdtempSync} from 'node:fs'
+import {mkdtempSync, readdirSync} from 'node:fs'
 import {join} from 'node:path'
 import {expect, test} from 'vitest'
 import {DockerEngine} from '../../src/adapters/docker-engine.js'
@@ -26,12 +26,19 @@ test.each([
     target: 'frontend-target',
     labelSteps: 4,
   },
-])('$why', async ({target, labelSteps}) => {
+  {
+    why: 'a Dockerfile with a backtick escape directive gets one LABEL step quoted its way',
+    target: undefined,
+    file: '../../__tests__/fixtures/escape/Dockerfile',
+    labelSteps: 1,
+  },
+])('$why', async ({target, labelSteps, file}) => {
+  const configDir = mkdtempSync(join(process.env.RUNNER_TEMP as string, 'dc-'))
   const engine = new DockerEngine(
-    mkdtempSync(join(process.env.RUNNER_TEMP as string, 'dc-')),
+    {builder: 'docker', configDir, insecureHosts: [], provenance: false, ghaCache: false},
     workspace,
   )
-  const ref = `ocir-push-test/labels:${target ?? 'plain'}`
+  const ref = `ocir-push-test/labels:${target ?? (file ? 'escape' : 'plain')}`
   const labels = {
     'org.opencontainers.image.title': 'todo "frontend"',
     'org.opencontainers.image.description': 'costs $5 \\ month',
@@ -44,7 +51,7 @@ test.each([
       image: 'frontend',
       imageName: 'ocir-push-test/labels',
       context: 'frontend',
-      file: target ? '../../__tests__/fixtures/targets/Dockerfile' : 'frontend/Dockerfile',
+      file: file ?? (target ? '../../__tests__/fixtures/targets/Dockerfile' : 'frontend/Dockerfile'),
       target,
       buildArgs: {},
       labels,
@@ -61,4 +68,6 @@ test.each([
     (line) => /^Step \d+\/\d+ : LABEL /.test(line) && !line.includes('title="todo-frontend"'),
   )
   expect(ourLabelSteps).toHaveLength(labelSteps)
+  // The labelled copy of the Dockerfile lives in the config dir only while the build runs.
+  expect(readdirSync(configDir)).toEqual([])
 })

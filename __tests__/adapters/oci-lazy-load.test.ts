@@ -1,7 +1,8 @@
 import {createRequire} from 'node:module'
 import {expect, test} from 'vitest'
 // Everything a run without OCI features may import from these modules.
-import {checkOciCredentials, loadOciCommon, wrapOciError} from '../../src/adapters/oci-client.js'
+import {loadOciCommon, wrapOciError} from '../../src/adapters/oci-client.js'
+import {parseOciApiKey} from '../../src/config/oci-key.js'
 import {lookupNamespace} from '../../src/adapters/oci-namespace.js'
 import {ensureRepositories, OciRepositoryStore} from '../../src/adapters/oci-repository-store.js'
 import {TokenSource} from '../../src/adapters/ocir-token.js'
@@ -15,7 +16,7 @@ const loadedSdkModules = (): string[] =>
 
 test('importing the OCI modules and resolving a region does not load the SDK', () => {
   expect([
-    checkOciCredentials,
+    parseOciApiKey,
     wrapOciError,
     lookupNamespace,
     ensureRepositories,

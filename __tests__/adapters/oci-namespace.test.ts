@@ -1,13 +1,15 @@
 import {afterAll, beforeAll, describe, expect, test, vi} from 'vitest'
 import {createObjectStorageClient} from '../../src/adapters/oci-client.js'
 import {lookupNamespace} from '../../src/adapters/oci-namespace.js'
-import type {OciCredentials} from '../../src/config/action-config.js'
+import {parseOciApiKey, type OciKeyInputs} from '../../src/config/oci-key.js'
 import {OciRequestError} from '../../src/errors.js'
 import {startOciDouble, type OciDouble} from '../fixtures/oci-double.js'
 
+const apiKeyOf = (inputs: OciKeyInputs) => parseOciApiKey(inputs, {regionRequired: false})
+
 describe('lookupNamespace', () => {
   let double: OciDouble
-  let credentials: OciCredentials
+  let credentials: OciKeyInputs
 
   beforeAll(async () => {
     vi.spyOn(console, 'warn').mockImplementation(() => undefined)
@@ -27,7 +29,7 @@ describe('lookupNamespace', () => {
 
   const client = (retries = 2) =>
     createObjectStorageClient({
-      credentials,
+      apiKey: apiKeyOf(credentials),
       retries,
       endpoint: double.url,
       firstRetryDelaySeconds: 0.01,
@@ -45,7 +47,7 @@ describe('lookupNamespace', () => {
   })
 
   test('without an override the region decides the endpoint', async () => {
-    const objectStorage = await createObjectStorageClient({credentials, retries: 0})
+    const objectStorage = await createObjectStorageClient({apiKey: apiKeyOf(credentials), retries: 0})
     // The SDK keeps a `{dualStack?…}` placeholder in it until a request is made.
     expect(objectStorage.endpoint).toMatch(
       /^https:\/\/objectstorage\.us-phoenix-1\..*oraclecloud\.com$/,

@@ -5,13 +5,15 @@ import {
   OciRepositoryStore,
   type EnsureRepositoriesRequest,
 } from '../../src/adapters/oci-repository-store.js'
-import type {OciCredentials} from '../../src/config/action-config.js'
+import {parseOciApiKey, type OciKeyInputs} from '../../src/config/oci-key.js'
 import {ActionError, InputError, OciRequestError} from '../../src/errors.js'
+
+const apiKeyOf = (inputs: OciKeyInputs) => parseOciApiKey(inputs, {regionRequired: false})
 import {makeApiKey, startOciDouble, type OciDouble} from '../fixtures/oci-double.js'
 
 let setup: Awaited<ReturnType<typeof startOciDouble>>
 let double: OciDouble
-let credentials: OciCredentials
+let credentials: OciKeyInputs
 /** tenancy, team-a, team-a-child, team-b */
 let compartments: string[]
 let runCounter = 0
@@ -38,11 +40,11 @@ afterEach(() => {
 })
 
 async function newStore(
-  creds: OciCredentials = credentials,
+  creds: OciKeyInputs = credentials,
   retries = 3,
 ): Promise<OciRepositoryStore> {
   const client = await createArtifactsClient({
-    credentials: creds,
+    apiKey: apiKeyOf(creds),
     retries,
     endpoint: double.url,
     firstRetryDelaySeconds: 0.01,
@@ -296,13 +298,13 @@ describe('OciRepositoryStore', () => {
     const late = await startOciDouble({seedCount: 2000, pageSize: 100, filterAfterPaging: true})
     try {
       const client = await createArtifactsClient({
-        credentials: {
+        apiKey: apiKeyOf({
           user: late.userId,
           tenancy: late.tenancyId,
           fingerprint: late.key.fingerprint,
           privateKey: late.key.privateKeyPem,
           region: 'iad',
-        },
+        }),
         retries: 0,
         endpoint: late.double.url,
       })

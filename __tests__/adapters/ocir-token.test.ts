@@ -5,10 +5,12 @@ import {
   TokenSource,
   type OcirToken,
 } from '../../src/adapters/ocir-token.js'
-import type {OciCredentials} from '../../src/config/action-config.js'
+import {parseOciApiKey, type OciKeyInputs} from '../../src/config/oci-key.js'
 import {isLoopbackHost} from '../../src/plan/registry-target.js'
 import {OciRequestError} from '../../src/errors.js'
 import {makeApiKey, startOciDouble, type OciDouble} from '../fixtures/oci-double.js'
+
+const apiKeyOf = (inputs: OciKeyInputs) => parseOciApiKey(inputs, {regionRequired: false})
 
 describe('isLoopbackHost / ocirTokenUrl', () => {
   test.each([
@@ -44,7 +46,7 @@ describe('isLoopbackHost / ocirTokenUrl', () => {
 
 describe('fetchOcirToken against the OCI double', () => {
   let double: OciDouble
-  let credentials: OciCredentials
+  let credentials: OciKeyInputs
 
   beforeAll(async () => {
     const setup = await startOciDouble({tokenLifetimeSeconds: 600})
@@ -66,7 +68,7 @@ describe('fetchOcirToken against the OCI double', () => {
     const now = Date.now()
     const token = await fetchOcirToken({
       registry: double.host,
-      credentials,
+      apiKey: apiKeyOf(credentials),
       retries: 0,
       now: () => now,
     })
@@ -81,7 +83,7 @@ describe('fetchOcirToken against the OCI double', () => {
     double.throttle('GetDockerToken', 2, 0.01)
     const token = await fetchOcirToken({
       registry: double.host,
-      credentials,
+      apiKey: apiKeyOf(credentials),
       retries: 2,
       firstRetryDelaySeconds: 0.01,
     })
@@ -93,11 +95,11 @@ describe('fetchOcirToken against the OCI double', () => {
     const stranger = makeApiKey()
     const failure = await fetchOcirToken({
       registry: double.host,
-      credentials: {
+      apiKey: apiKeyOf({
         ...credentials,
         privateKey: stranger.privateKeyPem,
         fingerprint: stranger.fingerprint,
-      },
+      }),
       retries: 3,
     }).catch((err: unknown) => err)
     expect(failure).toBeInstanceOf(OciRequestError)
@@ -112,7 +114,7 @@ describe('fetchOcirToken against the OCI double', () => {
   test('a registry that is not listening fails with the URL in the message', async () => {
     const failure = await fetchOcirToken({
       registry: '127.0.0.1:9',
-      credentials,
+      apiKey: apiKeyOf(credentials),
       retries: 1,
       firstRetryDelaySeconds: 0.01,
     }).catch((err: unknown) => err)

@@ -1,12 +1,10 @@
 import {expect, test} from 'vitest'
-import {daemonlessBuildArguments} from '../../src/adapters/buildah-engine.js'
 import {selectEngine, type EngineSettings} from '../../src/adapters/select-engine.js'
 import {ActionError} from '../../src/errors.js'
 
 const settings: EngineSettings = {
   configDir: '/cfg',
   workspace: '/ws',
-  tempDir: '/tmp',
   insecureHosts: [],
   provenance: false,
   env: {},
@@ -43,46 +41,3 @@ test('an explicit builder that does not work says so, and does not fall back', a
   )
 })
 
-test('buildah and podman build arguments: docker format, authfile, timestamp, one platform', () => {
-  const step = {
-    image: 'api',
-    imageName: 'h/ns/api',
-    context: 'api',
-    file: 'api/Dockerfile',
-    buildArgs: {TOKEN: 'x', BUILDAH_ISOLATION: 'chroot'},
-    labels: {a: 'b'},
-    platforms: ['linux/arm64'],
-    refs: ['h/ns/api:1'],
-    pushRefs: ['h/ns/api:1'],
-    push: true,
-    sourceDateEpoch: 1700000000,
-  }
-  const {args, env} = daemonlessBuildArguments('buildah', step, '/cfg/config.json')
-  expect(args).toEqual([
-    'bud',
-    '--authfile',
-    '/cfg/config.json',
-    '--format',
-    'docker',
-    '--file',
-    'api/Dockerfile',
-    '--platform',
-    'linux/arm64',
-    '--timestamp',
-    '1700000000',
-    '--build-arg',
-    'TOKEN',
-    '--build-arg',
-    'BUILDAH_ISOLATION=chroot',
-    '--label',
-    'a=b',
-    '--tag',
-    'h/ns/api:1',
-    'api',
-  ])
-  expect(env).toEqual({TOKEN: 'x'})
-  expect(daemonlessBuildArguments('podman', step, '/a').args[0]).toBe('build')
-  expect(() =>
-    daemonlessBuildArguments('podman', {...step, platforms: ['linux/amd64', 'linux/arm64']}, '/a'),
-  ).toThrow(/one platform at a time/)
-})

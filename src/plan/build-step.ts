@@ -56,7 +56,8 @@ export function imageBuildStep(
     platforms: plan.image.platforms,
     refs: plan.refs,
     pushRefs: plan.immutableTags.map((tag) => `${plan.imageName}:${tag}`),
-    ...options,
+    push: options.push,
+    sourceDateEpoch: options.sourceDateEpoch,
   })
 }
 
@@ -71,6 +72,7 @@ export function legBuildStep(
     platforms: [leg.platform],
     refs: [leg.ref],
     pushRefs: [leg.ref],
-    ...options,
+    push: options.push,
+    sourceDateEpoch: options.sourceDateEpoch,
   })
 }

@@ -5,6 +5,7 @@
 import type {ActionConfig} from '../config/action-config.js'
 import {
   buildCommand,
+  labelledDockerfile,
   loginCommand,
   pushCommand,
   renderCommand,
@@ -34,7 +35,11 @@ export function dryRunCommands(config: ActionConfig, plan: RunPlan): string[] {
   }
   const options = {push: config.push, sourceDateEpoch: config.sourceDateEpoch}
   const pushes = (step: BuildStep): string[] => {
-    const builds = [renderCommand(buildCommand(settings, step))]
+    const labelled = labelledDockerfile(settings, step)
+    const builds = labelled
+      ? [`# ${labelled}: ${step.file} with one LABEL line of the labels above appended`]
+      : []
+    builds.push(renderCommand(buildCommand(settings, step)))
     for (const ref of step.push ? step.pushRefs : []) {
       const push = pushCommand(settings, ref)
       if (push) builds.push(renderCommand(push))

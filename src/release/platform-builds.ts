@@ -38,11 +38,13 @@ export interface LegOutcome {
  * tags users pull, once every platform is there. Never throws for one leg's failure.
  */
 export async function buildPlatforms(input: PlatformBuildsInput): Promise<ImageOutcome[]> {
+  return imageOutcomesOfLegs(input.images, await buildLegs(input))
+}
+
+/** Every leg (image × platform), at most `maxParallel` at once. */
+export function buildLegs(input: PlatformBuildsInput): Promise<LegOutcome[]> {
   const legs = input.images.flatMap((image) => image.legs.map((leg) => ({image, leg})))
-  const outcomes = await mapWithLimit(legs, input.maxParallel, ({image, leg}) =>
-    buildLeg(input, image, leg),
-  )
-  return imageOutcomesOfLegs(input.images, outcomes)
+  return mapWithLimit(legs, input.maxParallel, ({image, leg}) => buildLeg(input, image, leg))
 }
 
 async function buildLeg(

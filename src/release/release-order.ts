@@ -82,7 +82,7 @@ export async function releaseImages(input: ReleaseInput): Promise<ReleaseResult>
       for (const {outcome} of entries) {
         if (outcome.status === 'failed') continue
         outcome.status = 'skipped'
-        outcome.message = `not released, and nothing pushed, because ${failedNames(failed, true)} could not be`
+        outcome.message = `nothing pushed, and no tag moved, because another image of this run failed before any push: ${failedNames(failed, true)}`
       }
       for (const entry of entries) flush(entry, entry.outcome.status)
       return {images: entries.map((entry) => entry.outcome), notices}

@@ -1,14 +1,16 @@
 import {describe, expect, test} from 'vitest'
-import type {BuildStep, ContainerEngine, LogSink} from '../../src/adapters/ports.js'
+import type {ContainerEngine, LogSink} from '../../src/adapters/ports.js'
+import {RetrySession} from '../../src/adapters/retry.js'
 import type {ImageSpec} from '../../src/config/action-config.js'
 import {CommandError} from '../../src/errors.js'
-import {planPlatformStage} from '../../src/plan/platform-stage.js'
+import type {BuildStep} from '../../src/plan/build-step.js'
+import {planLegs} from '../../src/plan/platform-legs.js'
 import {planPushes} from '../../src/plan/push-plan.js'
 import {
-  platformImageOutcomes,
-  runPlatformStage,
-  type PlatformStageInput,
-} from '../../src/stages/platform-stage.js'
+  buildLegs,
+  imageOutcomesOfLegs,
+  type PlatformBuildsInput,
+} from '../../src/release/platform-builds.js'
 
 const TAGS = [
   {name: 'main', moving: true, isLatest: false},
@@ -26,7 +28,7 @@ const imageOf = (name: string, platforms: string[], labels = {}): ImageSpec => (
 })
 
 function stageOf(images: ImageSpec[], runnerPlatforms: string[] = []) {
-  return planPlatformStage(
+  return planLegs(
     'platform',
     planPushes(images, 'r.example', 'ns', TAGS),
     'sha-0123456',
@@ -75,23 +77,23 @@ class FakeEngine implements ContainerEngine {
 function inputOf(
   engine: ContainerEngine,
   images: ImageSpec[],
-  extra: Partial<PlatformStageInput> = {},
-): PlatformStageInput {
+  extra: Partial<PlatformBuildsInput> = {},
+): PlatformBuildsInput {
   return {
     images: stageOf(images),
     engine,
     labels: {'org.opencontainers.image.revision': '0123456', team: 'a'},
     push: true,
     maxParallel: 2,
-    retry: {retries: 2, baseMs: 1},
+    retry: new RetrySession({retries: 2, baseMs: 1}),
     ...extra,
   }
 }
 
-describe('runPlatformStage', () => {
+describe('buildLegs', () => {
   test('builds each platform on its own and pushes it under its per-platform tag only', async () => {
     const engine = new FakeEngine()
-    const outcomes = await runPlatformStage(
+    const outcomes = await buildLegs(
       inputOf(
         engine,
         [imageOf('web', ['linux/amd64', 'linux/arm64']), imageOf('api', ['linux/arm64'])],
@@ -128,7 +130,7 @@ describe('runPlatformStage', () => {
 
   test("an image's own labels go on top of the run's labels", async () => {
     const engine = new FakeEngine()
-    await runPlatformStage(inputOf(engine, [imageOf('web', ['linux/amd64'], {team: 'b'})]))
+    await buildLegs(inputOf(engine, [imageOf('web', ['linux/amd64'], {team: 'b'})]))
     expect(engine.steps[0].labels).toEqual({
       'org.opencontainers.image.revision': '0123456',
       team: 'b',
@@ -138,7 +140,7 @@ describe('runPlatformStage', () => {
 
   test('an engine that pushes while building pushes the per-platform ref; push() is never called', async () => {
     const engine = new FakeEngine(true)
-    const outcomes = await runPlatformStage(inputOf(engine, [imageOf('web', ['linux/arm64'])]))
+    const outcomes = await buildLegs(inputOf(engine, [imageOf('web', ['linux/arm64'])]))
     expect(engine.events).toEqual([
       'build web linux/arm64',
       'push r.example/ns/web:sha-0123456-linux-arm64',
@@ -151,7 +153,7 @@ describe('runPlatformStage', () => {
 
   test('push: false builds only', async () => {
     const engine = new FakeEngine()
-    const outcomes = await runPlatformStage(
+    const outcomes = await buildLegs(
       inputOf(engine, [imageOf('web', ['linux/amd64'])], {push: false}),
     )
     expect(engine.events).toEqual(['build web linux/amd64'])
@@ -170,7 +172,7 @@ describe('runPlatformStage', () => {
         'received unexpected HTTP status: 503 Service Unavailable',
       ),
     ])
-    const outcomes = await runPlatformStage(inputOf(engine, [imageOf('web', ['linux/amd64'])]))
+    const outcomes = await buildLegs(inputOf(engine, [imageOf('web', ['linux/amd64'])]))
     expect(engine.events.filter((event) => event === `push ${ref}`)).toHaveLength(2)
     expect(outcomes[0].status).toBe('pushed')
   })
@@ -182,7 +184,7 @@ describe('runPlatformStage', () => {
       imageOf('web', ['linux/amd64', 'linux/arm64']),
       imageOf('api', ['linux/arm64']),
     ])
-    const outcomes = await runPlatformStage(input)
+    const outcomes = await buildLegs(input)
     expect(
       outcomes.map((outcome) => `${outcome.name} ${outcome.platform} ${outcome.status}`),
     ).toEqual(['web linux/amd64 pushed', 'web linux/arm64 failed', 'api linux/arm64 pushed'])
@@ -190,7 +192,7 @@ describe('runPlatformStage', () => {
       /^linux\/arm64: fake build failed .*no linux\/arm64 base image/,
     )
 
-    const images = platformImageOutcomes(input.images, outcomes)
+    const images = imageOutcomesOfLegs(input.images, outcomes)
     expect(images).toEqual([
       expect.objectContaining({
         name: 'web',
@@ -218,12 +220,12 @@ describe('runPlatformStage', () => {
       [imageOf('web', ['linux/amd64', 'linux/arm64']), imageOf('legacy', ['linux/amd64'])],
       ['linux/arm64'],
     )
-    const outcomes = await runPlatformStage({...inputOf(engine, []), images})
+    const outcomes = await buildLegs({...inputOf(engine, []), images})
     expect(engine.events).toEqual([
       'build web linux/arm64',
       'push r.example/ns/web:sha-0123456-linux-arm64',
     ])
-    expect(platformImageOutcomes(images, outcomes)[1]).toMatchObject({
+    expect(imageOutcomesOfLegs(images, outcomes)[1]).toMatchObject({
       name: 'legacy',
       status: 'skipped',
       pushed: false,

@@ -1,16 +1,14 @@
 import {createHash} from 'node:crypto'
 import {describe, expect, test} from 'vitest'
-import type {ManifestRef} from '../../src/adapters/ports.js'
+import type {ManifestRef, RegistryClient} from '../../src/adapters/ports.js'
 import type {ImageSpec} from '../../src/config/action-config.js'
 import {RegistryError} from '../../src/errors.js'
-import {planPlatformStage} from '../../src/plan/platform-stage.js'
+import {RetrySession} from '../../src/adapters/retry.js'
+import {planLegs, type ImageLegs} from '../../src/plan/platform-legs.js'
 import {planPushes} from '../../src/plan/push-plan.js'
 import type {ComputedTag, TagPlan} from '../../src/plan/tags/tag-types.js'
-import {
-  runMergeStage,
-  type ManifestStore,
-  type MergeStageInput,
-} from '../../src/stages/merge-stage.js'
+import {mergedImages} from '../../src/release/merged-images.js'
+import {releaseImages, type ReleaseInput, type ReleaseResult} from '../../src/release/release-order.js'
 
 const DOCKER_IMAGE = 'application/vnd.docker.distribution.manifest.v2+json'
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json'
@@ -34,7 +32,7 @@ const imageOf = (name: string, platforms = PLATFORMS, labels = {}): ImageSpec =>
 })
 
 /** A registry in memory: manifests per `repository:reference`, and every call, in order. */
-class FakeStore implements ManifestStore {
+class FakeStore implements Pick<RegistryClient, 'getManifest' | 'putManifest' | 'listTags' | 'copyManifest'> {
   readonly manifests = new Map<string, {body: Buffer; mediaType: string}>()
   readonly events: string[] = []
   /** `repository:reference` whose GET or PUT throws. */
@@ -62,7 +60,12 @@ class FakeStore implements ManifestStore {
     this.events.push(`GET ${ref.repository}:${ref.reference}`)
     const failure = this.failing.get(`${ref.repository}:${ref.reference}`)
     if (failure) throw failure
-    const manifest = this.manifests.get(`${ref.repository}:${ref.reference}`)
+    const manifest = ref.reference.startsWith('sha256:')
+      ? [...this.manifests.entries()].find(
+          ([key, candidate]) =>
+            key.startsWith(`${ref.repository}:`) && sha256(candidate.body) === ref.reference,
+        )?.[1]
+      : this.manifests.get(`${ref.repository}:${ref.reference}`)
     return manifest && {...manifest, digest: sha256(manifest.body)}
   }
 
@@ -74,6 +77,14 @@ class FakeStore implements ManifestStore {
     return sha256(body)
   }
 
+  async copyManifest(from: ManifestRef, toTags: readonly string[]): Promise<string> {
+    const manifest = await this.getManifest(from)
+    if (!manifest) throw new RegistryError(`manifest ${from.reference} not found`, 404)
+    for (const tag of toTags)
+      await this.putManifest(from.repository, tag, manifest.body, manifest.mediaType)
+    return manifest.digest
+  }
+
   async listTags(repository: string): Promise<string[]> {
     this.events.push(`LIST ${repository}`)
     return [...this.manifests.keys()]
@@ -82,19 +93,38 @@ class FakeStore implements ManifestStore {
   }
 }
 
+interface MergeInput {
+  images: ImageLegs[]
+  registry: FakeStore
+  labels: Record<string, string>
+  tagPlan: ReleaseInput['tagPlan']
+}
+
 function inputOf(
-  store: ManifestStore,
+  store: FakeStore,
   images: ImageSpec[],
   tags: ComputedTag[] = TAGS,
   tagPlan: Partial<Pick<TagPlan, 'latestVersion'>> = {},
-): MergeStageInput {
+): MergeInput {
   return {
-    images: planPlatformStage('merge', planPushes(images, 'r.example', 'ns', tags), 'sha-0123456'),
+    images: planLegs('merge', planPushes(images, 'r.example', 'ns', tags), 'sha-0123456'),
     registry: store,
     labels: {'org.opencontainers.image.revision': '0123456', team: 'a'},
-    maxParallel: 2,
     tagPlan: {tags, ...tagPlan},
   }
+}
+
+/** `stage: merge` as the pipeline runs it: the release order with merged images as the source. */
+function runMergeStage(input: MergeInput): Promise<ReleaseResult> {
+  return releaseImages({
+    plans: input.images.map((image) => image.plan),
+    source: mergedImages(input.images, input.registry, input.labels),
+    registry: input.registry,
+    retry: new RetrySession({retries: 0, baseMs: 1}),
+    maxParallel: 2,
+    push: true,
+    tagPlan: input.tagPlan,
+  })
 }
 
 /** A store with both legs of every named image pushed. */
@@ -112,11 +142,13 @@ describe('runMergeStage', () => {
     const {images, notices} = await runMergeStage(inputOf(store, [imageOf('web'), imageOf('api')]))
     expect(notices).toEqual([])
 
-    const gets = store.events.filter((event) => event.startsWith('GET'))
+    const legReads = store.events.filter((event) => /^GET .*-linux-/.test(event))
     const puts = store.events.filter((event) => event.startsWith('PUT'))
-    // Every read happens before the first write; every immutable tag before any moving one.
-    expect(store.events.slice(0, 4)).toEqual(expect.arrayContaining(gets))
-    expect(gets).toHaveLength(4)
+    // Every leg is read before the first write; every immutable tag before any moving one,
+    // which are copies of the index by digest (one GET, one PUT per tag).
+    expect(legReads).toHaveLength(4)
+    expect(store.events.slice(0, 4)).toEqual(expect.arrayContaining(legReads))
+    expect(store.events.filter((event) => /^GET .*:sha256:/.test(event))).toHaveLength(2)
     expect(puts.slice(0, 2).sort()).toEqual(['PUT ns/api:sha-0123456', 'PUT ns/web:sha-0123456'])
     expect(puts.slice(2).sort()).toEqual([
       'PUT ns/api:latest',
@@ -177,7 +209,7 @@ describe('runMergeStage', () => {
     expect(images[1].message).toMatch(
       /^platform linux\/arm64 is missing: r\.example\/ns\/api:sha-0123456-linux-arm64 does not exist; run stage: platform for linux\/arm64/,
     )
-    expect(images[0].message).toMatch(/no tag pushed.*'api' \(platform linux\/arm64 is missing/)
+    expect(images[0].message).toMatch(/nothing pushed, and no tag moved.*'api' \(platform linux\/arm64 is missing/)
   })
 
   test('every missing or unusable platform of an image is named', async () => {

@@ -2,7 +2,8 @@ import {join} from 'node:path'
 import {describe, expect, test} from 'vitest'
 import {readConfig} from '../../src/config/read-config.js'
 import {InputError} from '../../src/errors.js'
-import {planRun, runPipeline, tagContextOf} from '../../src/pipeline.js'
+import {dryRunCommands} from '../../src/plan/dry-run.js'
+import {planRun} from '../../src/plan/run-plan.js'
 import {PROJECT_ROOT} from '../fixtures/run-action.js'
 
 const NOW = new Date('2026-11-23T12:00:00Z')
@@ -24,10 +25,7 @@ function plan(
     },
   )
   const now = config.sourceDateEpoch === undefined ? NOW : new Date(config.sourceDateEpoch * 1000)
-  return planRun(
-    config,
-    tagContextOf(config, {now, defaultBranch: 'main', commitDate}, {prHeadSha: true}),
-  )
+  return planRun(config, {now, defaultBranch: 'main', commitDate})
 }
 
 test.each([
@@ -73,18 +71,18 @@ describe('a dry run lists the commands in the configured builder’s words', () 
       why: 'buildah builds and pushes with buildah',
       builder: 'buildah',
       has: [
-        'buildah login r.example',
-        'buildah build --file Dockerfile',
-        'buildah push r.example/ns/frontend:sha-0123456',
+        'buildah login --authfile /rt/ocir-push-docker-XXXXXX/config.json --username u --password-stdin r.example',
+        'buildah bud --authfile /rt/ocir-push-docker-XXXXXX/config.json --format docker --file Dockerfile',
+        '--digestfile /rt/ocir-push-docker-XXXXXX/push-r.example_ns_frontend_sha-0123456.digest r.example/ns/frontend:sha-0123456 docker://r.example/ns/frontend:sha-0123456',
       ],
-      lacks: 'docker',
+      lacks: 'docker login',
     },
     {
       why: 'buildx pushes while building, immutable tags only',
       builder: 'buildx',
       has: [
         'docker buildx build --file Dockerfile',
-        '--tag r.example/ns/frontend:sha-0123456 --push .',
+        '--tag r.example/ns/frontend:sha-0123456 --push --metadata-file /rt/ocir-push-docker-XXXXXX/buildx-frontend-default.json .',
       ],
       lacks: 'docker push',
     },
@@ -93,7 +91,7 @@ describe('a dry run lists the commands in the configured builder’s words', () 
       builder: 'auto',
       has: [
         '# builder auto',
-        'docker build --file Dockerfile',
+        'docker build --file /rt/ocir-push-docker-XXXXXX/frontend-default.Dockerfile --tag',
         'docker push r.example/ns/frontend:sha-0123456',
       ],
       lacks: 'buildah push',
@@ -108,14 +106,12 @@ describe('a dry run lists the commands in the configured builder’s words', () 
         GITHUB_EVENT_NAME: 'push',
         GITHUB_REF: 'refs/heads/main',
         GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
+        RUNNER_TEMP: '/rt',
       },
     )
-    const result = await runPipeline(
-      config,
-      undefined,
-      planRun(config, tagContextOf(config, {now: NOW, defaultBranch: 'main'}, {prHeadSha: true})),
+    const text = dryRunCommands(config, planRun(config, {now: NOW, defaultBranch: 'main'})).join(
+      '\n',
     )
-    const text = result.commands.join('\n')
     for (const fragment of has) expect(text).toContain(fragment)
     expect(text).not.toContain(lacks)
     expect(text).toContain('copy manifest r.example/ns/frontend:sha-0123456 -> main, latest')

@@ -1,16 +1,13 @@
 import {describe, expect, test} from 'vitest'
 import type {ImageSpec, Stage} from '../../src/config/action-config.js'
+import {imageIndex, indexAnnotations, legProblem} from '../../src/plan/image-index.js'
 import {
   checkStagePlatforms,
-  imageIndex,
-  indexAnnotations,
-  legProblem,
   parsePlatform,
-  planPlatformStage,
+  planLegs,
   platformTag,
   platformTagBase,
-  plannedStageCommands,
-} from '../../src/plan/platform-stage.js'
+} from '../../src/plan/platform-legs.js'
 import {planPushes} from '../../src/plan/push-plan.js'
 import {computeTags} from '../../src/plan/tags/compute-tags.js'
 import {expectInputError} from '../fixtures/expect-input-error.js'
@@ -162,7 +159,7 @@ describe('checkStagePlatforms: platform and merge runs need every image’s plat
   })
 })
 
-describe('planPlatformStage', () => {
+describe('planLegs', () => {
   test('one leg per platform, in the order written, with its per-platform reference', () => {
     const tags = [
       {name: 'main', moving: true, isLatest: false},
@@ -174,7 +171,7 @@ describe('planPlatformStage', () => {
       'ns',
       tags,
     )
-    const stage = planPlatformStage('platform', plans, 'sha-0123456')
+    const stage = planLegs('platform', plans, 'sha-0123456')
     expect(stage.map(({plan, legs}) => [plan.image.name, legs])).toEqual([
       [
         'web',
@@ -230,7 +227,7 @@ describe('planPlatformStage', () => {
       'ns',
       [],
     )
-    const legs = planPlatformStage(stage, plans, 'sha-0123456', runner).map((image) =>
+    const legs = planLegs(stage, plans, 'sha-0123456', runner).map((image) =>
       image.legs.map((leg) => leg.platform),
     )
     expect(legs).toEqual(want)
@@ -238,7 +235,7 @@ describe('planPlatformStage', () => {
 
   test('validates before planning', () => {
     const plans = planPushes([imageOf('web')], 'r.example', 'ns', [])
-    expectInputError(() => planPlatformStage('merge', plans, 'sha-0123456'), 'platforms', /'web'/)
+    expectInputError(() => planLegs('merge', plans, 'sha-0123456'), 'platforms', /'web'/)
   })
 })
 
@@ -316,34 +313,5 @@ describe('the image index', () => {
     const problem = legProblem({...amd64, mediaType})
     if (want) expect(problem).toMatch(want)
     else expect(problem).toBeUndefined()
-  })
-})
-
-describe('plannedStageCommands: what a dry run reports', () => {
-  const tags = [
-    {name: 'sha-0123456', moving: false, isLatest: false},
-    {name: 'latest', moving: true, isLatest: true},
-  ]
-  const plans = planPushes(
-    [imageOf('web', ['linux/amd64', 'linux/arm64'])],
-    'r.example',
-    'ns',
-    tags,
-  )
-
-  test('platform run: one build and one push per leg', () => {
-    const images = planPlatformStage('platform', plans, 'sha-0123456', ['linux/arm64'])
-    expect(plannedStageCommands('platform', images, true)).toEqual([
-      'build web --platform linux/arm64 --tag r.example/ns/web:sha-0123456-linux-arm64',
-      'push r.example/ns/web:sha-0123456-linux-arm64',
-    ])
-  })
-
-  test('merge run: the index under the immutable tags, then the moving ones', () => {
-    const images = planPlatformStage('merge', plans, 'sha-0123456')
-    expect(plannedStageCommands('merge', images, true)).toEqual([
-      'put index r.example/ns/web:sha-0123456 (linux/amd64 from sha-0123456-linux-amd64, linux/arm64 from sha-0123456-linux-arm64)',
-      'put index r.example/ns/web:latest (after every image is merged)',
-    ])
   })
 })
