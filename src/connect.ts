@@ -3,8 +3,7 @@ import {writeFileSync, chmodSync, mkdirSync} from 'node:fs'
 import {dirname, resolve} from 'node:path'
 import {createPrivateDockerConfig, publishLogin} from './adapters/docker-config.js'
 import {selectEngine} from './adapters/select-engine.js'
-import {createArtifactsClient, createObjectStorageClient} from './adapters/oci-client.js'
-import {lookupNamespace} from './adapters/oci-namespace.js'
+import {createArtifactsClient, sdkLogsAsDebug} from './adapters/oci-client.js'
 import {ensureRepositories, OciRepositoryStore} from './adapters/oci-repository-store.js'
 import {fetchOcirToken, TokenSource} from './adapters/ocir-token.js'
 import {RegistryHttpClient} from './adapters/registry-http.js'
@@ -13,26 +12,11 @@ import {DEFAULT_RETRY_BASE_MS, RetrySession} from './adapters/retry.js'
 import type {ActionConfig} from './config/action-config.js'
 import {ActionError, describeFailure, LoginRefusedError} from './errors.js'
 import type {Adapters} from './adapters/ports.js'
-import type {RunIdentity} from './pipeline.js'
+import type {RunIdentity} from './resolve-identity.js'
 import {registryHint} from './plan/login-hint.js'
 import {pullSecretManifest} from './plan/pull-secret.js'
-import {OCIR_BEARER_USERNAME, ocirUsername} from './plan/username.js'
+import {OCIR_BEARER_USERNAME} from './plan/username.js'
 import {saveCleanupState} from './state.js'
-
-/**
- * The OCI SDK's retrier writes every failed attempt to console.warn, an expected 409 from a
- * concurrent creation included; we report outcomes ourselves, so its lines go to the debug log.
- * Used only while nothing else runs (before the builds start).
- */
-async function sdkLogsAsDebug<T>(work: () => Promise<T>): Promise<T> {
-  const warn = console.warn
-  console.warn = (...args: unknown[]) => core.debug(`OCI SDK: ${args.map(String).join(' ')}`)
-  try {
-    return await work()
-  } finally {
-    console.warn = warn
-  }
-}
 
 /** Stands in for a builder where none is needed (stage merge). */
 const NO_ENGINE: ContainerEngine = {
@@ -41,41 +25,6 @@ const NO_ENGINE: ContainerEngine = {
   login: async () => {},
   build: () => Promise.reject(new ActionError('stage merge builds nothing')),
   push: () => Promise.reject(new ActionError('stage merge pushes no image')),
-}
-
-/**
- * Who we are on the registry, once OCI has been asked: the namespace (looked up when empty,
- * checked when given) and the login name (for OCIR, `<namespace>/<user>`). No OCI call in a dry
- * run: an unknown namespace shows as a placeholder there.
- */
-export async function resolveIdentity(config: ActionConfig): Promise<RunIdentity> {
-  let namespace = config.namespace
-  if (config.oci && config.dryRun && !namespace) {
-    namespace = '<namespace>'
-    core.notice(
-      `dry run: the namespace would be looked up with the OCI API; the plan shows ${namespace}`,
-    )
-  } else if (config.oci && !config.dryRun && (!namespace || config.registry.isOcir)) {
-    const objectStorage = await createObjectStorageClient({
-      apiKey: config.oci,
-      retries: config.retries,
-      endpoint: config.ociEndpoint,
-    })
-    const found = await sdkLogsAsDebug(() => lookupNamespace(objectStorage))
-    if (namespace && namespace !== found) {
-      throw new ActionError(
-        `namespace '${namespace}' is not the namespace of tenancy ${config.oci.tenancy}, which is '${found}'`,
-        `OCIR paths and logins use the tenancy namespace (Object Storage namespace, under Tenancy details), which is not the tenancy name. Set namespace: ${found}, or leave it empty to have it looked up`,
-      )
-    }
-    if (!namespace) core.info(`Namespace looked up with the OCI API: ${found}`)
-    namespace = found
-  }
-  const username =
-    config.registry.isOcir && config.username && namespace && namespace !== '<namespace>'
-      ? ocirUsername(namespace, config.username)
-      : config.username
-  return {namespace, username}
 }
 
 /**
@@ -160,7 +109,10 @@ export async function connectAdapters(
   const adapters: Adapters = {
     engine,
     registry,
-    retry: new RetrySession({retries: config.retries, baseMs: retryBaseMs ?? DEFAULT_RETRY_BASE_MS}),
+    retry: new RetrySession({
+      retries: config.retries,
+      baseMs: retryBaseMs ?? DEFAULT_RETRY_BASE_MS,
+    }),
   }
   if (tokens) {
     const source = tokens

@@ -1,6 +1,7 @@
 import * as core from '@actions/core'
 import {readConfig} from './config/read-config.js'
-import {connectAdapters, resolveIdentity} from './connect.js'
+import {connectAdapters} from './connect.js'
+import {resolveIdentity} from './resolve-identity.js'
 import {describeFailure, PushFailedError} from './errors.js'
 import {runPipeline} from './pipeline.js'
 import {planRun} from './plan/run-plan.js'

@@ -6,18 +6,12 @@ import {dryRunCommands} from './plan/dry-run.js'
 import {pushRefusalHint} from './plan/login-hint.js'
 import type {ImagePlan} from './plan/push-plan.js'
 import type {RunPlan} from './plan/run-plan.js'
+import type {RunIdentity} from './resolve-identity.js'
 import {builtImages} from './release/built-images.js'
 import {newOutcome, type ImageOutcome} from './release/image-outcome.js'
 import {mergedImages} from './release/merged-images.js'
 import {buildPlatforms} from './release/platform-builds.js'
 import {releaseImages, type ImageSource} from './release/release-order.js'
-
-/** Who the run is on the registry, once resolved (see resolveIdentity and connectAdapters). */
-export interface RunIdentity {
-  namespace: string
-  /** The login name the registry saw (BEARER_TOKEN for a token-free OCIR login); '' for none. */
-  username: string
-}
 
 /** Everything the report needs: what was planned and what each image came to. */
 export interface PipelineResult {
@@ -86,7 +80,10 @@ export async function runPipeline(
   }
   if (config.stage === 'merge' && !config.push) {
     result.notices.push('stage merge with pushing off: nothing to merge, no tag changed')
-    result.images = plans.map((image) => ({...newOutcome(image, 'skipped'), message: 'push is off'}))
+    result.images = plans.map((image) => ({
+      ...newOutcome(image, 'skipped'),
+      message: 'push is off',
+    }))
     return result
   }
   if (adapters.repositories && config.push) {
@@ -175,7 +172,8 @@ function logPlan(config: ActionConfig, {plans, labels, legs}: RunPlan): void {
   core.startGroup(config.stage === 'all' ? 'Plan' : `Plan (stage ${config.stage})`)
   if (legs) {
     for (const image of legs)
-      for (const leg of image.legs) core.info(`${image.plan.image.name}: ${leg.platform} ${leg.ref}`)
+      for (const leg of image.legs)
+        core.info(`${image.plan.image.name}: ${leg.platform} ${leg.ref}`)
   } else {
     for (const image of plans) {
       core.info(`${image.image.name} (context ${image.image.context}, file ${image.image.file})`)

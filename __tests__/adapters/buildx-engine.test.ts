@@ -4,7 +4,6 @@ import {ActionError} from '../../src/errors.js'
 
 const DIGEST = `sha256:${'a'.repeat(64)}`
 
-
 describe('parseBuildxMetadata', () => {
   test.each([
     {

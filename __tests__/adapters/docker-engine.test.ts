@@ -51,7 +51,8 @@ test.each([
       image: 'frontend',
       imageName: 'ocir-push-test/labels',
       context: 'frontend',
-      file: file ?? (target ? '../../__tests__/fixtures/targets/Dockerfile' : 'frontend/Dockerfile'),
+      file:
+        file ?? (target ? '../../__tests__/fixtures/targets/Dockerfile' : 'frontend/Dockerfile'),
       target,
       buildArgs: {},
       labels,

@@ -1,15 +1,10 @@
 import {afterAll, beforeAll, describe, expect, test, vi} from 'vitest'
-import {
-  createArtifactsClient,
-  loadOciCommon,
-  wrapOciError,
-} from '../../src/adapters/oci-client.js'
+import {createArtifactsClient, loadOciCommon, wrapOciError} from '../../src/adapters/oci-client.js'
 import {parseOciApiKey, type OciKeyInputs} from '../../src/config/oci-key.js'
 import {OciRequestError} from '../../src/errors.js'
 import {makeApiKey, OciDouble, startOciDouble} from '../fixtures/oci-double.js'
 
 const apiKeyOf = (inputs: OciKeyInputs) => parseOciApiKey(inputs, {regionRequired: false})
-
 
 describe('wrapOciError', () => {
   test.each([
@@ -258,7 +253,11 @@ describe('SDK clients against the OCI double', () => {
   })
 
   test('the circuit breaker is off: many failures in a row do not block the next call', async () => {
-    const client = await createArtifactsClient({apiKey: apiKeyOf(credentials), retries: 0, endpoint: double.url})
+    const client = await createArtifactsClient({
+      apiKey: apiKeyOf(credentials),
+      retries: 0,
+      endpoint: double.url,
+    })
     for (let index = 0; index < 15; index++) {
       await expect(
         client.getContainerRepository({repositoryId: `ocid1.containerrepo.oc1..missing${index}`}),

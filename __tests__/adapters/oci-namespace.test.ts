@@ -47,7 +47,10 @@ describe('lookupNamespace', () => {
   })
 
   test('without an override the region decides the endpoint', async () => {
-    const objectStorage = await createObjectStorageClient({apiKey: apiKeyOf(credentials), retries: 0})
+    const objectStorage = await createObjectStorageClient({
+      apiKey: apiKeyOf(credentials),
+      retries: 0,
+    })
     // The SDK keeps a `{dualStack?…}` placeholder in it until a request is made.
     expect(objectStorage.endpoint).toMatch(
       /^https:\/\/objectstorage\.us-phoenix-1\..*oraclecloud\.com$/,

@@ -40,4 +40,3 @@ test('an explicit builder that does not work says so, and does not fall back', a
     /builder 'buildah' does not work on this runner: buildah \(`buildah version`: not found\)/,
   )
 })
-

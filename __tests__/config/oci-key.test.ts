@@ -69,9 +69,7 @@ describe('parseOciApiKey', () => {
   })
 
   test('the region may be left out when an endpoint is given', () => {
-    expect(
-      parseOciApiKey({...good, region: ''}, {regionRequired: false}).region,
-    ).toBeUndefined()
+    expect(parseOciApiKey({...good, region: ''}, {regionRequired: false}).region).toBeUndefined()
   })
 
   test.each([
@@ -193,4 +191,3 @@ describe('parseOciApiKey', () => {
     }
   })
 })
-

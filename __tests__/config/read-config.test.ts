@@ -1,6 +1,7 @@
 import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, test} from 'vitest'
+import {resolveIdentity} from '../../src/resolve-identity.js'
 import {readConfig} from '../../src/config/read-config.js'
 import {expectInputError} from '../fixtures/expect-input-error.js'
 
@@ -117,10 +118,17 @@ describe('accepted inputs', () => {
       want: 'ns1/oracleidentitycloudservice/jdoe',
     },
     {why: 'an already full name is left alone', username: 'ns1/jdoe', want: 'ns1/jdoe'},
-  ])('$why', ({username, want}) => {
-    expect(
-      read({region: 'iad', namespace: 'ns1', username, 'auth-token': 't', images: 'app'}).username,
-    ).toBe(want)
+  ])('$why', async ({username, want}) => {
+    const config = read({
+      region: 'iad',
+      namespace: 'ns1',
+      username,
+      'auth-token': 't',
+      images: 'app',
+    })
+    // The config keeps the input as given; the identity is resolved from it once.
+    expect(config.username).toBe(username)
+    expect((await resolveIdentity(config)).username).toBe(want)
   })
 
   test('a username for a non-OCIR registry is used as given', () => {

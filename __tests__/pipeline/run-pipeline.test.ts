@@ -1,22 +1,20 @@
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, test, vi} from 'vitest'
 import type {
-  BuildStep,
+  Adapters,
   ContainerEngine,
   LogSink,
   ManifestRef,
   RegistryClient,
   RepositoryEnsurer,
 } from '../../src/adapters/ports.js'
+import {RetrySession} from '../../src/adapters/retry.js'
 import {readConfig} from '../../src/config/read-config.js'
 import {CommandError} from '../../src/errors.js'
-import {
-  mapWithLimit,
-  planRun,
-  runPipeline,
-  tagContextOf,
-  type Adapters,
-} from '../../src/pipeline.js'
+import {mapWithLimit} from '../../src/map-with-limit.js'
+import {runPipeline, type PipelineResult} from '../../src/pipeline.js'
+import type {BuildStep} from '../../src/plan/build-step.js'
+import {planRun} from '../../src/plan/run-plan.js'
 import {PROJECT_ROOT} from '../fixtures/run-action.js'
 
 const WORKSPACE = join(PROJECT_ROOT, 'examples/todo-app')
@@ -37,10 +35,7 @@ function configOf(inputs: Record<string, string>, ref = 'refs/heads/main') {
 }
 
 function planOf(config: ReturnType<typeof configOf>) {
-  return planRun(
-    config,
-    tagContextOf(config, {now: new Date(0), defaultBranch: 'main'}, {prHeadSha: true}),
-  )
+  return planRun(config, {now: new Date(0), defaultBranch: 'main'})
 }
 
 const digestFor = (image: string): string =>
@@ -129,7 +124,7 @@ beforeEach(() => {
   events = []
   engine = new FakeEngine(events)
   registry = new FakeRegistry(events)
-  adapters = {engine, registry, retryBaseMs: 1}
+  adapters = {engine, registry, retry: new RetrySession({retries: 3, baseMs: 1})}
   stdout = []
   vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
     stdout.push(String(chunk))
@@ -138,12 +133,25 @@ beforeEach(() => {
 })
 afterEach(() => vi.restoreAllMocks())
 
+/** Runs the pipeline as main does, with the retries the config asks for. */
+function release(
+  config: ReturnType<typeof configOf>,
+  more: Partial<Adapters> = {},
+): Promise<PipelineResult> {
+  const retry = new RetrySession({retries: config.retries, baseMs: 1})
+  return runPipeline(config, {namespace: 'ns', username: ''}, planOf(config), {
+    ...adapters,
+    retry,
+    ...more,
+  })
+}
+
 const copies = () => events.filter((event) => event.startsWith('copy'))
 
 describe('release order', () => {
   test('every immutable tag of every image is pushed before any moving tag is copied, from the digest', async () => {
     const config = configOf({})
-    const result = await runPipeline(config, adapters, planOf(config))
+    const result = await release(config)
     expect(result.failures).toEqual([])
     const lastPush = events.map((e) => e.startsWith('push')).lastIndexOf(true)
     const firstCopy = events.findIndex((e) => e.startsWith('copy'))
@@ -169,7 +177,7 @@ describe('release order', () => {
   test('one image that fails to build: the others push their immutable tags, no moving tag of any image changes', async () => {
     engine.buildFailures.set('backend', 'COPY failed: no such file')
     const config = configOf({})
-    const result = await runPipeline(config, adapters, planOf(config))
+    const result = await release(config)
     expect(copies()).toEqual([])
     expect(events.filter((e) => e.startsWith('push')).sort()).toEqual([
       'push r.example/ns/frontend:sha-0123456',
@@ -187,7 +195,7 @@ describe('release order', () => {
     engine.pushesWhileBuilding = true
     const pushSpy = vi.spyOn(engine, 'push')
     const config = configOf({})
-    const result = await runPipeline(config, adapters, planOf(config))
+    const result = await release(config)
     expect(pushSpy).not.toHaveBeenCalled()
     expect(copies()).toContain(`copy ns/backend@${digestFor('backend')} -> latest`)
     expect(result.images.every((i) => i.status === 'pushed')).toBe(true)
@@ -195,7 +203,7 @@ describe('release order', () => {
 
   test('push: false builds only; nothing is pushed or copied', async () => {
     const config = configOf({push: 'false'})
-    const result = await runPipeline(config, adapters, planOf(config))
+    const result = await release(config)
     expect(events.filter((e) => !e.startsWith('build'))).toEqual([])
     expect(result.images.map((i) => i.status)).toEqual(['built', 'built', 'built'])
   })
@@ -208,13 +216,13 @@ describe('parallelism', () => {
     {maxParallel: '8', want: 3},
   ])('max-parallel $maxParallel: at most $want images at once', async ({maxParallel, want}) => {
     const config = configOf({'max-parallel': maxParallel})
-    await runPipeline(config, adapters, planOf(config))
+    await release(config)
     expect(engine.maxActive).toBe(want)
   })
 
   test("each image's log is printed as one group, never interleaved with another image's", async () => {
     const config = configOf({'max-parallel': '3'})
-    await runPipeline(config, adapters, planOf(config))
+    await release(config)
     expect(engine.maxActive).toBe(3)
     const lines = stdout.join('').split('\n')
     for (const image of ['frontend', 'backend', 'recurring']) {
@@ -247,7 +255,7 @@ describe('retries of builder pushes', () => {
       'received unexpected HTTP status: 503 Service Unavailable',
     ])
     const config = configOf({})
-    const result = await runPipeline(config, adapters, planOf(config))
+    const result = await release(config)
     expect(result.failures).toEqual([])
     expect(engine.pushAttempts.get('r.example/ns/backend:sha-0123456')).toBe(4)
     expect(copies()).toHaveLength(6)
@@ -259,7 +267,7 @@ describe('retries of builder pushes', () => {
       Array.from({length: 5}, () => 'read: connection reset by peer'),
     )
     const config = configOf({})
-    const result = await runPipeline(config, adapters, planOf(config))
+    const result = await release(config)
     expect(engine.pushAttempts.get('r.example/ns/backend:sha-0123456')).toBe(4)
     expect(result.failures[0].message).toMatch(/connection reset by peer.*gave up after 4 attempts/)
     expect(copies()).toEqual([])
@@ -268,7 +276,7 @@ describe('retries of builder pushes', () => {
   test('a non-transient failure (denied) fails at once', async () => {
     engine.pushFailures.set('frontend', ['denied: requested access to the resource is denied'])
     const config = configOf({retries: '5'})
-    const result = await runPipeline(config, adapters, planOf(config))
+    const result = await release(config)
     expect(engine.pushAttempts.get('r.example/ns/frontend:sha-0123456')).toBe(1)
     expect(result.failures).toEqual([
       {image: 'frontend', message: expect.stringMatching(/denied/) as unknown as string},
@@ -280,7 +288,7 @@ describe('the latest guard', () => {
   test('a backport release leaves latest of every image alone, with a notice; other moving tags move', async () => {
     registry.existingTags.set('ns/backend', ['1.2.3', '1.1.8', 'latest'])
     const config = configOf({}, 'refs/tags/v1.1.9')
-    const result = await runPipeline(config, adapters, planOf(config))
+    const result = await release(config)
     expect(result.failures).toEqual([])
     expect(copies().filter((c) => c.endsWith('-> latest'))).toEqual([])
     expect(copies().filter((c) => c.endsWith('-> 1.1'))).toHaveLength(3)
@@ -297,14 +305,14 @@ describe('the latest guard', () => {
   test('the newest release moves latest', async () => {
     registry.existingTags.set('ns/backend', ['1.2.3'])
     const config = configOf({}, 'refs/tags/v1.3.0')
-    const result = await runPipeline(config, adapters, planOf(config))
+    const result = await release(config)
     expect(copies().filter((c) => c.endsWith('-> latest'))).toHaveLength(3)
     expect(result.notices).toEqual([])
   })
 
   test('a branch push does not list tags at all', async () => {
     const config = configOf({})
-    await runPipeline(config, adapters, planOf(config))
+    await release(config)
     expect(events.filter((e) => e.startsWith('list'))).toEqual([])
   })
 })
@@ -319,7 +327,7 @@ describe('the repository hook', () => {
         })),
     }
     const config = configOf({})
-    const result = await runPipeline(config, {...adapters, repositories: ensurer}, planOf(config))
+    const result = await release(config, {repositories: ensurer})
     expect(result.repositories.map((r) => r.status)).toEqual(['created', 'existed', 'existed'])
     expect(result.notices).toEqual(["created repository 'frontend'"])
     expect(result.failures).toEqual([])
@@ -335,7 +343,7 @@ describe('the repository hook', () => {
         ),
     }
     const config = configOf({})
-    const result = await runPipeline(config, {...adapters, repositories: ensurer}, planOf(config))
+    const result = await release(config, {repositories: ensurer})
     expect(events).toEqual([])
     expect(result.failures).toEqual([
       {image: 'backend', message: 'repository could not be ensured: NotAuthorizedOrNotFound'},

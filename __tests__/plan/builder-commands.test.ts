@@ -7,7 +7,10 @@ import {
 } from '../../src/plan/builder-commands.js'
 import type {BuildStep} from '../../src/plan/build-step.js'
 
-const settings = (builder: ConcreteBuilder, more: Partial<BuilderSettings> = {}): BuilderSettings => ({
+const settings = (
+  builder: ConcreteBuilder,
+  more: Partial<BuilderSettings> = {},
+): BuilderSettings => ({
   builder,
   configDir: '/cfg',
   insecureHosts: [],

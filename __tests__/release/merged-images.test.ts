@@ -8,7 +8,11 @@ import {planLegs, type ImageLegs} from '../../src/plan/platform-legs.js'
 import {planPushes} from '../../src/plan/push-plan.js'
 import type {ComputedTag, TagPlan} from '../../src/plan/tags/tag-types.js'
 import {mergedImages} from '../../src/release/merged-images.js'
-import {releaseImages, type ReleaseInput, type ReleaseResult} from '../../src/release/release-order.js'
+import {
+  releaseImages,
+  type ReleaseInput,
+  type ReleaseResult,
+} from '../../src/release/release-order.js'
 
 const DOCKER_IMAGE = 'application/vnd.docker.distribution.manifest.v2+json'
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json'
@@ -32,7 +36,10 @@ const imageOf = (name: string, platforms = PLATFORMS, labels = {}): ImageSpec =>
 })
 
 /** A registry in memory: manifests per `repository:reference`, and every call, in order. */
-class FakeStore implements Pick<RegistryClient, 'getManifest' | 'putManifest' | 'listTags' | 'copyManifest'> {
+class FakeStore implements Pick<
+  RegistryClient,
+  'getManifest' | 'putManifest' | 'listTags' | 'copyManifest'
+> {
   readonly manifests = new Map<string, {body: Buffer; mediaType: string}>()
   readonly events: string[] = []
   /** `repository:reference` whose GET or PUT throws. */
@@ -209,7 +216,9 @@ describe('runMergeStage', () => {
     expect(images[1].message).toMatch(
       /^platform linux\/arm64 is missing: r\.example\/ns\/api:sha-0123456-linux-arm64 does not exist; run stage: platform for linux\/arm64/,
     )
-    expect(images[0].message).toMatch(/nothing pushed, and no tag moved.*'api' \(platform linux\/arm64 is missing/)
+    expect(images[0].message).toMatch(
+      /nothing pushed, and no tag moved.*'api' \(platform linux\/arm64 is missing/,
+    )
   })
 
   test('every missing or unusable platform of an image is named', async () => {

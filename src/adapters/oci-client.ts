@@ -3,6 +3,7 @@
  * errors that say what failed. The SDK is loaded with dynamic import() so a run that uses no OCI
  * feature never loads it.
  */
+import * as core from '@actions/core'
 import type * as OciCommon from 'oci-common'
 import type {ArtifactsClient} from 'oci-artifacts'
 import type {ObjectStorageClient} from 'oci-objectstorage'
@@ -211,3 +212,17 @@ function safeString(value: unknown): string {
   }
 }
 
+/**
+ * The OCI SDK's retrier writes every failed attempt to console.warn, an expected 409 from a
+ * concurrent creation included; we report outcomes ourselves, so its lines go to the debug log.
+ * Used only while nothing else runs (before the builds start).
+ */
+export async function sdkLogsAsDebug<T>(work: () => Promise<T>): Promise<T> {
+  const warn = console.warn
+  console.warn = (...args: unknown[]) => core.debug(`OCI SDK: ${args.map(String).join(' ')}`)
+  try {
+    return await work()
+  } finally {
+    console.warn = warn
+  }
+}

@@ -152,7 +152,6 @@ export interface EnsureRepositoriesRequest {
   concurrency?: number
 }
 
-
 /**
  * Makes sure every named repository exists. Looks every name up first, then checks that no
  * immutable repository would have a tag moved, and only then creates the missing ones, so a run

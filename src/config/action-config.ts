@@ -37,7 +37,6 @@ export interface RegistryTarget {
   regionId?: string
 }
 
-
 /** What the GitHub runner tells us about the run. */
 export interface GitHubContext {
   eventName: string

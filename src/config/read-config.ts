@@ -6,12 +6,7 @@ import {checkStagePlatforms} from '../plan/platform-legs.js'
 import {parseFlavor, parseRules} from '../plan/tags/tag-rules.js'
 import {InputError} from '../errors.js'
 import {resolveRegistryTarget} from '../plan/registry-target.js'
-import {
-  BUILDERS,
-  STAGES,
-  type ActionConfig,
-  type GitHubContext,
-} from './action-config.js'
+import {BUILDERS, STAGES, type ActionConfig, type GitHubContext} from './action-config.js'
 import {parseOciApiKey, type OciApiKey, type OciKeyInputs} from './oci-key.js'
 import {parseImages} from './images.js'
 import {

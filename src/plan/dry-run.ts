@@ -56,7 +56,8 @@ export function dryRunCommands(config: ActionConfig, plan: RunPlan): string[] {
   }
   if (config.stage === 'platform') {
     for (const {plan: image, legs} of plan.legs ?? [])
-      for (const leg of legs) commands.push(...pushes(legBuildStep(image, leg, plan.labels, options)))
+      for (const leg of legs)
+        commands.push(...pushes(legBuildStep(image, leg, plan.labels, options)))
     return commands
   }
   if (config.stage === 'merge') {
@@ -66,7 +67,8 @@ export function dryRunCommands(config: ActionConfig, plan: RunPlan): string[] {
         commands.push(`# put index ${image.imageName}:${tag} (${from})`)
     }
   } else {
-    for (const image of plan.plans) commands.push(...pushes(imageBuildStep(image, plan.labels, options)))
+    for (const image of plan.plans)
+      commands.push(...pushes(imageBuildStep(image, plan.labels, options)))
   }
   if (!config.push) return commands
   for (const image of plan.plans) {

@@ -60,4 +60,3 @@ export function imageIndex(
   if (Object.keys(annotations).length > 0) index.annotations = annotations
   return JSON.stringify(index)
 }
-

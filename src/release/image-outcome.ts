@@ -21,7 +21,11 @@ export interface ImageOutcome {
 }
 
 /** An image's outcome before anything happened to it. */
-export function newOutcome(plan: ImagePlan, status: ImageStatus, refs: string[] = []): ImageOutcome {
+export function newOutcome(
+  plan: ImagePlan,
+  status: ImageStatus,
+  refs: string[] = [],
+): ImageOutcome {
   return {
     name: plan.image.name,
     repository: plan.repository,

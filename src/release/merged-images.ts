@@ -84,12 +84,7 @@ export function mergedImages(
         log(`pushed the index of ${plan.imageName} by digest (${outcome.digest})`)
       }
       for (const tag of plan.immutableTags) {
-        const digest = await registry.putManifest(
-          plan.repository,
-          tag,
-          body,
-          OCI_INDEX_MEDIA_TYPE,
-        )
+        const digest = await registry.putManifest(plan.repository, tag, body, OCI_INDEX_MEDIA_TYPE)
         outcome.digest ||= digest
         outcome.refs.push(`${plan.imageName}:${tag}`)
         outcome.pushed = true

@@ -30,7 +30,12 @@ export interface ImageSource {
    */
   publish(plan: ImagePlan, outcome: ImageOutcome, log: LogSink): Promise<void>
   /** For an image published without a digest (no immutable tag, a builder that pushes by tag). */
-  pushMovingTags?(plan: ImagePlan, tags: string[], outcome: ImageOutcome, log: LogSink): Promise<void>
+  pushMovingTags?(
+    plan: ImagePlan,
+    tags: string[],
+    outcome: ImageOutcome,
+    log: LogSink,
+  ): Promise<void>
 }
 
 export interface ReleaseInput {
@@ -106,7 +111,7 @@ export async function releaseImages(input: ReleaseInput): Promise<ReleaseResult>
     )
     const {outcome} = entry
     const seconds = (outcome.durationMs / 1000).toFixed(1)
-    flush(entry, `${outcome.status}${outcome.digest ? ` ${outcome.digest}` : ''} in ${seconds} s`)
+    flush(entry, `${outcome.status} in ${seconds} s`)
   })
   if (!input.push) return {images: entries.map((entry) => entry.outcome), notices}
 
@@ -153,7 +158,9 @@ async function applyMovingTags(input: ReleaseInput, entry: Entry, tags: string[]
   } else if (input.source.pushMovingTags) {
     await input.source.pushMovingTags(plan, tags, outcome, log)
   } else {
-    throw new Error(`no digest was recorded for ${plan.imageName}, so its moving tags cannot be copied`)
+    throw new Error(
+      `no digest was recorded for ${plan.imageName}, so its moving tags cannot be copied`,
+    )
   }
   outcome.refs.push(...tags.map((tag) => `${plan.imageName}:${tag}`))
   outcome.pushed = true
