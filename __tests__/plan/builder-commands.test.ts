@@ -1,6 +1,7 @@
 import {describe, expect, test} from 'vitest'
 import {
   buildCommand,
+  labelLine,
   renderCommand,
   type BuilderSettings,
   type ConcreteBuilder,
@@ -172,4 +173,42 @@ test('buildah and podman build arguments: docker format, authfile, timestamp, on
   expect(() =>
     buildCommand(settings('podman'), {...step, platforms: ['linux/amd64', 'linux/arm64']}),
   ).toThrow(/one platform at a time/)
+})
+
+describe('renderCommand: a shell line for the dry run', () => {
+  test.each([
+    {
+      why: 'plain words stay bare',
+      args: ['push', 'r.example/ns/app:sha-0123456'],
+      want: 'docker push r.example/ns/app:sha-0123456',
+    },
+    {
+      why: 'a space is quoted',
+      args: ['--label', 'team=web ui'],
+      want: "docker --label 'team=web ui'",
+    },
+    {why: 'a single quote survives', args: ['--label', "it's"], want: `docker --label 'it'\\''s'`},
+    {why: 'an empty word is kept', args: ['--label', ''], want: "docker --label ''"},
+  ])('$why', ({args, want}) => {
+    expect(renderCommand({tool: 'docker', args})).toBe(want)
+  })
+})
+
+describe('labelLine: the one LABEL line of the classic builder', () => {
+  test.each([
+    {
+      why: 'backslash escape',
+      escape: '\\',
+      value: 'a "b" $c \\d',
+      want: 'LABEL "k"="a \\"b\\" \\$c \\\\d"',
+    },
+    {
+      why: 'backtick escape',
+      escape: '`',
+      value: 'a "b" $c \\d',
+      want: 'LABEL "k"="a `"b`" `$c \\d"',
+    },
+  ])('$why', ({escape, value, want}) => {
+    expect(labelLine({k: value}, escape)).toBe(want)
+  })
 })
