@@ -8,7 +8,8 @@ export default defineConfig({
     clearMocks: true,
     testTimeout: 120_000,
     hookTimeout: 300_000,
-    // e2e files drive one Docker engine on a 2-core machine: run files one at a time there.
+    // Files run side by side: every e2e test uses its own namespace, runner temp dir and proxy,
+    // so they share the one Docker engine and the registries without seeing each other.
     fileParallelism: true,
     pool: 'forks',
   },

@@ -1,4 +1,4 @@
-import {readFileSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, test} from 'vitest'
 import {parse} from 'yaml'
@@ -75,5 +75,35 @@ describe('README and action.yml agree', () => {
     expect(scripts.demo).toBeDefined()
     expect(scripts.test).toBeDefined()
     expect(readFileSync(join(PROJECT_ROOT, '.ci/run'), 'utf8')).toMatch(/^npm test$/m)
+  })
+})
+
+describe('the layout in the development section', () => {
+  test('names every file and folder of src/, and nothing that is not there', () => {
+    const start = readme.indexOf('### Layout')
+    const block = /```text\n([\s\S]*?)```/.exec(readme.slice(start))?.[1] ?? ''
+    const named: string[] = []
+    let folder = ''
+    for (const line of block.split('\n')) {
+      const path = /^(\s*)(\S+)/.exec(line)
+      if (!path) continue
+      if (path[1] === '') {
+        folder = path[2].endsWith('/') ? path[2] : ''
+        named.push(path[2].replace(/\/$/, ''))
+      } else named.push(`${folder}${path[2]}`.replace(/\/$/, ''))
+    }
+    const onDisk = (dir: string): string[] =>
+      readdirSync(join(PROJECT_ROOT, dir), {withFileTypes: true}).flatMap((entry) => {
+        const path = `${dir}/${entry.name}`
+        return entry.isDirectory() ? [path, ...onDisk(path)] : [path]
+      })
+    // A folder named without any of its files stands for them all (src/plan/tags/).
+    const leaves = named.filter((name) => !named.some((other) => other.startsWith(`${name}/`)))
+    const covered = (path: string): boolean =>
+      named.includes(path) || leaves.some((leaf) => path.startsWith(`${leaf}/`))
+    const missing = onDisk('src').filter((path) => !covered(path))
+    expect(missing).toEqual([])
+    const stale = named.filter((path) => !existsSync(join(PROJECT_ROOT, path)))
+    expect(stale).toEqual([])
   })
 })

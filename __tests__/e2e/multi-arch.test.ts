@@ -1,7 +1,8 @@
 /**
- * Scaling out against the real registry (CONTRACT "Scaling out"): two platform runs (linux/amd64
- * and linux/arm64, built by buildah without emulation: the images are FROM scratch) push per-
- * platform tags, and a merge run turns them into one OCI image index per image.
+ * Multi-arch images against the real registry (README "Multi-arch images on native runners"):
+ * two platform runs (linux/amd64 and linux/arm64, built by buildah without emulation: the images
+ * are FROM scratch) push per-platform tags, and a merge run turns them into one OCI image index
+ * per image.
  *
  * Every run is `node dist/index.js`, as the GitHub runner runs it: two platform runs, one merge.
  */

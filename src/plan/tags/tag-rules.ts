@@ -239,7 +239,7 @@ export function matchRegExp(pattern: string): RegExp {
 }
 
 /**
- * Our rules when `tags` is empty (see the CONTRACT table). In metadata-action's syntax they are
+ * Our rules when `tags` is empty (the README's tag table). In metadata-action's syntax they are
  * roughly: type=schedule, type=semver for {{version}}, {{major}}.{{minor}} and {{major}} (not for
  * 0.x), type=ref for tags that are not semver, branches and PRs, type=sha; plus latest on the
  * default branch.
