@@ -300,3 +300,37 @@ test('every line of an OCI private key is masked on its own, since logs are mask
   )
   expect(masked).not.toContain('-----END PRIVATE KEY-----')
 })
+
+describe("metadata-action's DOCKER_METADATA_* variables are read here, once", () => {
+  test.each([
+    {
+      why: 'unset: PR head SHA, 7 digits',
+      env: {},
+      want: {prHeadSha: true, shortShaLength: undefined},
+    },
+    {
+      why: 'false restores the merge commit',
+      env: {DOCKER_METADATA_PR_HEAD_SHA: 'false'},
+      want: {prHeadSha: false, shortShaLength: undefined},
+    },
+    {
+      why: 'a short SHA length',
+      env: {DOCKER_METADATA_SHORT_SHA_LENGTH: '12'},
+      want: {prHeadSha: true, shortShaLength: 12},
+    },
+  ])('$why', ({env: extra, want}) => {
+    expect(read({registry: 'r.example', images: 'app'}, extra).metadata).toEqual(want)
+  })
+
+  test.each([
+    {why: 'not a boolean', name: 'DOCKER_METADATA_PR_HEAD_SHA', value: 'yes'},
+    {why: 'not a number', name: 'DOCKER_METADATA_SHORT_SHA_LENGTH', value: 'seven'},
+    {why: 'longer than a SHA', name: 'DOCKER_METADATA_SHORT_SHA_LENGTH', value: '41'},
+  ])('$name $why is an error naming the variable', ({name, value}) => {
+    expectInputError(
+      () => read({registry: 'r.example', images: 'app'}, {[name]: value}),
+      name,
+      new RegExp(value),
+    )
+  })
+})

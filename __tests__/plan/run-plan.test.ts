@@ -117,3 +117,12 @@ describe('a dry run lists the commands in the configured builder’s words', () 
     expect(text).toContain('copy manifest r.example/ns/frontend:sha-0123456 -> main, latest')
   })
 })
+
+test('DOCKER_METADATA_SHORT_SHA_LENGTH reaches the sha tag and the per-platform tags', () => {
+  const result = plan(
+    {tags: 'type=sha', stage: 'platform', platforms: 'linux/amd64'},
+    {DOCKER_METADATA_SHORT_SHA_LENGTH: '10'},
+  )
+  expect(result.tagPlan.tags.map((tag) => tag.name)).toEqual(['sha-0123456789'])
+  expect(result.legs?.[0].legs.map((leg) => leg.tag)).toEqual(['sha-0123456789-linux-amd64'])
+})
