@@ -8,7 +8,7 @@ import type {
   RepositoryEnsurer,
   RepositoryOutcome,
 } from './adapters/ports.js'
-import {DEFAULT_RETRY_BASE_MS, withRetries, type RetryPolicy} from './adapters/retry.js'
+import type {RetrySession} from './adapters/retry.js'
 import {pushRefusalHint} from './plan/login-hint.js'
 import {planPushes, type ImagePlan} from './plan/push-plan.js'
 import {
@@ -67,8 +67,8 @@ export interface Adapters {
   repositories?: RepositoryEnsurer
   /** Renews a short-lived login before it expires; called before each image's pushes. */
   refreshLogin?: () => Promise<void>
-  /** First backoff step of push retries (tests make it small); default 1 s. */
-  retryBaseMs?: number
+  /** The run's retries, shared by every push (tests give it a tiny policy). */
+  retry: RetrySession
 }
 
 export interface RunFacts {
@@ -195,10 +195,7 @@ export async function runPipeline(
     return result
   }
 
-  const retry: RetryPolicy = {
-    retries: config.retries,
-    baseMs: adapters.retryBaseMs ?? DEFAULT_RETRY_BASE_MS,
-  }
+  const retry = adapters.retry
   const run: Run = {config, adapters, labels, retry}
 
   if (adapters.repositories && !(await ensureRepositories(adapters.repositories, plans, result))) {
@@ -238,7 +235,7 @@ interface Run {
   config: ActionConfig
   adapters: Adapters
   labels: Record<string, string>
-  retry: RetryPolicy
+  retry: RetrySession
 }
 
 function outcome(plan: ImagePlan, status: ImageStatus, durationMs: number): ImageOutcome {
@@ -405,9 +402,8 @@ async function applyMovingTags(
       // No immutable tag was pushed: the builder pushes the moving tags itself, now.
       for (const tag of source ? [] : tags) {
         const ref = `${plan.imageName}:${tag}`
-        const {digest} = await withRetries(
+        const {digest} = await run.adapters.retry.run(
           `push ${ref}`,
-          run.retry,
           () => run.adapters.engine.push(ref, log),
           log,
         )
@@ -532,10 +528,7 @@ async function runStage(
     }))
     return result
   }
-  const retry: RetryPolicy = {
-    retries: config.retries,
-    baseMs: adapters.retryBaseMs ?? DEFAULT_RETRY_BASE_MS,
-  }
+  const retry = adapters.retry
   if (stage === 'platform') {
     const legs = await runPlatformStage({
       images,

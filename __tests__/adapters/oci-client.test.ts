@@ -340,7 +340,7 @@ describe('SDK clients against the OCI double', () => {
       credentials: creds,
       retries,
       endpoint: double.url,
-      firstRetryDelaySeconds: 0.01,
+      retryBaseMs: 10,
     })
     const response = await client.listContainerRepositories({
       compartmentId: setup.tenancyId,
@@ -494,7 +494,7 @@ describe('SDK clients against the OCI double', () => {
       credentials,
       retries: 2,
       endpoint: 'http://127.0.0.1:9',
-      firstRetryDelaySeconds: 0.01,
+      retryBaseMs: 10,
     })
     const failure = await client
       .listContainerRepositories({compartmentId: setup.tenancyId})

@@ -45,7 +45,7 @@ async function newStore(
     credentials: creds,
     retries,
     endpoint: double.url,
-    firstRetryDelaySeconds: 0.01,
+    retryBaseMs: 10,
   })
   return new OciRepositoryStore(client, creds.tenancy)
 }

@@ -1,6 +1,6 @@
 import type {BuildStep, ContainerEngine, LogSink} from '../adapters/ports.js'
 import type {ImagePlan} from '../plan/push-plan.js'
-import {withRetries, type RetryPolicy} from '../adapters/retry.js'
+import {RetrySession, type RetryPolicy} from '../adapters/retry.js'
 
 /**
  * Builds one step and, when pushing, pushes its `pushRefs` with retries. With an engine that
@@ -10,13 +10,14 @@ import {withRetries, type RetryPolicy} from '../adapters/retry.js'
 export async function buildAndPush(
   engine: ContainerEngine,
   step: BuildStep,
-  retry: RetryPolicy,
+  retry: RetrySession | RetryPolicy,
   log: LogSink,
 ): Promise<{digest: string}> {
+  // The platform stage still hands over a bare policy (its session then is its own).
+  const session = retry instanceof RetrySession ? retry : new RetrySession(retry)
   if (engine.pushesWhileBuilding && step.push) {
-    const {digest} = await withRetries(
+    const {digest} = await session.run(
       `${engine.name} build and push`,
-      retry,
       () => engine.build(step, log),
       log,
     )
@@ -25,7 +26,7 @@ export async function buildAndPush(
   await engine.build(step, log)
   let pushed = ''
   for (const ref of step.push ? step.pushRefs : []) {
-    const {digest} = await withRetries(`push ${ref}`, retry, () => engine.push(ref, log), log)
+    const {digest} = await session.run(`push ${ref}`, () => engine.push(ref, log), log)
     if (pushed && digest && digest !== pushed)
       log(`warning: ${ref} was pushed as ${digest}, not ${pushed}`)
     pushed ||= digest
