@@ -143,6 +143,15 @@ export async function connectAdapters(
     onSecret: core.setSecret,
   })
 
+  /** True unless the registry itself refuses the credentials (its own faults are retried). */
+  const credentialsAccepted = (): Promise<boolean> =>
+    registry.ping().then(
+      () => true,
+      (err: unknown) => {
+        if (classifyFailure(err) === 'credentials') return false
+        throw err
+      },
+    )
   const logIn = async (password: string): Promise<void> => {
     core.setSecret(Buffer.from(`${username}:${password}`).toString('base64'))
     // A merge talks to the registry only: checking the credentials there is the login (and each
@@ -157,14 +166,7 @@ export async function connectAdapters(
           if (classifyFailure(err) !== 'credentials') throw err
           // Docker's classic login says `failed with status: 401 Unauthorized` when the registry's
           // first GET /v2/ answered 5xx or 429: ask the registry before believing the refusal.
-          const accepted = await registry.ping().then(
-            () => true,
-            (pingErr: unknown) => {
-              if (classifyFailure(pingErr) === 'credentials') return false
-              throw pingErr
-            },
-          )
-          if (!accepted) throw err
+          if (!(await credentialsAccepted())) throw err
           throw new TransientError(
             `${describeFailure(err)}, yet the registry accepts these credentials (a failed request worded as a refusal)`,
           )
@@ -198,6 +200,7 @@ export async function connectAdapters(
     if (config.pullSecret) writePullSecret(config, username, password)
     // A push refused after a transient fault gets one fresh login (with a fresh token, if any).
     const loggedIn = password
+    retry.setCredentialsCheck(() => credentialsAccepted().catch(() => true))
     retry.setRelogin(async () => {
       const fresh = tokens ? await tokens.token() : loggedIn
       registry.setCredentials(username, fresh)

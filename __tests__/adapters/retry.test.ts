@@ -332,6 +332,42 @@ describe('RetrySession.run', () => {
       expect(calls).toEqual(['push'])
     })
 
+    test('an unauthorized the registry disproves (it accepts the credentials) counts as the hidden fault', async () => {
+      const {push, calls} = refusedOnce(dockerPush('unauthorized: authentication required'))
+      const session = new RetrySession(policy, {
+        wait: noWait,
+        relogin: async () => void calls.push('login'),
+        credentialsAccepted: async () => (calls.push('check'), true),
+      })
+      expect(await session.run('push x', push)).toBe('sha256:1')
+      expect(calls).toEqual(['push', 'check', 'login', 'push'])
+      expect(session.sawTransientFault).toBe(true)
+    })
+
+    test.each([
+      {
+        why: 'the registry refuses the credentials too',
+        refusal: dockerPush('unauthorized: authentication required'),
+        accepted: false,
+        checks: ['push', 'check'],
+      },
+      {
+        why: 'a denied push is about permissions, not a missing login: no check',
+        refusal: dockerPush('denied: requested access to the resource is denied'),
+        accepted: true,
+        checks: ['push'],
+      },
+    ])('no fresh login when $why', async ({refusal, accepted, checks}) => {
+      const {push, calls} = refusedOnce(refusal)
+      const session = new RetrySession(policy, {
+        wait: noWait,
+        relogin: async () => void calls.push('login'),
+        credentialsAccepted: async () => (calls.push('check'), accepted),
+      })
+      await expect(session.run('push x', push)).rejects.toBe(refusal)
+      expect(calls).toEqual(checks)
+    })
+
     test('refused again after the fresh login counts as a credential failure', async () => {
       const calls: string[] = []
       const session = new RetrySession(policy, {

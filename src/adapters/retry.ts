@@ -146,6 +146,12 @@ export function attemptsOf(err: unknown): number {
   return (typeof err === 'object' && err !== null && attemptsTaken.get(err)) || 1
 }
 
+/**
+ * Docker's words when it sent no credentials at all: what it says when the `GET /v2/` that should
+ * have told it how to log in answered 5xx or 429 (a fault we never see).
+ */
+const UNAUTHENTICATED_TEXT = /unauthorized|authentication required|\b401\b/i
+
 export interface RunOptions {
   /** False: a credentials refusal never triggers a fresh login (the login itself, token requests). */
   relogin?: boolean
@@ -161,14 +167,20 @@ export class RetrySession implements RetryPolicy {
   sawTransientFault = false
   private relogin?: () => Promise<void>
   private relogging?: Promise<void>
+  private credentialsAccepted?: () => Promise<boolean>
   private readonly wait: (ms: number) => Promise<void>
 
   constructor(
     readonly policy: RetryPolicy,
-    options: {relogin?: () => Promise<void>; wait?: (ms: number) => Promise<void>} = {},
+    options: {
+      relogin?: () => Promise<void>
+      wait?: (ms: number) => Promise<void>
+      credentialsAccepted?: () => Promise<boolean>
+    } = {},
   ) {
     this.relogin = options.relogin
     this.wait = options.wait ?? sleep
+    this.credentialsAccepted = options.credentialsAccepted
   }
 
   get retries(): number {
@@ -187,7 +199,8 @@ export class RetrySession implements RetryPolicy {
   /**
    * Runs `attempt` until it succeeds, fails for good, or has been tried `retries + 1` times.
    * Transient and unreachable failures are retried; a 401/403 after a transient fault gets one
-   * fresh login and one more try. A failure that already went through a retry loop (a nested
+   * fresh login and one more try (an `unauthorized` the credentials check disproves counts as
+   * one). A failure that already went through a retry loop (a nested
    * one) is not retried again. The last error is rethrown, with the attempt count in its hint.
    */
   async run<T>(
@@ -204,6 +217,19 @@ export class RetrySession implements RetryPolicy {
         if (typeof err === 'object' && err !== null && attemptsTaken.has(err)) throw err
         const kind = classifyFailure(err)
         if (kind === 'transient') this.sawTransientFault = true
+        if (
+          kind === 'credentials' &&
+          !this.sawTransientFault &&
+          options.relogin !== false &&
+          this.credentialsAccepted &&
+          UNAUTHENTICATED_TEXT.test(failureText(err)) &&
+          (await this.credentialsAccepted())
+        ) {
+          this.sawTransientFault = true
+          log(
+            `${what}: refused (${messageOf(err)}), yet the registry accepts the credentials: a request before it must have failed`,
+          )
+        }
         if (
           kind === 'credentials' &&
           this.sawTransientFault &&
@@ -228,6 +254,14 @@ export class RetrySession implements RetryPolicy {
         await this.wait(delay)
       }
     }
+  }
+
+  /**
+   * Asks the registry itself whether it accepts the credentials. An `unauthorized` from a tool
+   * while the registry accepts them then counts as the transient fault the tool hid from us.
+   */
+  setCredentialsCheck(credentialsAccepted: () => Promise<boolean>): void {
+    this.credentialsAccepted = credentialsAccepted
   }
 
   /** Parallel refusals share one fresh login. */
