@@ -249,7 +249,7 @@ export class RetrySession implements RetryPolicy {
         if (!retryable || tries > this.policy.retries) throw giveUp(err, tries, retryable)
         const delay = Math.round(retryDelayMs(err, this.policy, tries - 1))
         log(
-          `${what}: transient failure (${messageOf(err)}); attempt ${tries + 1} of ${this.policy.retries + 1} in ${delay} ms`,
+          `${what}: ${kind === 'unreachable' ? 'unreachable' : 'transient failure'} (${messageOf(err)}); attempt ${tries + 1} of ${this.policy.retries + 1} in ${delay} ms`,
         )
         await this.wait(delay)
       }
