@@ -7,13 +7,19 @@ import {createArtifactsClient, sdkLogsAsDebug} from './adapters/oci-client.js'
 import {ensureRepositories, OciRepositoryStore} from './adapters/oci-repository-store.js'
 import {fetchOcirToken, TokenSource} from './adapters/ocir-token.js'
 import {RegistryHttpClient} from './adapters/registry-http.js'
+import {
+  attemptsOf,
+  classifyFailure,
+  DEFAULT_RETRY_BASE_MS,
+  failureStatus,
+  RetrySession,
+} from './adapters/retry.js'
 import type {ContainerEngine} from './adapters/ports.js'
-import {DEFAULT_RETRY_BASE_MS, RetrySession} from './adapters/retry.js'
 import type {ActionConfig} from './config/action-config.js'
-import {ActionError, describeFailure, LoginRefusedError} from './errors.js'
+import {ActionError, describeFailure, LoginRefusedError, TransientError} from './errors.js'
 import type {Adapters} from './adapters/ports.js'
 import type {RunIdentity} from './resolve-identity.js'
-import {registryHint} from './plan/login-hint.js'
+import {loginHint} from './plan/login-hint.js'
 import {pullSecretManifest} from './plan/pull-secret.js'
 import {OCIR_BEARER_USERNAME} from './plan/username.js'
 import {saveCleanupState} from './state.js'
@@ -54,7 +60,10 @@ export async function connectAdapters(
           provenance: config.provenance,
           env: process.env,
         })
-  const retryBaseMs = config.retryBaseMs
+  const retry = new RetrySession({
+    retries: config.retries,
+    baseMs: config.retryBaseMs ?? DEFAULT_RETRY_BASE_MS,
+  })
 
   let username = identity.username
   let password = config.authToken
@@ -62,7 +71,7 @@ export async function connectAdapters(
   if (config.push && !config.authToken && config.oci) {
     const apiKey = config.oci
     tokens = new TokenSource(() =>
-      fetchOcirToken({registry: config.registry.host, apiKey, retries: config.retries}),
+      fetchOcirToken({registry: config.registry.host, apiKey, retry}),
     )
     username = OCIR_BEARER_USERNAME
     password = await tokens.token()
@@ -77,43 +86,77 @@ export async function connectAdapters(
     insecure: config.registry.insecure,
     username: username || undefined,
     password: password || undefined,
-    retries: config.retries,
-    retryBaseMs,
+    retry,
     onSecret: core.setSecret,
   })
 
+  /** True unless the registry itself refuses the credentials (its own faults are retried). */
+  const credentialsAccepted = (): Promise<boolean> =>
+    registry.ping().then(
+      () => true,
+      (err: unknown) => {
+        if (classifyFailure(err) === 'credentials') return false
+        throw err
+      },
+    )
   const logIn = async (password: string): Promise<void> => {
     core.setSecret(Buffer.from(`${username}:${password}`).toString('base64'))
-    // A merge talks to the registry only: checking the credentials there is the login.
-    if (engine === NO_ENGINE) await registry.ping()
-    else await engine.login(config.registry.host, username, password)
+    // A merge talks to the registry only: checking the credentials there is the login (and each
+    // of its requests is retried on its own).
+    if (engine === NO_ENGINE) return registry.ping()
+    await retry.run(
+      `${engine.name} login`,
+      async () => {
+        try {
+          await engine.login(config.registry.host, username, password)
+        } catch (err) {
+          if (classifyFailure(err) !== 'credentials') throw err
+          // Docker's classic login says `failed with status: 401 Unauthorized` when the registry's
+          // first GET /v2/ answered 5xx or 429: ask the registry before believing the refusal.
+          if (!(await credentialsAccepted())) throw err
+          throw new TransientError(
+            `${describeFailure(err)}, yet the registry accepts these credentials (a failed request worded as a refusal)`,
+          )
+        }
+      },
+      core.info,
+      {relogin: false},
+    )
   }
   if (config.push && username && password) {
     try {
       await logIn(password)
     } catch (err) {
       const detail = describeFailure(err)
+      const kind = classifyFailure(err)
       throw new LoginRefusedError(
         config.registry.host,
         username,
         detail,
-        registryHint(detail, config.registry, username),
+        loginHint(
+          {kind, detail, attempts: attemptsOf(err), status: failureStatus(err)},
+          config.registry,
+          username,
+        ),
+        kind,
       )
     }
     core.info(`Logged in to ${config.registry.host} as ${username}`)
     if (!config.logout)
       publishLogin(dockerConfigDir, config.paths.userDockerConfig, config.registry.host)
     if (config.pullSecret) writePullSecret(config, username, password)
+    // A push refused after a transient fault gets one fresh login (with a fresh token, if any).
+    const loggedIn = password
+    retry.setCredentialsCheck(() => credentialsAccepted().catch(() => true))
+    retry.setRelogin(async () => {
+      const fresh = tokens ? await tokens.token() : loggedIn
+      registry.setCredentials(username, fresh)
+      await logIn(fresh)
+      core.info(`Logged in to ${config.registry.host} again, after a transient fault`)
+    })
   }
 
-  const adapters: Adapters = {
-    engine,
-    registry,
-    retry: new RetrySession({
-      retries: config.retries,
-      baseMs: retryBaseMs ?? DEFAULT_RETRY_BASE_MS,
-    }),
-  }
+  const adapters: Adapters = {engine, registry, retry}
   if (tokens) {
     const source = tokens
     let current = password

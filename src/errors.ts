@@ -34,6 +34,12 @@ export class CommandError extends ActionError {
   }
 }
 
+/**
+ * How a failure should be met: another attempt (transient), a fresh look at the credentials, at the
+ * address (unreachable), or nothing at all (permanent).
+ */
+export type FailureKind = 'transient' | 'credentials' | 'unreachable' | 'permanent'
+
 /** The registry refused or failed a request of the /v2/ API. */
 export class RegistryError extends ActionError {
   constructor(
@@ -41,10 +47,15 @@ export class RegistryError extends ActionError {
     readonly status?: number,
     readonly code?: string,
     hint?: string,
+    /** How long the registry asked us to wait (Retry-After), when it did. */
+    readonly retryAfterMs?: number,
   ) {
     super(message, hint)
   }
 }
+
+/** A failure known to be passing, whatever its text says (e.g. a login refusal we disproved). */
+export class TransientError extends ActionError {}
 
 /** An OCI API call failed; keeps what a support request needs. */
 export class OciRequestError extends ActionError {
@@ -55,6 +66,8 @@ export class OciRequestError extends ActionError {
     readonly opcRequestId: string | undefined,
     detail: string,
     hint?: string,
+    /** How long OCI asked us to wait (Retry-After), when it did. */
+    readonly retryAfterMs?: number,
   ) {
     super(
       `OCI ${operation} failed: ${detail} (status ${statusCode ?? 'none'}, code ${serviceCode ?? 'none'}, opc-request-id ${opcRequestId ?? 'none'})`,
@@ -63,10 +76,19 @@ export class OciRequestError extends ActionError {
   }
 }
 
-/** The registry refused our login; nothing was built or pushed. */
+/** The registry refused our login, or kept failing it; nothing was built or pushed. */
 export class LoginRefusedError extends ActionError {
-  constructor(host: string, username: string, detail: string, hint: string) {
-    super(`the login to ${host} as '${username}' was refused (${detail}); nothing was pushed`, hint)
+  constructor(
+    host: string,
+    username: string,
+    detail: string,
+    hint: string,
+    readonly kind: FailureKind = 'credentials',
+  ) {
+    super(
+      `the login to ${host} as '${username}' ${kind === 'credentials' ? 'was refused' : 'failed'} (${detail}); nothing was pushed`,
+      hint,
+    )
   }
 }
 

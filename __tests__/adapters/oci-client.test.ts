@@ -146,7 +146,7 @@ describe('SDK clients against the OCI double', () => {
       apiKey: apiKeyOf(creds),
       retries,
       endpoint: double.url,
-      firstRetryDelaySeconds: 0.01,
+      retryBaseMs: 10,
     })
     const response = await client.listContainerRepositories({
       compartmentId: setup.tenancyId,
@@ -304,7 +304,7 @@ describe('SDK clients against the OCI double', () => {
       apiKey: apiKeyOf(credentials),
       retries: 2,
       endpoint: 'http://127.0.0.1:9',
-      firstRetryDelaySeconds: 0.01,
+      retryBaseMs: 10,
     })
     const failure = await client
       .listContainerRepositories({compartmentId: setup.tenancyId})

@@ -32,7 +32,7 @@ describe('lookupNamespace', () => {
       apiKey: apiKeyOf(credentials),
       retries,
       endpoint: double.url,
-      firstRetryDelaySeconds: 0.01,
+      retryBaseMs: 10,
     })
 
   test('reads the namespace with one signed call to /n (no version prefix)', async () => {

@@ -47,7 +47,7 @@ async function newStore(
     apiKey: apiKeyOf(creds),
     retries,
     endpoint: double.url,
-    firstRetryDelaySeconds: 0.01,
+    retryBaseMs: 10,
   })
   return new OciRepositoryStore(client, creds.tenancy)
 }

@@ -1,3 +1,4 @@
+import {RetrySession} from '../../src/adapters/retry.js'
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import {
   fetchOcirToken,
@@ -69,7 +70,7 @@ describe('fetchOcirToken against the OCI double', () => {
     const token = await fetchOcirToken({
       registry: double.host,
       apiKey: apiKeyOf(credentials),
-      retries: 0,
+      retry: {retries: 0, baseMs: 10},
       now: () => now,
     })
     expect(token.token).toBe(double.issuedTokens.at(-1))
@@ -84,11 +85,37 @@ describe('fetchOcirToken against the OCI double', () => {
     const token = await fetchOcirToken({
       registry: double.host,
       apiKey: apiKeyOf(credentials),
-      retries: 2,
-      firstRetryDelaySeconds: 0.01,
+      retry: {retries: 2, baseMs: 10},
     })
     expect(token.token).toBeTruthy()
     expect(double.calls.GetDockerToken).toBe(3)
+  })
+
+  test("429 waits as long as Retry-After asks, through the run's session", async () => {
+    double.resetCalls()
+    double.throttle('GetDockerToken', 1, 3)
+    const waits: number[] = []
+    const session = new RetrySession(
+      {retries: 2, baseMs: 10},
+      {wait: async (ms) => void waits.push(ms)},
+    )
+    const token = await fetchOcirToken({registry: double.host, apiKey: apiKeyOf(credentials), retry: session})
+    expect(token.token).toBeTruthy()
+    expect(waits).toEqual([3000])
+    expect(session.sawTransientFault).toBe(true)
+  })
+
+  test('a 429 that does not stop fails after retries+1 attempts, saying so', async () => {
+    double.resetCalls()
+    double.throttle('GetDockerToken', 5, 0.01)
+    const failure = await fetchOcirToken({
+      registry: double.host,
+      apiKey: apiKeyOf(credentials),
+      retry: {retries: 1, baseMs: 10},
+    }).catch((err: unknown) => err)
+    expect(failure).toMatchObject({statusCode: 429})
+    expect((failure as OciRequestError).hint).toMatch(/^gave up after 2 attempts; OCIR throttled/)
+    expect(double.calls.GetDockerToken).toBe(2)
   })
 
   test('an API key the registry does not know is a 401 OciRequestError that names the key inputs', async () => {
@@ -100,7 +127,7 @@ describe('fetchOcirToken against the OCI double', () => {
         privateKey: stranger.privateKeyPem,
         fingerprint: stranger.fingerprint,
       }),
-      retries: 3,
+      retry: {retries: 3, baseMs: 10},
     }).catch((err: unknown) => err)
     expect(failure).toBeInstanceOf(OciRequestError)
     expect(failure).toMatchObject({
@@ -115,8 +142,7 @@ describe('fetchOcirToken against the OCI double', () => {
     const failure = await fetchOcirToken({
       registry: '127.0.0.1:9',
       apiKey: apiKeyOf(credentials),
-      retries: 1,
-      firstRetryDelaySeconds: 0.01,
+      retry: {retries: 1, baseMs: 10},
     }).catch((err: unknown) => err)
     expect(failure).toBeInstanceOf(OciRequestError)
     expect((failure as OciRequestError).hint).toContain('http://127.0.0.1:9/20180419/docker/token')

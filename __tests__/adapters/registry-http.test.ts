@@ -3,7 +3,8 @@ import {createServer, type IncomingMessage, type Server, type ServerResponse} fr
 import type {AddressInfo} from 'node:net'
 import {afterEach, describe, expect, test} from 'vitest'
 import {nextPage, parseChallenge, RegistryHttpClient} from '../../src/adapters/registry-http.js'
-import {RegistryError} from '../../src/errors.js'
+import {RetrySession} from '../../src/adapters/retry.js'
+import {describeFailure, RegistryError} from '../../src/errors.js'
 
 const INDEX_TYPE = 'application/vnd.oci.image.index.v1+json'
 const INDEX = Buffer.from(
@@ -166,8 +167,7 @@ function client(fake: FakeRegistry, retries = 3): RegistryHttpClient {
     insecure: true,
     username: 'u',
     password: 'p',
-    retries,
-    retryBaseMs: 5,
+    retry: {retries, baseMs: 5},
   })
 }
 
@@ -245,13 +245,85 @@ describe('authentication', () => {
       insecure: true,
       username: 'u',
       password: 'wrong',
-      retries: 3,
-      retryBaseMs: 5,
+      retry: {retries: 3, baseMs: 5},
     })
     const error = await registryClient.listTags('ns/a').catch((err: unknown) => err)
     expect(error).toBeInstanceOf(RegistryError)
     expect((error as RegistryError).status).toBe(401)
     expect(fake.requests).toHaveLength(2)
+  })
+})
+
+describe('a manifest push refused after a transient fault', () => {
+  /** Basic auth that takes 'u:p'; the client starts with a password the registry no longer takes. */
+  const staleClient = (
+    fake: FakeRegistry,
+    relogins: string[],
+  ): {registryClient: RegistryHttpClient; session: RetrySession} => {
+    const session = new RetrySession({retries: 3, baseMs: 1})
+    const registryClient = new RegistryHttpClient({
+      host: fake.host,
+      insecure: true,
+      username: 'u',
+      password: 'stale',
+      retry: session,
+    })
+    session.setRelogin(async () => {
+      relogins.push('login')
+      registryClient.setCredentials('u', 'p')
+    })
+    return {registryClient, session}
+  }
+
+  test('gets one fresh login and one more try', async () => {
+    const fake = await start('basic')
+    fake.manifests.set('ns/app:1', {body: INDEX, type: INDEX_TYPE})
+    fake.faults = [(_req, res) => (res.writeHead(503).end(), true)]
+    const relogins: string[] = []
+    const {registryClient} = staleClient(fake, relogins)
+    const digest = await registryClient.copyManifest({repository: 'ns/app', reference: '1'}, [
+      'latest',
+    ])
+    expect(digest).toBe(digestOf(INDEX))
+    expect(relogins).toEqual(['login'])
+    expect(fake.manifests.get('ns/app:latest')?.body).toEqual(INDEX)
+  })
+
+  test('without an earlier transient fault, the 401 fails at once', async () => {
+    const fake = await start('basic')
+    fake.manifests.set('ns/app:1', {body: INDEX, type: INDEX_TYPE})
+    const relogins: string[] = []
+    const {registryClient, session} = staleClient(fake, relogins)
+    const error = await registryClient
+      .copyManifest({repository: 'ns/app', reference: '1'}, ['latest'])
+      .catch((err: unknown) => err)
+    expect((error as RegistryError).status).toBe(401)
+    expect(relogins).toEqual([])
+    expect(session.sawTransientFault).toBe(false)
+    expect(fake.manifests.has('ns/app:latest')).toBe(false)
+  })
+
+  test('a login that is still refused after the fresh login fails with the 401', async () => {
+    const fake = await start('basic')
+    fake.manifests.set('ns/app:1', {body: INDEX, type: INDEX_TYPE})
+    fake.faults = [(_req, res) => (res.writeHead(500).end(), true)]
+    const relogins: string[] = []
+    const session = new RetrySession(
+      {retries: 3, baseMs: 1},
+      {relogin: async () => void relogins.push('login')},
+    )
+    const registryClient = new RegistryHttpClient({
+      host: fake.host,
+      insecure: true,
+      username: 'u',
+      password: 'wrong',
+      retry: session,
+    })
+    const error = await registryClient
+      .putManifest('ns/app', 'latest', INDEX, INDEX_TYPE)
+      .catch((err: unknown) => err)
+    expect((error as RegistryError).status).toBe(401)
+    expect(relogins).toEqual(['login'])
   })
 })
 
@@ -315,6 +387,21 @@ describe('retries', () => {
     expect(fake.manifests.get('ns/app:latest')?.body).toEqual(INDEX)
   })
 
+  test('Retry-After is capped at 30 s, like every other wait', async () => {
+    const fake = await start('none')
+    fake.tags.set('ns/app', ['1'])
+    fake.faults = [(_req, res) => (res.writeHead(503, {'retry-after': '3600'}).end(), true)]
+    const waits: number[] = []
+    const session = new RetrySession(
+      {retries: 1, baseMs: 5},
+      {wait: async (ms) => void waits.push(ms)},
+    )
+    const registryClient = new RegistryHttpClient({host: fake.host, insecure: true, retry: session})
+    expect(await registryClient.listTags('ns/app')).toEqual(['1'])
+    expect(waits).toEqual([30_000])
+    expect(session.sawTransientFault).toBe(true)
+  })
+
   test('retries=3 is at most 4 attempts, then a RegistryError with the status', async () => {
     const fake = await start('none')
     fake.faults = Array.from(
@@ -335,8 +422,35 @@ describe('retries', () => {
       {length: 10},
       () => (req: IncomingMessage) => (req.socket.destroy(), true),
     )
-    await expect(client(fake, 1).listTags('ns/app')).rejects.toThrow(/failed after 2 attempt/)
+    const error = await client(fake, 1)
+      .listTags('ns/app')
+      .catch((err: unknown) => err)
+    expect(describeFailure(error)).toMatch(
+      /GET http:\/\/.*\/v2\/ns\/app\/tags\/list\?n=1000 failed: .*gave up after 2 attempts; check that 127\.0\.0\.1:\d+ is reachable/,
+    )
     expect(fake.requests).toHaveLength(2)
+  })
+
+  test('onRequest is called once per HTTP attempt, faults included', async () => {
+    const fake = await start('none')
+    fake.tags.set('ns/app', ['1'])
+    fake.faults = [
+      (_req, res) => (res.writeHead(503, {'retry-after': '0'}).end(), true),
+      (req) => (req.socket.destroy(), true),
+    ]
+    const seen: string[] = []
+    const registryClient = new RegistryHttpClient({
+      host: fake.host,
+      insecure: true,
+      retry: {retries: 3, baseMs: 5},
+      onRequest: (method, url, status) => seen.push(`${method} ${new URL(url).pathname} ${status}`),
+    })
+    expect(await registryClient.listTags('ns/app')).toEqual(['1'])
+    expect(seen).toEqual([
+      'GET /v2/ns/app/tags/list 503',
+      'GET /v2/ns/app/tags/list error',
+      'GET /v2/ns/app/tags/list 200',
+    ])
   })
 
   test('a 404 or 400 is not retried', async () => {

@@ -302,7 +302,7 @@ test('every line of an OCI private key is masked on its own, since logs are mask
 })
 
 describe("metadata-action's DOCKER_METADATA_* variables are read here, once", () => {
-  test.each([
+  test.each<{why: string; env: Record<string, string>; want: object}>([
     {
       why: 'unset: PR head SHA, 7 digits',
       env: {},

@@ -80,7 +80,7 @@ async function seedLatest(namespace: string): Promise<Record<string, string>> {
     insecure: true,
     username: registry.username,
     password: registry.password,
-    retries: 1,
+    retry: {retries: 1, baseMs: 50},
   })
   const latest: Record<string, string> = {}
   for (const name of NAMES)

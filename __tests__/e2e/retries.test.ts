@@ -1,4 +1,4 @@
-import {afterAll, beforeAll, expect, test} from 'vitest'
+import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import {startFaultProxy, type FaultProxy, type FaultRule} from '../fixtures/fault-proxy.js'
 import {registryDigest, registryTags} from '../fixtures/registry-probe.js'
 import {runAction} from '../fixtures/run-action.js'
@@ -146,4 +146,43 @@ test('a registry that keeps failing fails the step after retries+1 attempts, nam
   } finally {
     await failing.close()
   }
+})
+
+describe('a login that keeps failing names what happened', () => {
+  const htpasswd = env.registries.htpasswd
+  const loginInputs = (host: string): Record<string, string> => ({
+    registry: host,
+    namespace: uniqueNamespace(),
+    images: '- todo-frontend: frontend',
+    builder: 'docker',
+    username: htpasswd.username ?? '',
+    'auth-token': htpasswd.password ?? '',
+    retries: '1',
+  })
+
+  test('a registry answering 503 is failing, not the credentials', async () => {
+    const failing = await startFaultProxy(htpasswd.host, [
+      {name: 'login 503', method: 'GET', path: /^\/v2\/$/, fault: '503', times: 100, retryAfter: 0},
+    ])
+    try {
+      const run = await runAction({inputs: loginInputs(failing.host), env: RUN_ENV})
+      expect(run.exitCode).not.toBe(0)
+      expect(run.errors[0]).toMatch(
+        new RegExp(
+          `the login to ${failing.host.replace(/\./g, '\\.')} as 'tester' failed .*answered HTTP 503 after 2 attempts: the registry is failing, not your credentials; re-run later or raise retries`,
+        ),
+      )
+      expect(run.errors[0]).not.toMatch(/check username/)
+    } finally {
+      await failing.close()
+    }
+  })
+
+  test('an address nobody listens at points at the registry input', async () => {
+    const run = await runAction({inputs: loginInputs('127.0.0.1:9'), env: RUN_ENV})
+    expect(run.exitCode).not.toBe(0)
+    expect(run.errors[0]).toMatch(
+      /the login to 127\.0\.0\.1:9 as 'tester' failed \(.*connection refused.*\).*127\.0\.0\.1:9 could not be reached: check the address in the registry input/,
+    )
+  })
 })

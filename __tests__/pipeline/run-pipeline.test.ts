@@ -8,7 +8,6 @@ import type {
   RegistryClient,
   RepositoryEnsurer,
 } from '../../src/adapters/ports.js'
-import {RetrySession} from '../../src/adapters/retry.js'
 import {readConfig} from '../../src/config/read-config.js'
 import {CommandError} from '../../src/errors.js'
 import {mapWithLimit} from '../../src/map-with-limit.js'
@@ -16,6 +15,7 @@ import {runPipeline, type PipelineResult} from '../../src/pipeline.js'
 import type {BuildStep} from '../../src/plan/build-step.js'
 import {planRun} from '../../src/plan/run-plan.js'
 import {PROJECT_ROOT} from '../fixtures/run-action.js'
+import {RetrySession} from '../../src/adapters/retry.js'
 
 const WORKSPACE = join(PROJECT_ROOT, 'examples/todo-app')
 const THREE_IMAGES = '- frontend: frontend\n- backend: backend\n- recurring: recurring'
@@ -124,7 +124,14 @@ beforeEach(() => {
   events = []
   engine = new FakeEngine(events)
   registry = new FakeRegistry(events)
-  adapters = {engine, registry, retry: new RetrySession({retries: 3, baseMs: 1})}
+  adapters = {
+    engine,
+    registry,
+    retry: new RetrySession(
+      {retries: 3, baseMs: 1},
+      {relogin: async () => void events.push('login again')},
+    ),
+  }
   stdout = []
   vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
     stdout.push(String(chunk))
@@ -138,7 +145,10 @@ function release(
   config: ReturnType<typeof configOf>,
   more: Partial<Adapters> = {},
 ): Promise<PipelineResult> {
-  const retry = new RetrySession({retries: config.retries, baseMs: 1})
+  const retry = new RetrySession(
+    {retries: config.retries, baseMs: 1},
+    {relogin: async () => void events.push('login again')},
+  )
   return runPipeline(config, {namespace: 'ns', username: ''}, planOf(config), {
     ...adapters,
     retry,
@@ -271,6 +281,49 @@ describe('retries of builder pushes', () => {
     expect(engine.pushAttempts.get('r.example/ns/backend:sha-0123456')).toBe(4)
     expect(result.failures[0].message).toMatch(/connection reset by peer.*gave up after 4 attempts/)
     expect(copies()).toEqual([])
+  })
+
+  test('a push refused after a transient fault gets one fresh login and one more try', async () => {
+    engine.pushFailures.set('backend', [
+      'read: connection reset by peer',
+      'unauthorized: authentication required',
+    ])
+    const config = configOf({})
+    const result = await release(config)
+    expect(result.failures).toEqual([])
+    expect(engine.pushAttempts.get('r.example/ns/backend:sha-0123456')).toBe(3)
+    expect(events.filter((event) => event === 'login again')).toHaveLength(1)
+    expect(events.indexOf('login again')).toBeLessThan(
+      events.indexOf('push r.example/ns/backend:sha-0123456'),
+    )
+    expect(copies()).toHaveLength(6)
+  })
+
+  test('a push refused twice after a transient fault fails after the one fresh login', async () => {
+    engine.pushFailures.set('backend', [
+      '503 Service Unavailable',
+      'unauthorized: authentication required',
+      'unauthorized: authentication required',
+    ])
+    const config = configOf({})
+    const result = await release(config)
+    expect(engine.pushAttempts.get('r.example/ns/backend:sha-0123456')).toBe(3)
+    expect(events.filter((event) => event === 'login again')).toHaveLength(1)
+    expect(result.failures).toEqual([
+      {image: 'backend', message: expect.stringMatching(/unauthorized/) as unknown as string},
+    ])
+    expect(copies()).toEqual([])
+  })
+
+  test('without an earlier transient fault, unauthorized fails at once', async () => {
+    engine.pushFailures.set('frontend', ['unauthorized: authentication required'])
+    const config = configOf({})
+    const result = await release(config)
+    expect(engine.pushAttempts.get('r.example/ns/frontend:sha-0123456')).toBe(1)
+    expect(events).not.toContain('login again')
+    expect(result.failures).toEqual([
+      {image: 'frontend', message: expect.stringMatching(/unauthorized/) as unknown as string},
+    ])
   })
 
   test('a non-transient failure (denied) fails at once', async () => {

@@ -9,6 +9,7 @@ import type {ArtifactsClient} from 'oci-artifacts'
 import type {ObjectStorageClient} from 'oci-objectstorage'
 import type {OciApiKey} from '../config/oci-key.js'
 import {OciRequestError} from '../errors.js'
+import {backoffMs, DEFAULT_RETRY_BASE_MS} from './retry.js'
 
 /** How OCI SDK clients are built. */
 export interface OciClientOptions {
@@ -18,16 +19,12 @@ export interface OciClientOptions {
   retries: number
   /** Base URL for every OCI call (the `oci-endpoint` input); default: the region's endpoints. */
   endpoint?: string
-  /** Wait before the first retry, in seconds; doubles on every retry (default 0.5). */
-  firstRetryDelaySeconds?: number
-  /** Longest wait between two attempts, in seconds (default 4). */
-  maxRetryDelaySeconds?: number
+  /** First backoff step in milliseconds, as for every other retry of the run (default 1 s). */
+  retryBaseMs?: number
   /** Give up on one HTTP request after this many seconds (default 60). */
   requestTimeoutSeconds?: number
 }
 
-const DEFAULT_FIRST_RETRY_DELAY_SECONDS = 0.5
-const DEFAULT_MAX_RETRY_DELAY_SECONDS = 4
 const DEFAULT_REQUEST_TIMEOUT_SECONDS = 60
 
 /** What `require('oci-common')` returns. */
@@ -61,25 +58,23 @@ export async function createAuthProvider(
 }
 
 /**
- * Retries: `retries + 1` attempts with exponential waits capped at a few seconds, instead of the
- * SDK default (8 attempts, waits up to 30 s, which turns a dead endpoint into minutes). The SDK
- * decides what is transient: 5xx, 429, 409 IncorrectState, network errors. The circuit breaker is
- * off: one run makes a handful of calls, and an open breaker would only hide the real error.
+ * Retries: `retries + 1` attempts with the run's backoff (retry.ts), instead of the SDK default
+ * (8 attempts, which turns a dead endpoint into minutes). The SDK decides what is transient: 5xx,
+ * 429, 409 IncorrectState, network errors. The circuit breaker is off: one run makes a handful of
+ * calls, and an open breaker would only hide the real error.
  */
 export function ociClientConfiguration(
   common: OciCommonModule,
-  options: Omit<OciClientOptions, 'credentials' | 'endpoint'>,
+  options: Omit<OciClientOptions, 'apiKey' | 'endpoint'>,
 ): OciCommon.ClientConfiguration {
-  const firstDelay = options.firstRetryDelaySeconds ?? DEFAULT_FIRST_RETRY_DELAY_SECONDS
-  const maxDelay = options.maxRetryDelaySeconds ?? DEFAULT_MAX_RETRY_DELAY_SECONDS
+  const baseMs = options.retryBaseMs ?? DEFAULT_RETRY_BASE_MS
   const timeoutMs = (options.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS) * 1000
   return {
     retryConfiguration: {
       terminationStrategy: new common.MaxAttemptsTerminationStrategy(options.retries + 1),
       delayStrategy: {
-        // attemptCount is 0 before the first retry; the jitter spreads parallel callers apart.
-        delay: (context) =>
-          Math.min(firstDelay * 2 ** context.attemptCount, maxDelay) * (0.5 + Math.random() / 2),
+        // attemptCount is 0 before the first retry; the SDK wants seconds.
+        delay: (context) => backoffMs(baseMs, context.attemptCount) / 1000,
       },
       retryCondition: common.OciSdkDefaultRetryConfiguration.retryCondition,
     },

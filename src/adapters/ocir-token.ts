@@ -7,6 +7,7 @@
 import type {OciApiKey} from '../config/oci-key.js'
 import {OciRequestError} from '../errors.js'
 import {createAuthProvider, loadOciCommon, wrapOciError} from './oci-client.js'
+import {retryAfterMs, RetrySession, type RetryPolicy} from './retry.js'
 import {isLoopbackHost} from '../plan/registry-target.js'
 
 export interface OcirToken {
@@ -19,10 +20,8 @@ export interface OcirTokenRequest {
   registry: string
   /** The parsed API key (config/oci-key.ts). */
   apiKey: OciApiKey
-  /** How many times a transient failure (network, 429, 5xx) is retried. */
-  retries: number
-  /** Wait before the first retry, in seconds; doubles each time, capped at 4 s (default 0.5). */
-  firstRetryDelaySeconds?: number
+  /** The run's retries (network failures, 429, 5xx); a bare policy gets a session of its own. */
+  retry: RetrySession | RetryPolicy
   /** Give up on one request after this many seconds (default 30). */
   requestTimeoutSeconds?: number
   /** Clock, for tests. */
@@ -32,7 +31,6 @@ export interface OcirTokenRequest {
 const TOKEN_PATH = '/20180419/docker/token'
 /** OCIR's token lifetime is not documented; a token that says nothing is assumed to last this long. */
 const ASSUMED_LIFETIME_SECONDS = 300
-const MAX_RETRY_DELAY_SECONDS = 4
 
 /** The token URL for a registry host. */
 export function ocirTokenUrl(registry: string): string {
@@ -46,22 +44,31 @@ export async function fetchOcirToken(request: OcirTokenRequest): Promise<OcirTok
   const common = await loadOciCommon()
   const signer = new common.DefaultRequestSigner(await createAuthProvider(apiKey))
   const url = ocirTokenUrl(request.registry)
-  const firstDelay = request.firstRetryDelaySeconds ?? 0.5
   const timeoutMs = (request.requestTimeoutSeconds ?? 30) * 1000
+  const session =
+    request.retry instanceof RetrySession ? request.retry : new RetrySession(request.retry)
 
-  for (let attempt = 0; ; attempt++) {
-    let retryAfterSeconds: number | undefined
-    let failure: OciRequestError
-    try {
-      // Signed afresh on every attempt: the signature covers the date.
-      const headers = new Headers()
-      await signer.signHttpRequest({method: 'GET', uri: url, headers})
-      const response = await fetch(url, {headers, signal: AbortSignal.timeout(timeoutMs)})
+  return session.run(
+    `GET ${url}`,
+    async () => {
+      let response: Response
+      try {
+        // Signed afresh on every attempt: the signature covers the date.
+        const headers = new Headers()
+        await signer.signHttpRequest({method: 'GET', uri: url, headers})
+        response = await fetch(url, {headers, signal: AbortSignal.timeout(timeoutMs)})
+      } catch (err) {
+        throw wrapOciError(
+          'GetDockerToken',
+          err,
+          `${url} could not be reached; check the registry host`,
+        )
+      }
       const opcRequestId = response.headers.get('opc-request-id') ?? undefined
       const text = await response.text()
       if (response.ok) return parseToken(text, now(), opcRequestId)
       const body = parseJson(text) as {code?: unknown; message?: unknown} | undefined
-      failure = new OciRequestError(
+      throw new OciRequestError(
         'GetDockerToken',
         response.status,
         typeof body?.code === 'string' ? body.code : undefined,
@@ -70,23 +77,12 @@ export async function fetchOcirToken(request: OcirTokenRequest): Promise<OcirTok
           ? body.message
           : text.slice(0, 200) || response.statusText,
         tokenHint(response.status, request.registry),
+        retryAfterMs(response.headers.get('retry-after')),
       )
-      retryAfterSeconds = Number(response.headers.get('retry-after')) || undefined
-    } catch (err) {
-      if (err instanceof OciRequestError) throw err
-      failure = wrapOciError(
-        'GetDockerToken',
-        err,
-        `${url} could not be reached; check the registry host`,
-      )
-    }
-    const status = failure.statusCode
-    const transient = status === undefined || status === 429 || status >= 500
-    if (!transient || attempt >= request.retries) throw failure
-    const backoff = Math.min(firstDelay * 2 ** attempt, MAX_RETRY_DELAY_SECONDS)
-    const waitSeconds = Math.min(retryAfterSeconds ?? backoff, 30)
-    await new Promise((resolve) => setTimeout(resolve, waitSeconds * 1000))
-  }
+    },
+    () => {},
+    {relogin: false},
+  )
 }
 
 /**

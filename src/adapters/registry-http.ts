@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto'
 import {RegistryError} from '../errors.js'
 import type {ManifestRef, RegistryClient} from './ports.js'
-import {backoffMs, DEFAULT_RETRY_BASE_MS, retryAfterMs, sleep} from './retry.js'
+import {retryAfterMs, RetrySession, type RetryPolicy} from './retry.js'
 
 /** Every manifest kind we read or copy: Docker schema 2, manifest lists, OCI manifests and indexes. */
 export const MANIFEST_MEDIA_TYPES = [
@@ -17,10 +17,11 @@ export interface RegistryHttpOptions {
   insecure: boolean
   username?: string
   password?: string
-  /** Extra attempts after a transient failure (connection errors, 5xx, 429). */
-  retries: number
-  /** First backoff step; doubles per attempt, with jitter. */
-  retryBaseMs?: number
+  /**
+   * The run's retries: every HTTP attempt goes through it, and a manifest push refused after a
+   * transient fault gets its fresh login. A bare policy gets a session of its own.
+   */
+  retry: RetrySession | RetryPolicy
   /** Called with every bearer token the moment it is obtained, so it can be masked. */
   onSecret?: (secret: string) => void
   /** Called once per HTTP request made (for counting in tests and benchmarks). */
@@ -45,8 +46,11 @@ export class RegistryHttpClient implements RegistryClient {
   /** Basic credentials are not scoped: once a registry asked for them, send them everywhere. */
   private basicAuthorization: string | undefined
   private readonly masked = new Set<string>()
+  private readonly retry: RetrySession
 
   constructor(private readonly options: RegistryHttpOptions) {
+    this.retry =
+      options.retry instanceof RetrySession ? options.retry : new RetrySession(options.retry)
     this.credentials = {username: options.username, password: options.password}
     this.base = `${options.insecure ? 'http' : 'https'}://${options.host}`
     this.fetchImpl = options.fetch ?? fetch
@@ -91,6 +95,17 @@ export class RegistryHttpClient implements RegistryClient {
     body: Buffer,
     mediaType: string,
   ): Promise<string> {
+    return this.retry.run(`PUT manifest ${repository}:${reference}`, () =>
+      this.putManifestOnce(repository, reference, body, mediaType),
+    )
+  }
+
+  private async putManifestOnce(
+    repository: string,
+    reference: string,
+    body: Buffer,
+    mediaType: string,
+  ): Promise<string> {
     const path = `/v2/${repository}/manifests/${reference}`
     const response = await this.request(
       'PUT',
@@ -107,6 +122,12 @@ export class RegistryHttpClient implements RegistryClient {
   }
 
   async copyManifest(from: ManifestRef, toTags: readonly string[]): Promise<string> {
+    return this.retry.run(`copy ${from.repository}:${from.reference}`, () =>
+      this.copyManifestOnce(from, toTags),
+    )
+  }
+
+  private async copyManifestOnce(from: ManifestRef, toTags: readonly string[]): Promise<string> {
     // Read with the push scope: the PUT that follows then reuses the same token.
     const manifest = await this.getManifest(from, pushScope(from.repository))
     if (!manifest)
@@ -116,7 +137,7 @@ export class RegistryHttpClient implements RegistryClient {
       )
     // The exact bytes go back up, so every tag names the very same digest.
     for (const tag of toTags)
-      await this.putManifest(from.repository, tag, manifest.body, manifest.mediaType)
+      await this.putManifestOnce(from.repository, tag, manifest.body, manifest.mediaType)
     return manifest.digest
   }
 
@@ -136,13 +157,13 @@ export class RegistryHttpClient implements RegistryClient {
     return tags
   }
 
-  /** Checks that the credentials are accepted, without touching any repository. */
   /** A renewed login (a fresh short-lived token): cached authorizations are dropped. */
   setCredentials(username: string, password: string): void {
     this.credentials = {username, password}
     this.authorization.clear()
   }
 
+  /** Checks that the credentials are accepted, without touching any repository. */
   async ping(): Promise<void> {
     const response = await this.request('GET', '/v2/', '', {})
     await this.expectOk(response, 'GET /v2/')
@@ -183,11 +204,11 @@ export class RegistryHttpClient implements RegistryClient {
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service)
     const wanted = scope || challenge.params.scope
     if (wanted) url.searchParams.set('scope', wanted)
-    const response = await this.withRetries('GET', url.toString(), () =>
-      this.fetchImpl(url, {
-        headers: basic ? {authorization: basic} : {},
-        signal: AbortSignal.timeout(60_000),
-      }),
+    const response = await this.attempts(
+      'GET',
+      url.toString(),
+      {headers: basic ? {authorization: basic} : {}},
+      60_000,
     )
     if (!response.ok) {
       await response.arrayBuffer().catch(() => undefined)
@@ -221,51 +242,62 @@ export class RegistryHttpClient implements RegistryClient {
     body: Buffer | undefined,
     authorization: string | undefined,
   ): Promise<Response> {
-    const url = `${this.base}${path}`
-    return this.withRetries(method, url, () =>
-      this.fetchImpl(url, {
+    return this.attempts(
+      method,
+      `${this.base}${path}`,
+      {
         method,
         headers: {...headers, ...(authorization ? {authorization} : {})},
         body: body === undefined ? undefined : new Uint8Array(body),
         redirect: 'follow',
-        signal: AbortSignal.timeout(120_000),
-      }),
+      },
+      120_000,
     )
   }
 
-  /** Retries connection errors, 5xx, 408 and 429, honouring Retry-After. */
-  private async withRetries(
+  /**
+   * One request, through the run's retries: connection errors, 5xx, 408 and 429 are tried again
+   * (after the Retry-After the registry asked for); every other answer is returned as it came.
+   */
+  private attempts(
     method: string,
     url: string,
-    attempt: () => Promise<Response>,
+    init: RequestInit,
+    timeoutMs: number,
   ): Promise<Response> {
-    const base = this.options.retryBaseMs ?? DEFAULT_RETRY_BASE_MS
-    for (let tries = 0; ; tries++) {
-      let wait: number
-      try {
-        const response = await attempt()
-        this.options.onRequest?.(method, url, response.status)
-        if (!TRANSIENT_STATUS.has(response.status) || tries >= this.options.retries) return response
-        await response.arrayBuffer().catch(() => undefined)
-        wait = retryAfterMs(response.headers.get('retry-after')) ?? backoffMs(base, tries)
-      } catch (err) {
-        this.options.onRequest?.(method, url, 'error')
-        if (tries >= this.options.retries) {
+    return this.retry.run(
+      `${method} ${url}`,
+      async () => {
+        let response: Response
+        try {
+          response = await this.fetchImpl(url, {...init, signal: AbortSignal.timeout(timeoutMs)})
+        } catch (err) {
+          this.options.onRequest?.(method, url, 'error')
           const cause =
             err instanceof Error
               ? ((err.cause as Error | undefined)?.message ?? err.message)
               : String(err)
           throw new RegistryError(
-            `${method} ${url} failed after ${tries + 1} attempt(s): ${cause}`,
+            `${method} ${url} failed: ${cause}`,
             undefined,
             undefined,
             `check that ${this.options.host} is reachable from this runner`,
           )
         }
-        wait = backoffMs(base, tries)
-      }
-      await sleep(wait)
-    }
+        this.options.onRequest?.(method, url, response.status)
+        if (!TRANSIENT_STATUS.has(response.status)) return response
+        await response.arrayBuffer().catch(() => undefined)
+        throw new RegistryError(
+          `${method} ${url} answered HTTP ${response.status}`,
+          response.status,
+          undefined,
+          undefined,
+          retryAfterMs(response.headers.get('retry-after')),
+        )
+      },
+      () => {},
+      {relogin: false},
+    )
   }
 
   private async expectOk(response: Response, what: string): Promise<void> {

@@ -35,7 +35,7 @@ export function parseImages(raw: string, defaults: ImageDefaults): ImageSpec[] {
     )
   }
   let items: unknown[]
-  if (/^\s*-/.test(text) || text.startsWith('[')) {
+  if (/^\s*-/.test(text) || text.startsWith('[') || text.startsWith('{')) {
     let parsed: unknown
     try {
       parsed = parseYaml(text)
@@ -47,8 +47,17 @@ export function parseImages(raw: string, defaults: ImageDefaults): ImageSpec[] {
         `it is not valid YAML (${reason}); write a YAML list, one "- name: …" per image`,
       )
     }
-    if (!Array.isArray(parsed))
-      throw new InputError('images', text, 'write a YAML list, one "- name: …" per image')
+    if (!Array.isArray(parsed)) {
+      const empty =
+        parsed !== null && typeof parsed === 'object' && Object.keys(parsed).length === 0
+      throw new InputError(
+        'images',
+        text,
+        empty
+          ? 'it is an empty YAML map: list at least one image, one "- name: …" per image'
+          : 'write a YAML list, one "- name: …" per image',
+      )
+    }
     items = parsed
   } else {
     items = text
@@ -64,6 +73,14 @@ export function parseImages(raw: string, defaults: ImageDefaults): ImageSpec[] {
         )
       }
     }
+  }
+  // `[]`, or a list whose every line is a comment: a release step that builds nothing is a trap.
+  if (items.length === 0) {
+    throw new InputError(
+      'images',
+      text,
+      'it lists no image (an empty list, or only comments): list at least one, e.g. "- name: my-app"',
+    )
   }
   const images = items.map((item, index) => parseItem(item, index, defaults))
   const seen = new Set<string>()

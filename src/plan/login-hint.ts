@@ -1,3 +1,5 @@
+import type {FailureKind} from '../errors.js'
+
 /** The registry answers worth a hint when a push (not a login) fails. */
 const PUSH_REFUSALS =
   /tenant with namespace .* not found|anonymous users are only allowed read access|requested access to the resource is denied|unauthorized|authentication required/i
@@ -45,4 +47,48 @@ export function registryHint(
   return registry.isOcir
     ? `check region/registry, the username format (${ocirUser}) and the auth token`
     : `check the registry address, username and password`
+}
+
+/** What a failed login came to, once its retries were spent. */
+export interface LoginFailure {
+  kind: FailureKind
+  /** What the tool or the registry said. */
+  detail: string
+  /** Attempts made, the first one included. */
+  attempts: number
+  /** The HTTP status the registry answered, when known. */
+  status?: number
+}
+
+/**
+ * The next step after a failed login, by what happened: refused credentials get the username and
+ * token hints; a registry that kept failing (5xx, 429, dropped connections) is not the user's
+ * fault; an address nobody answers at points at the registry or region input.
+ */
+export function loginHint(
+  failure: LoginFailure,
+  registry: {host: string; isOcir: boolean},
+  username: string,
+): string {
+  const input = registry.isOcir ? 'region (or registry)' : 'registry'
+  switch (failure.kind) {
+    case 'credentials':
+      return registryHint(failure.detail, registry, username)
+    case 'transient': {
+      const tries = `after ${failure.attempts} attempt${failure.attempts === 1 ? '' : 's'}`
+      return `${registry.host} ${answerOf(failure)} ${tries}: the registry is failing, not your credentials; re-run later or raise retries`
+    }
+    case 'unreachable':
+      return `${registry.host} could not be reached: check the address in the ${input} input and that the runner can reach it`
+    default:
+      return registryHint(failure.detail, registry, username)
+  }
+}
+
+function answerOf(failure: LoginFailure): string {
+  if (failure.status !== undefined) return `answered HTTP ${failure.status}`
+  if (/\bEOF\b|reset|closed|hang up|broken pipe/i.test(failure.detail))
+    return 'dropped the connection'
+  if (/time-?out|timed out|deadline/i.test(failure.detail)) return 'timed out'
+  return 'kept failing'
 }
