@@ -70,9 +70,7 @@ export async function connectAdapters(
   let tokens: TokenSource | undefined
   if (config.push && !config.authToken && config.oci) {
     const apiKey = config.oci
-    tokens = new TokenSource(() =>
-      fetchOcirToken({registry: config.registry.host, apiKey, retry}),
-    )
+    tokens = new TokenSource(() => fetchOcirToken({registry: config.registry.host, apiKey, retry}))
     username = OCIR_BEARER_USERNAME
     password = await tokens.token()
     core.setSecret(password)
@@ -181,6 +179,7 @@ export async function connectAdapters(
         const artifacts = await createArtifactsClient({
           apiKey,
           retries: config.retries,
+          retryBaseMs: config.retryBaseMs,
           endpoint: config.ociEndpoint,
         })
         const store = new OciRepositoryStore(artifacts, apiKey.tenancy)

@@ -28,6 +28,7 @@ export async function resolveIdentity(config: ActionConfig): Promise<RunIdentity
     const objectStorage = await createObjectStorageClient({
       apiKey: config.oci,
       retries: config.retries,
+      retryBaseMs: config.retryBaseMs,
       endpoint: config.ociEndpoint,
     })
     const found = await sdkLogsAsDebug(() => lookupNamespace(objectStorage))

@@ -99,7 +99,11 @@ describe('fetchOcirToken against the OCI double', () => {
       {retries: 2, baseMs: 10},
       {wait: async (ms) => void waits.push(ms)},
     )
-    const token = await fetchOcirToken({registry: double.host, apiKey: apiKeyOf(credentials), retry: session})
+    const token = await fetchOcirToken({
+      registry: double.host,
+      apiKey: apiKeyOf(credentials),
+      retry: session,
+    })
     expect(token.token).toBeTruthy()
     expect(waits).toEqual([3000])
     expect(session.sawTransientFault).toBe(true)
