@@ -151,6 +151,30 @@ describe('accepted inputs', () => {
 describe('rejected inputs name the input, the value and the fix', () => {
   test.each([
     {
+      why: 'an empty YAML list of images',
+      inputs: {images: '[]'},
+      input: 'images',
+      message: /lists no image/,
+    },
+    {
+      why: 'an empty YAML map of images',
+      inputs: {images: '{}'},
+      input: 'images',
+      message: /empty YAML map/,
+    },
+    {
+      why: 'a map of images instead of a list',
+      inputs: {images: '{todo-frontend: ./frontend}'},
+      input: 'images',
+      message: /write a YAML list/,
+    },
+    {
+      why: 'images that are all commented out',
+      inputs: {images: '# todo-frontend\n  # todo-backend'},
+      input: 'images',
+      message: /lists no image \(an empty list, or only comments\)/,
+    },
+    {
       why: 'an unknown builder',
       inputs: {builder: 'kaniko'},
       input: 'builder',

@@ -29,6 +29,30 @@ const someOcid = {
 const CATALOGUE: {why: string; inputs: Record<string, string>; input: string; text: RegExp}[] = [
   {why: 'images is empty', inputs: {images: ''}, input: 'images', text: /list at least one image/},
   {
+    why: 'images is an empty YAML list',
+    inputs: {images: '[]'},
+    input: 'images',
+    text: /lists no image/,
+  },
+  {
+    why: 'images is an empty YAML map',
+    inputs: {images: '{}'},
+    input: 'images',
+    text: /empty YAML map/,
+  },
+  {
+    why: 'images holds nothing but comments',
+    inputs: {images: '# - todo-frontend: ./frontend\n# - todo-backend: ./backend'},
+    input: 'images',
+    text: /lists no image.*only comments/,
+  },
+  {
+    why: 'images is a list whose items are all commented out',
+    inputs: {images: '- todo-frontend: ./frontend'.replace('-', '# -')},
+    input: 'images',
+    text: /lists no image/,
+  },
+  {
     why: 'images is malformed YAML',
     inputs: {images: '- name: [todo'},
     input: 'images',
