@@ -19,6 +19,7 @@ const SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678'
 let server: Server
 let baseUrl: string
 const seen: {path: string; headers: IncomingHttpHeaders}[] = []
+let flakyCalls = 0
 
 beforeAll(async () => {
   server = createServer((request, response) => {
@@ -34,7 +35,11 @@ beforeAll(async () => {
       case '/repos/acme/bare':
         return json(200, {name: 'bare', default_branch: 'trunk', description: null, license: null})
       case '/repos/acme/private':
-        return json(request.headers.authorization === 'Bearer secret-token' ? 200 : 404, REPOSITORY)
+        // @actions/github sends `token <token>`, which GitHub accepts as it does `Bearer <token>`.
+        return json(request.headers.authorization === 'token secret-token' ? 200 : 404, REPOSITORY)
+      case '/repos/acme/flaky':
+        flakyCalls++
+        return flakyCalls === 1 ? json(502, {message: 'Bad Gateway'}) : json(200, REPOSITORY)
       case '/repos/acme/broken':
         return json(500, {message: 'Server Error'})
       case '/repos/acme/garbage':
@@ -85,7 +90,7 @@ describe('fetchRepository', () => {
       },
     },
     {
-      why: 'the token is sent as a bearer token',
+      why: 'the token is sent in the authorization header',
       repository: 'acme/private',
       token: 'secret-token',
       prefix: '',
@@ -155,6 +160,12 @@ describe('fetchRepository', () => {
     expect(Date.now() - started).toBeLessThan(3_000)
   })
 
+  test('a 502 is retried once, through Octokit', async () => {
+    const repository = await fetchRepository(baseUrl, 'acme/flaky', '')
+    expect(repository?.default_branch).toBe('main')
+    expect(flakyCalls).toBe(2)
+  })
+
   test('a host that refuses connections gives undefined', async () => {
     const closed = createServer()
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
@@ -166,7 +177,7 @@ describe('fetchRepository', () => {
   test('the request asks for the GitHub JSON media type and sends no token when there is none', async () => {
     await fetchRepository(baseUrl, 'acme/todo', '')
     const request = seen.filter((entry) => entry.path === '/repos/acme/todo').at(-1)
-    expect(request?.headers.accept).toEqual('application/vnd.github+json')
+    expect(request?.headers.accept).toEqual('application/vnd.github.v3+json')
     expect(request?.headers.authorization).toBeUndefined()
   })
 })

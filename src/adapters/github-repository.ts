@@ -1,7 +1,9 @@
 /**
  * The two GitHub REST look-ups tags and labels need: repository data (default branch, labels)
- * and a commit's date. Both are best effort: any failure (network, status, timeout, odd body)
- * gives undefined and the caller carries on with what it has. They never throw.
+ * and a commit's date, through @actions/github's Octokit (GitHub Enterprise Server through the
+ * API URL, the token, the proxy settings) with Octokit's retry plugin. Both modules are loaded on
+ * first use, so a run whose event payload says it all never loads them. Both look-ups are best
+ * effort: any failure (network, status, timeout, odd body) gives undefined. They never throw.
  */
 
 /** The fields of `GET /repos/{owner}/{repo}` we use. */
@@ -15,28 +17,38 @@ export interface GitHubRepository {
 
 const DEFAULT_TIMEOUT_MS = 5_000
 
-async function getJson(url: string, token: string, timeoutMs: number): Promise<unknown> {
-  const headers: Record<string, string> = {
-    accept: 'application/vnd.github+json',
-    'x-github-api-version': '2022-11-28',
-    'user-agent': 'ocir-push',
-  }
-  if (token) headers.authorization = `Bearer ${token}`
-  try {
-    const response = await fetch(url, {headers, signal: AbortSignal.timeout(timeoutMs)})
-    if (!response.ok) {
-      await response.body?.cancel()
-      return undefined
+interface RestClient {
+  rest: {
+    repos: {
+      get(params: {owner: string; repo: string}): Promise<{data: unknown}>
+      getCommit(params: {owner: string; repo: string; ref: string}): Promise<{data: unknown}>
     }
-    return (await response.json()) as unknown
-  } catch {
-    return undefined
   }
 }
 
-function apiBase(apiUrl: string): string {
-  // GITHUB_API_URL: https://api.github.com, or https://ghe.example.com/api/v3 on Enterprise Server.
-  return (apiUrl || 'https://api.github.com').replace(/\/+$/, '')
+/** An Octokit for `apiUrl` (e.g. https://ghe.example.com/api/v3), with the token when given. */
+async function octokitFor(apiUrl: string, token: string, timeoutMs: number): Promise<RestClient> {
+  const [github, {retry}] = await Promise.all([
+    import('@actions/github'),
+    import('@octokit/plugin-retry'),
+  ])
+  const options = {
+    baseUrl: (apiUrl || 'https://api.github.com').replace(/\/+$/, ''),
+    userAgent: 'ocir-push',
+    // A look-up that fails is only a missing label: one retry of a 5xx or 429 (Octokit's retry
+    // plugin leaves 4xx alone), and no request hangs the run.
+    retry: {retries: 1},
+    request: {signal: AbortSignal.timeout(timeoutMs)},
+  }
+  if (token) return github.getOctokit(token, options, retry) as unknown as RestClient
+  // Without a token (a public repository): the same client, unauthenticated.
+  const {GitHub} = await import('@actions/github/lib/utils')
+  return new (GitHub.plugin(retry))(options) as unknown as RestClient
+}
+
+function ownerAndName(repository: string): {owner: string; repo: string} | undefined {
+  const [owner, repo, ...rest] = repository.split('/')
+  return owner && repo && rest.length === 0 ? {owner, repo} : undefined
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -50,7 +62,14 @@ export async function fetchRepository(
   token: string,
   timeoutMs = DEFAULT_TIMEOUT_MS,
 ): Promise<GitHubRepository | undefined> {
-  const body = await getJson(`${apiBase(apiUrl)}/repos/${repository}`, token, timeoutMs)
+  const params = ownerAndName(repository)
+  if (!params) return undefined
+  let body: unknown
+  try {
+    body = (await (await octokitFor(apiUrl, token, timeoutMs)).rest.repos.get(params)).data
+  } catch {
+    return undefined
+  }
   if (!isObject(body) || typeof body.default_branch !== 'string') return undefined
   const text = (value: unknown): string => (typeof value === 'string' ? value : '')
   const license = isObject(body.license) ? body.license : undefined
@@ -73,12 +92,15 @@ export async function fetchCommitDate(
   token: string,
   timeoutMs = DEFAULT_TIMEOUT_MS,
 ): Promise<Date | undefined> {
-  if (!sha) return undefined
-  const body = await getJson(
-    `${apiBase(apiUrl)}/repos/${repository}/commits/${sha}`,
-    token,
-    timeoutMs,
-  )
+  const params = ownerAndName(repository)
+  if (!sha || !params) return undefined
+  let body: unknown
+  try {
+    const octokit = await octokitFor(apiUrl, token, timeoutMs)
+    body = (await octokit.rest.repos.getCommit({...params, ref: sha})).data
+  } catch {
+    return undefined
+  }
   const commit = isObject(body) && isObject(body.commit) ? body.commit : undefined
   const committer = commit && isObject(commit.committer) ? commit.committer : undefined
   if (typeof committer?.date !== 'string') return undefined
