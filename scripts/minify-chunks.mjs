@@ -7,7 +7,9 @@ import {join} from 'node:path'
 import {minify} from 'terser'
 
 const dist = join(import.meta.dirname, '..', 'dist')
-for (const file of readdirSync(dist).filter((name) => /^\d+\.index\.js$/.test(name)).sort()) {
+for (const file of readdirSync(dist)
+  .filter((name) => /^\d+\.index\.js$/.test(name))
+  .sort()) {
   const path = join(dist, file)
   const result = await minify(readFileSync(path, 'utf8'), {
     module: true,
