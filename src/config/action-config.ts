@@ -6,6 +6,9 @@ export type Builder = 'auto' | 'buildx' | 'docker' | 'buildah' | 'podman'
 export const BUILDERS: readonly Builder[] = ['auto', 'buildx', 'docker', 'buildah', 'podman']
 
 export type Stage = 'all' | 'platform' | 'merge'
+
+export type CacheMode = 'auto' | 'none'
+export const CACHE_MODES: readonly CacheMode[] = ['auto', 'none']
 export const STAGES: readonly Stage[] = ['all', 'platform', 'merge']
 
 /** One image of the `images` input, with every default filled in. */
@@ -79,6 +82,10 @@ export interface ActionConfig {
   builder: Builder
   platforms: string[]
   provenance: boolean
+  /** Relabel an image whose build inputs match a previous release instead of rebuilding it. */
+  reuse: boolean
+  /** Where builds take unchanged layers from: the registry (`auto`) or nowhere. */
+  cache: CacheMode
   labels: Record<string, string>
   maxParallel: number
   /** Tag rule lines (metadata-action syntax); empty means the default rules. */

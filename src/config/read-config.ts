@@ -6,7 +6,13 @@ import {checkStagePlatforms} from '../plan/platform-legs.js'
 import {parseFlavor, parseRules} from '../plan/tags/tag-rules.js'
 import {InputError} from '../errors.js'
 import {resolveRegistryTarget} from '../plan/registry-target.js'
-import {BUILDERS, STAGES, type ActionConfig, type GitHubContext} from './action-config.js'
+import {
+  BUILDERS,
+  CACHE_MODES,
+  STAGES,
+  type ActionConfig,
+  type GitHubContext,
+} from './action-config.js'
 import {parseOciApiKey, type OciApiKey, type OciKeyInputs} from './oci-key.js'
 import {parseImages} from './images.js'
 import {
@@ -172,6 +178,8 @@ export function readConfig(
     builder: parseChoice('builder', get('builder'), BUILDERS, 'auto'),
     platforms,
     provenance: parseBoolean('provenance', get('provenance'), false),
+    reuse: parseBoolean('reuse', get('reuse'), true),
+    cache: parseChoice('cache', get('cache'), CACHE_MODES, 'auto'),
     labels: parseKeyValueLines('labels', input('labels') ?? ''),
     maxParallel: parseWholeNumber('max-parallel', get('max-parallel'), 2, 1),
     tagRules,

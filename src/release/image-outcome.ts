@@ -16,6 +16,10 @@ export interface ImageOutcome {
   status: ImageStatus
   durationMs: number
   message?: string
+  /** False when the image was not built by this run (reused, merged, skipped or failed before). */
+  built: boolean
+  /** The reference whose layers were kept, when the image was reused instead of rebuilt. */
+  reusedFrom?: string
   /** Each platform's manifest, for platform and merge runs. */
   platforms?: {platform: string; ref: string; digest: string}[]
 }
@@ -35,5 +39,6 @@ export function newOutcome(
     pushed: false,
     status,
     durationMs: 0,
+    built: false,
   }
 }

@@ -106,6 +106,7 @@ export function imageOutcomesOfLegs(
       refs: legs.filter((leg) => leg.status !== 'failed').map((leg) => leg.ref),
       digest: legs.length === 1 ? legs[0].digest : '',
       pushed: pushed.length > 0,
+      built: legs.some((leg) => leg.status !== 'failed'),
       durationMs: legs.reduce((total, leg) => total + leg.durationMs, 0),
       message:
         failed.length > 0 ? failed.map((leg) => leg.message ?? leg.platform).join('; ') : undefined,

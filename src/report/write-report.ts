@@ -26,6 +26,8 @@ export async function writeReport(result: PipelineResult): Promise<void> {
         digest: image.digest,
         pushed: image.pushed,
         status: image.status,
+        built: image.built,
+        'reused-from': image.reusedFrom ?? '',
       })),
     ),
   )
@@ -58,7 +60,7 @@ export async function writeReport(result: PipelineResult): Promise<void> {
       escape(image.name),
       image.refs.map((ref) => `<code>${escape(ref)}</code>`).join('<br>'),
       image.digest ? `<code>${escape(image.digest)}</code>` : '',
-      escape(image.message ? `${image.status}: ${image.message}` : image.status),
+      escape(statusOf(image)),
       `${(image.durationMs / 1000).toFixed(1)} s`,
     ]),
   ])
@@ -86,6 +88,15 @@ export async function writeReport(result: PipelineResult): Promise<void> {
     summary.addCodeBlock(result.commands.join('\n'), 'sh')
   }
   await summary.write()
+}
+
+/** The summary's status column: what happened, and why when it was not a plain push. */
+function statusOf(image: PipelineResult['images'][number]): string {
+  if (image.reusedFrom && image.status !== 'failed') {
+    const from = image.reusedFrom.slice(image.imageName.length + 1)
+    return `reused from ${from} (inputs unchanged)${image.message ? `: ${image.message}` : ''}`
+  }
+  return image.message ? `${image.status}: ${image.message}` : image.status
 }
 
 function escape(text: string): string {

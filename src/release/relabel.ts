@@ -1,0 +1,176 @@
+/**
+ * Reuse without a rebuild: a new image config with this run's labels and the very same layers.
+ * Only the config blob and the manifest are written; no layer is uploaded or downloaded.
+ */
+import {createHash} from 'node:crypto'
+import type {RegistryClient} from '../adapters/ports.js'
+import {ActionError} from '../errors.js'
+
+/** The label that holds an image's build key (see build-key.ts). */
+export const BUILD_KEY_LABEL = 'dev.ocir-push.build-key'
+
+const INDEX_MEDIA_TYPES = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+]
+
+/** The registry calls reuse makes. */
+export type ReuseRegistry = Pick<RegistryClient, 'getManifest' | 'putManifest'> & {
+  getBlob(repository: string, digest: string): Promise<Buffer | undefined>
+  putBlob(repository: string, body: Buffer): Promise<string>
+}
+
+/** A candidate that exists: its manifest as stored, and the build key its config carries. */
+export interface PreviousImage {
+  tag: string
+  digest: string
+  mediaType: string
+  body: Buffer
+  /** The build key label of its config (of its first platform, for an index). */
+  key?: string
+}
+
+interface Descriptor {
+  mediaType?: string
+  digest: string
+  size: number
+  platform?: {os?: string; architecture?: string}
+  annotations?: Record<string, string>
+}
+
+interface Manifest {
+  mediaType?: string
+  config?: Descriptor
+  manifests?: Descriptor[]
+  [field: string]: unknown
+}
+
+interface ImageConfig {
+  config?: {Labels?: Record<string, string> | null; [field: string]: unknown}
+  [field: string]: unknown
+}
+
+/** Reads a candidate tag: undefined when the repository has no such tag. */
+export async function readCandidate(
+  registry: ReuseRegistry,
+  repository: string,
+  tag: string,
+): Promise<PreviousImage | undefined> {
+  const found = await registry.getManifest({repository, reference: tag})
+  if (!found) return undefined
+  const manifest = parse<Manifest>(found.body, `${repository}:${tag}`)
+  let config = manifest.config
+  if (isIndex(found.mediaType, manifest)) {
+    const first = imageEntries(manifest)[0]
+    const child = first && (await registry.getManifest({repository, reference: first.digest}))
+    config = child ? parse<Manifest>(child.body, `${repository}@${first.digest}`).config : undefined
+  }
+  const labels = config ? await readLabels(registry, repository, config.digest) : {}
+  return {tag, ...found, key: labels[BUILD_KEY_LABEL]}
+}
+
+/**
+ * Stores `previous` again with `labels` merged into its config's labels (each platform's, for an
+ * index), under `tags`, or by digest when there are none. Returns the new digest.
+ */
+export async function relabelImage(
+  registry: ReuseRegistry,
+  repository: string,
+  previous: Pick<PreviousImage, 'body' | 'mediaType' | 'tag'>,
+  labels: Record<string, string>,
+  tags: readonly string[],
+): Promise<string> {
+  const manifest = parse<Manifest>(previous.body, `${repository}:${previous.tag}`)
+  let body: Buffer
+  if (isIndex(previous.mediaType, manifest)) {
+    const manifests: Descriptor[] = []
+    for (const entry of imageEntries(manifest)) {
+      const child = await registry.getManifest({repository, reference: entry.digest})
+      if (!child) {
+        throw new ActionError(
+          `${repository}:${previous.tag} names ${entry.digest}, which the registry does not have`,
+          'build instead: set reuse: false for this run',
+        )
+      }
+      const relabelled = await relabelManifest(registry, repository, child.body, labels)
+      const digest = await registry.putManifest(
+        repository,
+        relabelled.digest,
+        relabelled.body,
+        child.mediaType,
+      )
+      manifests.push({...entry, digest, size: relabelled.body.length})
+    }
+    // Attestations (unknown/unknown) describe the old images: they are not carried over.
+    body = Buffer.from(JSON.stringify({...manifest, manifests}), 'utf8')
+  } else {
+    body = (await relabelManifest(registry, repository, previous.body, labels)).body
+  }
+  const where = tags.length > 0 ? tags : [sha256Of(body)]
+  let digest = ''
+  for (const reference of where)
+    digest = await registry.putManifest(repository, reference, body, previous.mediaType)
+  return digest
+}
+
+async function relabelManifest(
+  registry: ReuseRegistry,
+  repository: string,
+  manifestBody: Buffer,
+  labels: Record<string, string>,
+): Promise<{body: Buffer; digest: string}> {
+  const manifest = parse<Manifest>(manifestBody, repository)
+  if (!manifest.config) throw new ActionError(`a manifest in ${repository} has no config`)
+  const configBody = await registry.getBlob(repository, manifest.config.digest)
+  if (!configBody) {
+    throw new ActionError(
+      `the config ${manifest.config.digest} of a manifest in ${repository} is missing`,
+      'build instead: set reuse: false for this run',
+    )
+  }
+  const config = parse<ImageConfig>(configBody, manifest.config.digest)
+  config.config = {...config.config, Labels: {...config.config?.Labels, ...labels}}
+  const newConfig = Buffer.from(JSON.stringify(config), 'utf8')
+  const configDigest = await registry.putBlob(repository, newConfig)
+  const body = Buffer.from(
+    JSON.stringify({
+      ...manifest,
+      config: {...manifest.config, digest: configDigest, size: newConfig.length},
+    }),
+    'utf8',
+  )
+  return {body, digest: sha256Of(body)}
+}
+
+async function readLabels(
+  registry: ReuseRegistry,
+  repository: string,
+  digest: string,
+): Promise<Record<string, string>> {
+  const body = await registry.getBlob(repository, digest)
+  if (!body) return {}
+  return parse<ImageConfig>(body, digest).config?.Labels ?? {}
+}
+
+function isIndex(mediaType: string, manifest: Manifest): boolean {
+  return INDEX_MEDIA_TYPES.includes(mediaType) || Array.isArray(manifest.manifests)
+}
+
+function imageEntries(manifest: Manifest): Descriptor[] {
+  return (manifest.manifests ?? []).filter(
+    (entry) => entry.platform?.os !== 'unknown' && entry.platform?.architecture !== 'unknown',
+  )
+}
+
+function parse<T>(body: Buffer, what: string): T {
+  try {
+    return JSON.parse(body.toString('utf8')) as T
+  } catch {
+    throw new ActionError(`${what} is not JSON`, 'build instead: set reuse: false for this run')
+  }
+}
+
+/** sha256 digest of bytes, as the registry names them. */
+function sha256Of(body: Buffer): string {
+  return `sha256:${createHash('sha256').update(body).digest('hex')}`
+}
