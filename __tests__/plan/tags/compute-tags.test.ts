@@ -1366,6 +1366,18 @@ describe('unusable rules and flavors', () => {
       message: /unknown expression '\{\{mayor\}\}'/,
     },
     {
+      why: 'an unclosed expression (it used to push 1.-minor)',
+      rules: ['type=semver,pattern={{major}}.{{minor'],
+      input: 'tags',
+      message: /'\{\{minor' is never closed/,
+    },
+    {
+      why: 'an unclosed expression in the flavor suffix',
+      flavor: ['suffix=-{{sha'],
+      input: 'flavor',
+      message: /'\{\{sha' is never closed/,
+    },
+    {
       why: 'an unknown date attribute',
       rules: ["type=raw,value={{date 'YYYY' zone='UTC'}}"],
       input: 'tags',

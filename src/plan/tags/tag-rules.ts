@@ -1,5 +1,6 @@
 import {InputError} from '../../errors.js'
 import {splitCsvLine, inputLines} from './csv-line.js'
+import {unbalancedBraces} from './expressions.js'
 
 /** Parsing of the `tags` and `flavor` inputs into typed rules (metadata-action's syntax). */
 
@@ -31,6 +32,10 @@ export const DEFAULT_PRIORITIES: Record<RuleType, number> = {
 }
 
 const COMMON_ATTRIBUTES = ['type', 'enable', 'priority', 'prefix', 'suffix', 'moving']
+/** Attributes rendered as templates; type=match's pattern is a regular expression instead. */
+const TEMPLATE_ATTRIBUTES = ['pattern', 'value', 'prefix', 'suffix', 'enable']
+const BRACES_HINT =
+  "Close each '{{' with '}}', as in {{major}}.{{minor}}, or remove the stray braces."
 const TYPE_ATTRIBUTES: Record<RuleType, string[]> = {
   schedule: ['pattern'],
   semver: ['pattern', 'value'],
@@ -136,6 +141,12 @@ export function parseRule(line: string): TagRule {
         `type=${type} takes ${allowed.filter((name) => name !== 'type').join(', ')}.`,
       )
     }
+  }
+
+  for (const key of TEMPLATE_ATTRIBUTES) {
+    if (!has(attrs, key) || (type === 'match' && key === 'pattern')) continue
+    const problem = unbalancedBraces(attrs[key])
+    if (problem) throw ruleError(line, `in ${key}=, ${problem}`, BRACES_HINT)
   }
 
   const switches: DefaultRuleSwitches = {}
@@ -323,13 +334,13 @@ export function parseFlavor(lines: readonly string[]): Flavor {
           flavor.latest = value.toLowerCase() as Flavor['latest']
           break
         case 'prefix':
-          flavor.prefix = value
-          onLatestFor = 'prefix'
+        case 'suffix': {
+          const problem = unbalancedBraces(value)
+          if (problem) throw flavorError(line, `in ${key}=, ${problem}`, BRACES_HINT)
+          flavor[key] = value
+          onLatestFor = key
           break
-        case 'suffix':
-          flavor.suffix = value
-          onLatestFor = 'suffix'
-          break
+        }
         case 'onlatest': {
           if (!/^(true|false)$/i.test(value)) {
             throw flavorError(
