@@ -799,6 +799,56 @@ describe('expressions', () => {
       want: ['d-true'],
     },
     {
+      why: '{{is_not_default_branch}} is false on the default branch',
+      run: 'push main',
+      rules: ['type=raw,value=d-{{is_not_default_branch}}'],
+      want: ['d-false'],
+    },
+    {
+      why: '{{is_not_default_branch}} is true on another branch',
+      run: 'push feature branch',
+      rules: ['type=raw,value=d-{{is_not_default_branch}}'],
+      want: ['d-true'],
+    },
+    {
+      why: '{{is_not_default_branch}} is true on a tag (no branch at all)',
+      run: 'push tag v1.2.3',
+      rules: ['type=raw,value=d-{{is_not_default_branch}}'],
+      want: ['d-true'],
+    },
+    {
+      why: '{{is_not_default_branch}} is false on a schedule even when the default branch is unknown',
+      run: 'schedule',
+      context: {defaultBranch: undefined},
+      rules: ['type=raw,value=d-{{is_not_default_branch}}'],
+      want: ['d-false'],
+    },
+    {
+      why: '{{is_not_default_branch}} is true when the default branch is unknown',
+      run: 'push main',
+      context: {defaultBranch: undefined, payload: {}},
+      rules: ['type=raw,value=d-{{is_not_default_branch}}'],
+      want: ['d-true'],
+    },
+    {
+      why: 'enable={{is_not_default_branch}} keeps a preview tag off the default branch',
+      run: 'push main',
+      rules: ['type=raw,value=preview,enable={{is_not_default_branch}}', 'type=sha'],
+      want: ['sha-a1b2c3d'],
+    },
+    {
+      why: 'enable={{is_not_default_branch}} makes the preview tag on another branch',
+      run: 'push feature branch',
+      rules: ['type=raw,value=preview,enable={{is_not_default_branch}}', 'type=sha'],
+      want: ['preview', 'sha-a1b2c3d'],
+    },
+    {
+      why: '{{is_not_default_branch}} in a prefix and a suffix',
+      run: 'push feature branch',
+      rules: ['type=sha,prefix=nd-{{is_not_default_branch}}-,suffix=-{{is_not_default_branch}}'],
+      want: ['nd-true-a1b2c3d-true'],
+    },
+    {
       why: '{{date}} with a format',
       run: 'push main',
       rules: ["type=raw,value={{date 'YYYY-MM-DD[T]HH:mm'}}"],
@@ -1204,6 +1254,13 @@ describe('plan facts: version for the latest guard, revision, warnings', () => {
       want: [/default branch is unknown/],
     },
     {
+      why: 'an unknown default branch is reported for {{is_not_default_branch}} too',
+      run: 'push main',
+      context: {defaultBranch: undefined, payload: {}},
+      rules: ['type=raw,value=x,enable={{is_not_default_branch}}'],
+      want: [/default branch is unknown.*\{\{is_not_default_branch\}\} is true/],
+    },
+    {
       why: 'an unknown default branch does not matter on a tag',
       run: 'push tag v1.2.3',
       context: {defaultBranch: undefined, payload: {}},
@@ -1378,6 +1435,12 @@ describe('unusable rules and flavors', () => {
       message: /'\{\{sha' is never closed/,
     },
     {
+      why: 'an unknown expression lists {{is_not_default_branch}} among the known ones',
+      rules: ['type=raw,value={{is_not_default}}'],
+      input: 'tags',
+      message: /known here: .*\{\{is_default_branch\}\}, \{\{is_not_default_branch\}\}/,
+    },
+    {
       why: 'an unknown date attribute',
       rules: ["type=raw,value={{date 'YYYY' zone='UTC'}}"],
       input: 'tags',
@@ -1471,6 +1534,11 @@ describe('expandExpressions (for other inputs such as labels)', () => {
       want: 'build=main@a1b2c3d',
     },
     {
+      why: 'a label with {{is_not_default_branch}}',
+      text: 'preview={{is_not_default_branch}}',
+      want: 'preview=false',
+    },
+    {
       why: 'text without expressions is unchanged',
       text: 'maintainer=ops@example.com',
       want: 'maintainer=ops@example.com',
@@ -1489,5 +1557,6 @@ describe('expandExpressions (for other inputs such as labels)', () => {
     const action = (): unknown => expandExpressions('x={{nope}}', runContext('push main'), 'labels')
     expect(action).toThrow(InputError)
     expect(action).toThrow(/input 'labels' has an unusable expression/)
+    expect((thrownBy(action) as InputError).hint).toMatch(/\{\{is_not_default_branch\}\}/)
   })
 })

@@ -77,7 +77,7 @@ class Evaluation {
       if (!this.warnedDefaultBranch) {
         this.warnedDefaultBranch = true
         this.warn(
-          `the repository's default branch is unknown (the GitHub API look-up failed and the event payload has no repository.default_branch), so {{is_default_branch}} is false and no default-branch tag (latest, edge) is made for '${facts.branch}'. Give the step a github-token that can read the repository.`,
+          `the repository's default branch is unknown (the GitHub API look-up failed and the event payload has no repository.default_branch), so {{is_default_branch}} is false, {{is_not_default_branch}} is true and no default-branch tag (latest, edge) is made for '${facts.branch}'. Give the step a github-token that can read the repository.`,
         )
       }
       return false
@@ -121,6 +121,7 @@ class Evaluation {
         return ''
       },
       is_default_branch: () => String(this.isDefaultBranch()),
+      is_not_default_branch: () => String(!this.isDefaultBranch()),
       date: this.dateHelper(() => facts.now, 'date'),
       commit_date: this.dateHelper(() => {
         if (facts.commitDate) return facts.commitDate
@@ -163,7 +164,7 @@ class Evaluation {
       throw new InputError(
         'tags',
         rule.line,
-        'enable= takes true or false, or an expression that gives one, such as {{is_default_branch}}.',
+        'enable= takes true or false, or an expression that gives one, such as {{is_default_branch}} or {{is_not_default_branch}}.',
         `input 'tags' has an unusable rule '${rule.line}': enable is '${value}', not true or false`,
       )
     }
@@ -519,7 +520,7 @@ export function expandExpressions(text: string, context: TagContext, inputName: 
     throw new InputError(
       inputName,
       text,
-      'Use {{branch}}, {{tag}}, {{sha}}, {{base_ref}}, {{is_default_branch}}, {{date}} or {{commit_date}}.',
+      'Use {{branch}}, {{tag}}, {{sha}}, {{base_ref}}, {{is_default_branch}}, {{is_not_default_branch}}, {{date}} or {{commit_date}}.',
       `input '${inputName}' has an unusable expression in '${text}': ${err.message}`,
     )
   }
