@@ -154,6 +154,12 @@ const CATALOGUE: {why: string; inputs: Record<string, string>; input: string; te
     text: /in suffix=, '-?\{\{branch' is never closed/,
   },
   {
+    why: 'a semver match= that is not a regular expression',
+    inputs: {tags: 'type=semver,pattern={{version}},match=v(\\d'},
+    input: 'tags',
+    text: /match is not a valid regular expression/,
+  },
+  {
     why: 'an invalid flavor',
     inputs: {flavor: 'latest=sometimes'},
     input: 'flavor',

@@ -97,6 +97,14 @@ describe('unbalanced template braces in tags rules', () => {
       why: 'unbalanced braces in a type=match pattern are the regex engine’s business',
       line: 'type=match,pattern=v\\d}},group=0',
     },
+    {
+      why: 'braces of a quantifier in a semver match= (a regular expression)',
+      line: 'type=semver,pattern={{version}},"match=v(\\d{1,3}\\.\\d{1,3}\\.\\d{1,3})$"',
+    },
+    {
+      why: 'a stray }} in a pep440 match= (a regular expression)',
+      line: 'type=pep440,pattern={{version}},match=v(.*)}}?',
+    },
   ])('accepts $why', ({line}) => {
     expect(parseRules([line])).toHaveLength(1)
   })
@@ -133,5 +141,43 @@ describe('unbalanced template braces in the flavor', () => {
       prefix: '{{branch}}-',
       suffix: '-{{{sha}}}',
     })
+  })
+})
+
+describe('match= and group= of semver and pep440 rules', () => {
+  test.each([
+    {
+      why: 'group defaults to 1 when the expression captures',
+      line: 'type=semver,pattern={{version}},match=v(\\d.\\d.\\d)$',
+      want: {match: 'v(\\d.\\d.\\d)$', group: '1'},
+    },
+    {
+      why: 'group defaults to 0 (the whole match) when it captures nothing',
+      line: 'type=pep440,pattern={{version}},match=\\d+\\.\\d+',
+      want: {match: '\\d+\\.\\d+', group: '0'},
+    },
+    {
+      why: 'a non-capturing group does not count',
+      line: 'type=semver,pattern={{version}},match=(?:v)\\d.\\d.\\d',
+      want: {match: '(?:v)\\d.\\d.\\d', group: '0'},
+    },
+    {
+      why: 'a named group counts as a capture group',
+      line: 'type=semver,pattern={{version}},match=v(?<version>.*)',
+      want: {match: 'v(?<version>.*)', group: '1'},
+    },
+    {
+      why: 'a written group is kept',
+      line: 'type=semver,pattern={{version}},match=(\\w+)-v(.*),group=2',
+      want: {match: '(\\w+)-v(.*)', group: '2'},
+    },
+    {
+      why: 'without match= there is no group',
+      line: 'type=semver,pattern={{version}}',
+      want: {match: ''},
+    },
+  ])('$why', ({line, want}) => {
+    const [rule] = parseRules([line])
+    expect({match: rule.attrs.match, group: rule.attrs.group}).toEqual({group: undefined, ...want})
   })
 })

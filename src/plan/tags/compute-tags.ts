@@ -256,13 +256,41 @@ function isFullVersionPattern(pattern: string): boolean {
   )
 }
 
-function processSemver(evaluation: Evaluation, rule: TagRule): RuleOutput | undefined {
+/**
+ * What a semver or pep440 rule parses: value= (rendered) or the tag with `/` as `-`, narrowed by
+ * match= to its group. When match= does not match, the text is parsed as it is (as in
+ * metadata-action); a group the match lacks makes no tag. Undefined: no tag.
+ */
+function versionSource(evaluation: Evaluation, rule: TagRule): string | undefined {
   const {facts} = evaluation
   if (!facts.tag && rule.attrs.value === '') return undefined
-  const source =
+  const text =
     rule.attrs.value !== ''
       ? evaluation.render(rule.attrs.value, rule)
       : facts.tag.replace(/\//g, '-')
+  if (!rule.attrs.match) return text
+  const found = matchRegExp(rule.attrs.match).exec(text)
+  if (!found) {
+    evaluation.warn(
+      `match '${rule.attrs.match}' does not match '${text}', so rule '${rule.line}' parses '${text}' as it is.`,
+    )
+    return text
+  }
+  const group = Number(rule.attrs.group)
+  if (found[group] === undefined) {
+    evaluation.warn(
+      group < found.length
+        ? `group ${group} of match '${rule.attrs.match}' captured nothing in '${text}', so rule '${rule.line}' made no tag.`
+        : `group ${group} does not exist in match '${rule.attrs.match}', so rule '${rule.line}' made no tag.`,
+    )
+    return undefined
+  }
+  return found[group]
+}
+
+function processSemver(evaluation: Evaluation, rule: TagRule): RuleOutput | undefined {
+  const source = versionSource(evaluation, rule)
+  if (source === undefined) return undefined
   const version = parseSemver(source)
   if (!version) {
     if (!rule.switches.quiet)
@@ -297,12 +325,8 @@ function processSemver(evaluation: Evaluation, rule: TagRule): RuleOutput | unde
 }
 
 function processPep440(evaluation: Evaluation, rule: TagRule): RuleOutput | undefined {
-  const {facts} = evaluation
-  if (!facts.tag && rule.attrs.value === '') return undefined
-  const source =
-    rule.attrs.value !== ''
-      ? evaluation.render(rule.attrs.value, rule)
-      : facts.tag.replace(/\//g, '-')
+  const source = versionSource(evaluation, rule)
+  if (source === undefined) return undefined
   const version = parsePep440(source)
   if (!version) {
     evaluation.warn(
