@@ -136,6 +136,30 @@ const CATALOGUE: {why: string; inputs: Record<string, string>; input: string; te
     text: /length/,
   },
   {
+    why: 'a semver pattern with an unclosed expression',
+    inputs: {tags: 'type=semver,pattern={{major}}.{{minor'},
+    input: 'tags',
+    text: /type=semver,pattern=\{\{major\}\}\.\{\{minor'.*'\{\{minor' is never closed/,
+  },
+  {
+    why: 'a value with a closing }} and no opening',
+    inputs: {tags: 'type=raw,value=build-{{sha}}}}'},
+    input: 'tags',
+    text: /in value=, '\}\}' ends with '\}\}' that no '\{\{' opened/,
+  },
+  {
+    why: 'a flavor suffix with an unclosed expression',
+    inputs: {flavor: 'suffix=-{{branch,onlatest=true'},
+    input: 'flavor',
+    text: /in suffix=, '-?\{\{branch' is never closed/,
+  },
+  {
+    why: 'a semver match= that is not a regular expression',
+    inputs: {tags: 'type=semver,pattern={{version}},match=v(\\d'},
+    input: 'tags',
+    text: /match is not a valid regular expression/,
+  },
+  {
     why: 'an invalid flavor',
     inputs: {flavor: 'latest=sometimes'},
     input: 'flavor',

@@ -629,6 +629,165 @@ describe('rule types', () => {
   })
 })
 
+describe('match= and group= on semver and pep440', () => {
+  const tagged = (tag: string): Partial<TagContext> => ({ref: `refs/tags/${tag}`})
+  test.each<Row>([
+    // metadata-action's documented examples (README and its semver/pep440 tables)
+    {
+      why: 'docs: semver value=p1/v1.0.0 with match=v(\\d.\\d.\\d)$ gives 1.0.0',
+      run: 'push main',
+      rules: ['type=semver,pattern={{version}},value=p1/v1.0.0,match=v(\\d.\\d.\\d)$'],
+      flavor: ['latest=false'],
+      want: ['1.0.0'],
+    },
+    {
+      why: 'docs: semver of git tag p1/v1.2.3 with match=v(\\d.\\d.\\d)$ gives 1.2.3',
+      run: 'push tag v1.2.3',
+      context: tagged('p1/v1.2.3'),
+      rules: ['type=semver,pattern={{version}},match=v(\\d.\\d.\\d)$'],
+      flavor: ['latest=false'],
+      want: ['1.2.3'],
+    },
+    {
+      why: 'docs: pep440 of git tag p1/v1.2.3 with match=v(\\d.\\d.\\d)$ gives 1.2.3',
+      run: 'push tag v1.2.3',
+      context: tagged('p1/v1.2.3'),
+      rules: ['type=pep440,pattern={{version}},match=v(\\d.\\d.\\d)$'],
+      flavor: ['latest=false'],
+      want: ['1.2.3'],
+    },
+    {
+      why: 'docs: pep440 value=p1/v1.0.0 with match=v(\\d.\\d.\\d)$ gives 1.0.0',
+      run: 'push main',
+      rules: ['type=pep440,pattern={{version}},value=p1/v1.0.0,match=v(\\d.\\d.\\d)$'],
+      flavor: ['latest=false'],
+      want: ['1.0.0'],
+    },
+    // the parsed version drives the rest of the rule
+    {
+      why: 'a stable matched version gets latest',
+      run: 'push tag v1.2.3',
+      context: tagged('p1/v1.2.3'),
+      rules: ['type=semver,pattern={{version}},match=v(\\d.\\d.\\d)$'],
+      want: ['1.2.3', 'latest'],
+    },
+    {
+      why: '{{major}}.{{minor}} come from the matched version',
+      run: 'push tag v1.2.3',
+      context: tagged('p1/v1.2.3'),
+      rules: ['type=semver,pattern={{major}}.{{minor}},match=v(\\d.\\d.\\d)$'],
+      flavor: ['latest=false'],
+      want: ['1.2'],
+    },
+    {
+      why: '{{raw}} is the matched text, not the whole tag',
+      run: 'push tag v1.2.3',
+      context: tagged('p1/v1.2.3'),
+      rules: ['type=semver,pattern={{raw}},match=(v\\d.\\d.\\d)$'],
+      flavor: ['latest=false'],
+      want: ['v1.2.3'],
+    },
+    {
+      why: 'a matched semver prerelease only gets its full version and no latest',
+      run: 'push tag v1.2.3',
+      context: tagged('p1/v1.3.0-rc.1'),
+      rules: ['type=semver,pattern={{major}}.{{minor}},match=v(.*)$'],
+      want: ['1.3.0-rc.1'],
+    },
+    {
+      why: 'a matched PEP 440 release candidate gets its normalised version and no latest',
+      run: 'push tag v1.2.3',
+      context: tagged('pkg/v2.0rc1'),
+      rules: ['type=pep440,pattern={{major}}.{{minor}},match=v(.*)$'],
+      want: ['2.0rc1'],
+    },
+    // the expression and its group
+    {
+      why: '/regex/flags works as in type=match',
+      run: 'push tag v1.2.3',
+      context: tagged('P1/V1.2.3'),
+      rules: ['type=semver,pattern={{version}},match=/v(\\d+\\.\\d+\\.\\d+)$/i'],
+      flavor: ['latest=false'],
+      want: ['1.2.3'],
+    },
+    {
+      why: 'a quoted match= may hold commas',
+      run: 'push tag v1.2.3',
+      context: tagged('p1/v10.20.30'),
+      rules: ['type=semver,pattern={{version}},"match=v(\\d{1,3}\\.\\d{1,3}\\.\\d{1,3})$"'],
+      flavor: ['latest=false'],
+      want: ['10.20.30'],
+    },
+    {
+      why: 'group= picks another capture group',
+      run: 'push tag v1.2.3',
+      context: tagged('api-v1.2.3-linux'),
+      rules: ['type=semver,pattern={{version}},match=^(\\w+)-v([\\d.]+)-linux$,group=2'],
+      flavor: ['latest=false'],
+      want: ['1.2.3'],
+    },
+    {
+      why: 'group=0 is the whole match',
+      run: 'push tag v1.2.3',
+      context: tagged('p1/v1.2.3'),
+      rules: ['type=semver,pattern={{version}},match=(\\d+)\\.\\d+\\.\\d+$,group=0'],
+      flavor: ['latest=false'],
+      want: ['1.2.3'],
+    },
+    {
+      why: 'an expression without a capture group uses the whole match',
+      run: 'push tag v1.2.3',
+      context: tagged('p1/v1.2.3'),
+      rules: ['type=semver,pattern={{version}},match=\\d+\\.\\d+\\.\\d+$'],
+      flavor: ['latest=false'],
+      want: ['1.2.3'],
+    },
+    {
+      why: 'match= applies to a value= made of expressions',
+      run: 'push tag v1.2.3',
+      context: tagged('p1/v1.2.3'),
+      rules: ['type=pep440,pattern={{major}},value=build-{{tag}},match=v(\\d.\\d.\\d)$'],
+      flavor: ['latest=false'],
+      want: ['1'],
+    },
+    {
+      why: 'an expression that does not match leaves the tag to be parsed as it is',
+      run: 'push tag v1.2.3',
+      rules: ['type=semver,pattern={{version}},match=^release-(.*)$'],
+      flavor: ['latest=false'],
+      want: ['1.2.3'],
+    },
+    {
+      why: 'an unmatched tag that is not a version makes no tag',
+      run: 'push tag v1.2.3',
+      context: tagged('p1/v1.2.3'),
+      rules: ['type=semver,pattern={{version}},match=^release-(.*)$'],
+      want: [],
+    },
+    {
+      why: 'a group the expression does not have makes no tag',
+      run: 'push tag v1.2.3',
+      rules: ['type=semver,pattern={{version}},match=v(.*),group=2'],
+      want: [],
+    },
+    {
+      why: 'an empty match= is no match at all',
+      run: 'push tag v1.2.3',
+      rules: ['type=semver,pattern={{version}},match='],
+      flavor: ['latest=false'],
+      want: ['1.2.3'],
+    },
+    {
+      why: 'match= makes nothing on a branch push without value=',
+      run: 'push main',
+      rules: ['type=semver,pattern={{version}},match=v(\\d.\\d.\\d)$'],
+      want: [],
+    },
+  ])('$why', (row) => {
+    expect(names(row)).toEqual(row.want)
+  })
+})
+
 describe('common attributes, order and parsing', () => {
   test.each<Row>([
     {
@@ -797,6 +956,56 @@ describe('expressions', () => {
       context: {defaultBranch: undefined},
       rules: ['type=raw,value=d-{{is_default_branch}}'],
       want: ['d-true'],
+    },
+    {
+      why: '{{is_not_default_branch}} is false on the default branch',
+      run: 'push main',
+      rules: ['type=raw,value=d-{{is_not_default_branch}}'],
+      want: ['d-false'],
+    },
+    {
+      why: '{{is_not_default_branch}} is true on another branch',
+      run: 'push feature branch',
+      rules: ['type=raw,value=d-{{is_not_default_branch}}'],
+      want: ['d-true'],
+    },
+    {
+      why: '{{is_not_default_branch}} is true on a tag (no branch at all)',
+      run: 'push tag v1.2.3',
+      rules: ['type=raw,value=d-{{is_not_default_branch}}'],
+      want: ['d-true'],
+    },
+    {
+      why: '{{is_not_default_branch}} is false on a schedule even when the default branch is unknown',
+      run: 'schedule',
+      context: {defaultBranch: undefined},
+      rules: ['type=raw,value=d-{{is_not_default_branch}}'],
+      want: ['d-false'],
+    },
+    {
+      why: '{{is_not_default_branch}} is true when the default branch is unknown',
+      run: 'push main',
+      context: {defaultBranch: undefined, payload: {}},
+      rules: ['type=raw,value=d-{{is_not_default_branch}}'],
+      want: ['d-true'],
+    },
+    {
+      why: 'enable={{is_not_default_branch}} keeps a preview tag off the default branch',
+      run: 'push main',
+      rules: ['type=raw,value=preview,enable={{is_not_default_branch}}', 'type=sha'],
+      want: ['sha-a1b2c3d'],
+    },
+    {
+      why: 'enable={{is_not_default_branch}} makes the preview tag on another branch',
+      run: 'push feature branch',
+      rules: ['type=raw,value=preview,enable={{is_not_default_branch}}', 'type=sha'],
+      want: ['preview', 'sha-a1b2c3d'],
+    },
+    {
+      why: '{{is_not_default_branch}} in a prefix and a suffix',
+      run: 'push feature branch',
+      rules: ['type=sha,prefix=nd-{{is_not_default_branch}}-,suffix=-{{is_not_default_branch}}'],
+      want: ['nd-true-a1b2c3d-true'],
     },
     {
       why: '{{date}} with a format',
@@ -979,6 +1188,7 @@ describe('moving and latest classification', () => {
     run: RunName
     rules?: string[]
     flavor?: string[]
+    context?: Partial<TagContext>
     want: [string, 'moving' | 'immutable', 'latest'?][]
   }>([
     {
@@ -1070,6 +1280,29 @@ describe('moving and latest classification', () => {
       ],
     },
     {
+      why: 'semver {{version}} of a matched version is immutable, {{major}} moves',
+      run: 'push tag v1.2.3',
+      context: {ref: 'refs/tags/p1/v1.2.3'},
+      rules: [
+        'type=semver,pattern={{version}},match=v(\\d.\\d.\\d)$',
+        'type=semver,pattern={{major}},match=v(\\d.\\d.\\d)$',
+      ],
+      want: [
+        ['1.2.3', 'immutable'],
+        ['1', 'moving'],
+        ['latest', 'moving', 'latest'],
+      ],
+    },
+    {
+      why: 'pep440 {{version}} of a matched value is immutable and moves latest',
+      run: 'push main',
+      rules: ['type=pep440,pattern={{version}},value=p1/v1.0.0,match=v(\\d.\\d.\\d)$'],
+      want: [
+        ['1.0.0', 'immutable'],
+        ['latest', 'moving', 'latest'],
+      ],
+    },
+    {
       why: 'raw moves',
       run: 'push main',
       rules: ['type=raw,value=stable'],
@@ -1109,8 +1342,8 @@ describe('moving and latest classification', () => {
         ['latest', 'moving', 'latest'],
       ],
     },
-  ])('$why', ({run, rules, flavor, want}) => {
-    const plan = computeTags(rules ?? [], flavor ?? [], runContext(run))
+  ])('$why', ({run, rules, flavor, context, want}) => {
+    const plan = computeTags(rules ?? [], flavor ?? [], runContext(run, context))
     expect(
       plan.tags.map((tag): [string, string, string?] =>
         tag.isLatest
@@ -1149,6 +1382,26 @@ describe('plan facts: version for the latest guard, revision, warnings', () => {
       run: 'push tag v1.2.3',
       rules: ['type=match,pattern=v(.*),group=1'],
       latestVersion: '1.2.3',
+    },
+    {
+      why: 'a semver rule with match= names the matched version',
+      run: 'push tag v1.2.3',
+      rules: ['type=semver,pattern={{version}},match=v(\\d.\\d.\\d)$'],
+      context: {ref: 'refs/tags/p1/v1.2.3'},
+      latestVersion: '1.2.3',
+    },
+    {
+      why: 'a pep440 rule with match= on value= names the matched version',
+      run: 'push main',
+      rules: ['type=pep440,pattern={{version}},value=p1/v1.0.0,match=v(\\d.\\d.\\d)$'],
+      latestVersion: '1.0.0',
+    },
+    {
+      why: 'a matched prerelease has no latest to guard',
+      run: 'push tag v1.2.3',
+      rules: ['type=semver,pattern={{version}},match=v(.*)$'],
+      context: {ref: 'refs/tags/p1/v1.3.0-rc.1'},
+      latestVersion: undefined,
     },
     {
       why: 'latest=true is the user forcing it: nothing to guard',
@@ -1204,6 +1457,13 @@ describe('plan facts: version for the latest guard, revision, warnings', () => {
       want: [/default branch is unknown/],
     },
     {
+      why: 'an unknown default branch is reported for {{is_not_default_branch}} too',
+      run: 'push main',
+      context: {defaultBranch: undefined, payload: {}},
+      rules: ['type=raw,value=x,enable={{is_not_default_branch}}'],
+      want: [/default branch is unknown.*\{\{is_not_default_branch\}\} is true/],
+    },
+    {
       why: 'an unknown default branch does not matter on a tag',
       run: 'push tag v1.2.3',
       context: {defaultBranch: undefined, payload: {}},
@@ -1234,6 +1494,33 @@ describe('plan facts: version for the latest guard, revision, warnings', () => {
       run: 'push tag v1.2.3',
       rules: ['type=match,pattern=v\\d,group=3'],
       want: [/group 3 does not exist/],
+    },
+    {
+      why: 'a semver match= that does not match is reported, and the tag is parsed as it is',
+      run: 'push tag v1.2.3',
+      rules: ['type=semver,pattern={{version}},match=^release-(.*)$'],
+      want: [
+        /match '\^release-\(\.\*\)\$' does not match 'v1\.2\.3', so .* parses 'v1\.2\.3' as it is/,
+      ],
+    },
+    {
+      why: 'an unmatched tag that is no version is reported twice: no match, no semver',
+      run: 'push tag v1.2.3',
+      context: {ref: 'refs/tags/p1/v1.2.3'},
+      rules: ['type=semver,pattern={{version}},match=^release-(.*)$'],
+      want: [/does not match 'p1-v1\.2\.3'/, /'p1-v1\.2\.3' is not a valid semver/],
+    },
+    {
+      why: 'a group= the match= does not have is reported',
+      run: 'push tag v1.2.3',
+      rules: ['type=pep440,pattern={{version}},match=v(.*),group=2'],
+      want: [/group 2 does not exist in match 'v\(\.\*\)', so rule .* made no tag/],
+    },
+    {
+      why: 'a group= that took no part in the match is reported',
+      run: 'push tag v1.2.3',
+      rules: ['type=semver,pattern={{version}},match=v(x)?([\\d.]+),group=1'],
+      want: [/group 1 of match .* captured nothing in 'v1\.2\.3'/],
     },
     {
       why: 'a PR payload without the head sha is reported',
@@ -1312,6 +1599,37 @@ describe('unusable rules and flavors', () => {
       message: /group 'one' is not a number/,
     },
     {
+      why: 'semver with a broken match= expression',
+      rules: ['type=semver,pattern={{version}},match=v(\\d'],
+      input: 'tags',
+      message:
+        /'type=semver,pattern=\{\{version\}\},match=v\(\\d': match is not a valid regular expression/,
+    },
+    {
+      why: 'pep440 with a broken /regex/flags match=',
+      rules: ['type=pep440,pattern={{version}},match=/v(.*)/q'],
+      input: 'tags',
+      message: /match is not a valid regular expression/,
+    },
+    {
+      why: 'semver with a group= that is not a whole number',
+      rules: ['type=semver,pattern={{version}},match=v(.*),group=-1'],
+      input: 'tags',
+      message: /group '-1' is not a number/,
+    },
+    {
+      why: 'pep440 with group= and no match=',
+      rules: ['type=pep440,pattern={{version}},group=1'],
+      input: 'tags',
+      message: /group= picks a group of match=, and there is no match=/,
+    },
+    {
+      why: 'match= on a type that does not take it',
+      rules: ['type=raw,value=a,match=v(.*)'],
+      input: 'tags',
+      message: /unknown attribute 'match' for type=raw/,
+    },
+    {
       why: 'ref without an event',
       rules: ['type=ref'],
       input: 'tags',
@@ -1364,6 +1682,24 @@ describe('unusable rules and flavors', () => {
       rules: ['type=semver,pattern={{mayor}}'],
       input: 'tags',
       message: /unknown expression '\{\{mayor\}\}'/,
+    },
+    {
+      why: 'an unclosed expression (it used to push 1.-minor)',
+      rules: ['type=semver,pattern={{major}}.{{minor'],
+      input: 'tags',
+      message: /'\{\{minor' is never closed/,
+    },
+    {
+      why: 'an unclosed expression in the flavor suffix',
+      flavor: ['suffix=-{{sha'],
+      input: 'flavor',
+      message: /'\{\{sha' is never closed/,
+    },
+    {
+      why: 'an unknown expression lists {{is_not_default_branch}} among the known ones',
+      rules: ['type=raw,value={{is_not_default}}'],
+      input: 'tags',
+      message: /known here: .*\{\{is_default_branch\}\}, \{\{is_not_default_branch\}\}/,
     },
     {
       why: 'an unknown date attribute',
@@ -1459,6 +1795,11 @@ describe('expandExpressions (for other inputs such as labels)', () => {
       want: 'build=main@a1b2c3d',
     },
     {
+      why: 'a label with {{is_not_default_branch}}',
+      text: 'preview={{is_not_default_branch}}',
+      want: 'preview=false',
+    },
+    {
       why: 'text without expressions is unchanged',
       text: 'maintainer=ops@example.com',
       want: 'maintainer=ops@example.com',
@@ -1477,5 +1818,6 @@ describe('expandExpressions (for other inputs such as labels)', () => {
     const action = (): unknown => expandExpressions('x={{nope}}', runContext('push main'), 'labels')
     expect(action).toThrow(InputError)
     expect(action).toThrow(/input 'labels' has an unusable expression/)
+    expect((thrownBy(action) as InputError).hint).toMatch(/\{\{is_not_default_branch\}\}/)
   })
 })

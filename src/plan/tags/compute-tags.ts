@@ -77,7 +77,7 @@ class Evaluation {
       if (!this.warnedDefaultBranch) {
         this.warnedDefaultBranch = true
         this.warn(
-          `the repository's default branch is unknown (the GitHub API look-up failed and the event payload has no repository.default_branch), so {{is_default_branch}} is false and no default-branch tag (latest, edge) is made for '${facts.branch}'. Give the step a github-token that can read the repository.`,
+          `the repository's default branch is unknown (the GitHub API look-up failed and the event payload has no repository.default_branch), so {{is_default_branch}} is false, {{is_not_default_branch}} is true and no default-branch tag (latest, edge) is made for '${facts.branch}'. Give the step a github-token that can read the repository.`,
         )
       }
       return false
@@ -121,6 +121,7 @@ class Evaluation {
         return ''
       },
       is_default_branch: () => String(this.isDefaultBranch()),
+      is_not_default_branch: () => String(!this.isDefaultBranch()),
       date: this.dateHelper(() => facts.now, 'date'),
       commit_date: this.dateHelper(() => {
         if (facts.commitDate) return facts.commitDate
@@ -163,7 +164,7 @@ class Evaluation {
       throw new InputError(
         'tags',
         rule.line,
-        'enable= takes true or false, or an expression that gives one, such as {{is_default_branch}}.',
+        'enable= takes true or false, or an expression that gives one, such as {{is_default_branch}} or {{is_not_default_branch}}.',
         `input 'tags' has an unusable rule '${rule.line}': enable is '${value}', not true or false`,
       )
     }
@@ -255,13 +256,41 @@ function isFullVersionPattern(pattern: string): boolean {
   )
 }
 
-function processSemver(evaluation: Evaluation, rule: TagRule): RuleOutput | undefined {
+/**
+ * What a semver or pep440 rule parses: value= (rendered) or the tag with `/` as `-`, narrowed by
+ * match= to its group. When match= does not match, the text is parsed as it is (as in
+ * metadata-action); a group the match lacks makes no tag. Undefined: no tag.
+ */
+function versionSource(evaluation: Evaluation, rule: TagRule): string | undefined {
   const {facts} = evaluation
   if (!facts.tag && rule.attrs.value === '') return undefined
-  const source =
+  const text =
     rule.attrs.value !== ''
       ? evaluation.render(rule.attrs.value, rule)
       : facts.tag.replace(/\//g, '-')
+  if (!rule.attrs.match) return text
+  const found = matchRegExp(rule.attrs.match).exec(text)
+  if (!found) {
+    evaluation.warn(
+      `match '${rule.attrs.match}' does not match '${text}', so rule '${rule.line}' parses '${text}' as it is.`,
+    )
+    return text
+  }
+  const group = Number(rule.attrs.group)
+  if (found[group] === undefined) {
+    evaluation.warn(
+      group < found.length
+        ? `group ${group} of match '${rule.attrs.match}' captured nothing in '${text}', so rule '${rule.line}' made no tag.`
+        : `group ${group} does not exist in match '${rule.attrs.match}', so rule '${rule.line}' made no tag.`,
+    )
+    return undefined
+  }
+  return found[group]
+}
+
+function processSemver(evaluation: Evaluation, rule: TagRule): RuleOutput | undefined {
+  const source = versionSource(evaluation, rule)
+  if (source === undefined) return undefined
   const version = parseSemver(source)
   if (!version) {
     if (!rule.switches.quiet)
@@ -296,12 +325,8 @@ function processSemver(evaluation: Evaluation, rule: TagRule): RuleOutput | unde
 }
 
 function processPep440(evaluation: Evaluation, rule: TagRule): RuleOutput | undefined {
-  const {facts} = evaluation
-  if (!facts.tag && rule.attrs.value === '') return undefined
-  const source =
-    rule.attrs.value !== ''
-      ? evaluation.render(rule.attrs.value, rule)
-      : facts.tag.replace(/\//g, '-')
+  const source = versionSource(evaluation, rule)
+  if (source === undefined) return undefined
   const version = parsePep440(source)
   if (!version) {
     evaluation.warn(
@@ -519,7 +544,7 @@ export function expandExpressions(text: string, context: TagContext, inputName: 
     throw new InputError(
       inputName,
       text,
-      'Use {{branch}}, {{tag}}, {{sha}}, {{base_ref}}, {{is_default_branch}}, {{date}} or {{commit_date}}.',
+      'Use {{branch}}, {{tag}}, {{sha}}, {{base_ref}}, {{is_default_branch}}, {{is_not_default_branch}}, {{date}} or {{commit_date}}.',
       `input '${inputName}' has an unusable expression in '${text}': ${err.message}`,
     )
   }

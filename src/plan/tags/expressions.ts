@@ -40,6 +40,32 @@ function parseExpression(body: string): Expression {
   return expression
 }
 
+/**
+ * What is wrong with the template's braces, or undefined when each `{{` is closed by a `}}` before
+ * the next `{{` opens and no `}}` comes without its `{{`. Handlebars refuses such a template;
+ * rendered as text it would reach the tag half-expanded (`{{major}}.{{minor` → `1.-minor`).
+ */
+export function unbalancedBraces(template: string): string | undefined {
+  let position = 0
+  for (;;) {
+    const open = template.indexOf('{{', position)
+    const close = template.indexOf('}}', position)
+    if (close !== -1 && (open === -1 || close < open)) {
+      return `'${template.slice(position, close + 2)}' ends with '}}' that no '{{' opened`
+    }
+    if (open === -1) return undefined
+    const triple = template[open + 2] === '{'
+    const bodyStart = open + (triple ? 3 : 2)
+    const end = template.indexOf('}}', bodyStart)
+    const nextOpen = template.indexOf('{{', bodyStart)
+    if (end === -1) return `'${template.slice(open)}' is never closed`
+    if (nextOpen !== -1 && nextOpen < end) {
+      return `'${template.slice(open, nextOpen)}' is never closed (another '{{' opens before its '}}')`
+    }
+    position = end + 2 + (triple && template[end + 2] === '}' ? 1 : 0)
+  }
+}
+
 /** Names of the expressions used in a template (e.g. `['major', 'minor']`). */
 export function expressionNames(template: string): string[] {
   const names: string[] = []

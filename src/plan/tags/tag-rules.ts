@@ -1,5 +1,6 @@
 import {InputError} from '../../errors.js'
 import {splitCsvLine, inputLines} from './csv-line.js'
+import {unbalancedBraces} from './expressions.js'
 
 /** Parsing of the `tags` and `flavor` inputs into typed rules (metadata-action's syntax). */
 
@@ -31,10 +32,14 @@ export const DEFAULT_PRIORITIES: Record<RuleType, number> = {
 }
 
 const COMMON_ATTRIBUTES = ['type', 'enable', 'priority', 'prefix', 'suffix', 'moving']
+/** Attributes rendered as templates; type=match's pattern is a regular expression instead. */
+const TEMPLATE_ATTRIBUTES = ['pattern', 'value', 'prefix', 'suffix', 'enable']
+const BRACES_HINT =
+  "Close each '{{' with '}}', as in {{major}}.{{minor}}, or remove the stray braces."
 const TYPE_ATTRIBUTES: Record<RuleType, string[]> = {
   schedule: ['pattern'],
-  semver: ['pattern', 'value'],
-  pep440: ['pattern', 'value'],
+  semver: ['pattern', 'value', 'match', 'group'],
+  pep440: ['pattern', 'value', 'match', 'group'],
   match: ['pattern', 'group', 'value'],
   edge: ['branch'],
   ref: ['event'],
@@ -138,6 +143,12 @@ export function parseRule(line: string): TagRule {
     }
   }
 
+  for (const key of TEMPLATE_ATTRIBUTES) {
+    if (!has(attrs, key) || (type === 'match' && key === 'pattern')) continue
+    const problem = unbalancedBraces(attrs[key])
+    if (problem) throw ruleError(line, `in ${key}=, ${problem}`, BRACES_HINT)
+  }
+
   const switches: DefaultRuleSwitches = {}
   switch (type) {
     case 'schedule':
@@ -156,6 +167,7 @@ export function parseRule(line: string): TagRule {
         )
       }
       if (!has(attrs, 'value')) attrs.value = ''
+      if (type !== 'match') checkVersionMatch(line, type, attrs)
       if (type === 'match') {
         if (!has(attrs, 'group')) attrs.group = '0'
         if (!/^\d+$/.test(attrs.group)) {
@@ -236,6 +248,49 @@ export function parseRule(line: string): TagRule {
 export function matchRegExp(pattern: string): RegExp {
   const literal = /^\/(.+)\/(.*)$/.exec(pattern)
   return literal ? new RegExp(literal[1], literal[2]) : new RegExp(pattern)
+}
+
+/** How many capture groups a regular expression has (an empty alternative always matches). */
+export function captureGroupCount(regex: RegExp): number {
+  return (new RegExp(`${regex.source}|`, regex.flags).exec('')?.length ?? 1) - 1
+}
+
+/**
+ * `match=` and `group=` of type=semver and type=pep440: the expression picks the version out of
+ * the tag (or value=) before it is parsed. Fills in the group: 1, or 0 for an expression without
+ * a capture group.
+ */
+function checkVersionMatch(line: string, type: RuleType, attrs: Record<string, string>): void {
+  if (!has(attrs, 'match')) attrs.match = ''
+  if (attrs.match === '') {
+    if (has(attrs, 'group')) {
+      throw ruleError(
+        line,
+        'group= picks a group of match=, and there is no match=',
+        `Add match=<regular expression>, e.g. type=${type},pattern={{version}},match=v(\\d.\\d.\\d)$,group=1, or drop group=.`,
+      )
+    }
+    return
+  }
+  let regex: RegExp
+  try {
+    regex = matchRegExp(attrs.match)
+  } catch (err) {
+    throw ruleError(
+      line,
+      `match is not a valid regular expression (${(err as Error).message})`,
+      'Fix the expression; quote the whole field ("match=…") when it contains commas.',
+    )
+  }
+  // Differs: metadata-action always takes group 1, which an expression without groups lacks.
+  if (!has(attrs, 'group')) attrs.group = captureGroupCount(regex) > 0 ? '1' : '0'
+  if (!/^\d+$/.test(attrs.group)) {
+    throw ruleError(
+      line,
+      `group '${attrs.group}' is not a number`,
+      'Use group=0 for the whole match or group=<n> for the n-th capture group (default 1).',
+    )
+  }
 }
 
 /**
@@ -323,13 +378,13 @@ export function parseFlavor(lines: readonly string[]): Flavor {
           flavor.latest = value.toLowerCase() as Flavor['latest']
           break
         case 'prefix':
-          flavor.prefix = value
-          onLatestFor = 'prefix'
+        case 'suffix': {
+          const problem = unbalancedBraces(value)
+          if (problem) throw flavorError(line, `in ${key}=, ${problem}`, BRACES_HINT)
+          flavor[key] = value
+          onLatestFor = key
           break
-        case 'suffix':
-          flavor.suffix = value
-          onLatestFor = 'suffix'
-          break
+        }
         case 'onlatest': {
           if (!/^(true|false)$/i.test(value)) {
             throw flavorError(
