@@ -9,6 +9,7 @@ import type {RunPlan} from './plan/run-plan.js'
 import type {RunIdentity} from './resolve-identity.js'
 import {builtImages} from './release/built-images.js'
 import {newOutcome, type ImageOutcome} from './release/image-outcome.js'
+import type {ReuseSettings} from './release/image-reuse.js'
 import {mergedImages} from './release/merged-images.js'
 import {buildPlatforms} from './release/platform-builds.js'
 import {releaseImages, type ImageSource} from './release/release-order.js'
@@ -110,7 +111,14 @@ export async function runPipeline(
     const source: ImageSource =
       config.stage === 'merge'
         ? mergedImages(legs ?? [], adapters.registry, labels)
-        : builtImages(adapters.engine, adapters.retry, labels, options)
+        : builtImages({
+            engine: adapters.engine,
+            retry: adapters.retry,
+            labels,
+            ...options,
+            cache: config.cache,
+            reuse: reuseSettings(config, tagPlan.revision, adapters),
+          })
     const released = await releaseImages({
       plans,
       source,
@@ -131,6 +139,31 @@ export async function runPipeline(
       .map((image) => ({image: image.name, message: image.message ?? 'failed'})),
   )
   return result
+}
+
+/**
+ * How builds find previous releases: for reuse, and for the layer cache. Nothing is looked up
+ * when nothing is pushed, or when both are off.
+ */
+function reuseSettings(
+  config: ActionConfig,
+  revision: string | undefined,
+  adapters: Adapters,
+): ReuseSettings | undefined {
+  if (!config.push || !adapters.resolveBaseImages) return undefined
+  if (!config.reuse && config.cache === 'none') return undefined
+  return {
+    reuse: config.reuse,
+    workspace: config.github.workspace,
+    facts: {
+      eventName: config.github.eventName,
+      payload: config.github.payload,
+      revision: revision ?? config.github.sha,
+      shortShaLength: config.metadata.shortShaLength,
+    },
+    registry: adapters.registry,
+    resolveBaseImages: adapters.resolveBaseImages,
+  }
 }
 
 /** Records every repository's outcome; false when any could not be ensured. */

@@ -1,6 +1,7 @@
 /** The outside world as the pipeline sees it: only the calls it makes. */
 import type {BuildStep} from '../plan/build-step.js'
 import type {ImagePlan} from '../plan/push-plan.js'
+import type {BaseImageDigest} from './base-images.js'
 import type {RetrySession} from './retry.js'
 
 /** Writes lines of one image's log; kept together so parallel builds never interleave. */
@@ -78,4 +79,6 @@ export interface Adapters {
   refreshLogin?: () => Promise<void>
   /** The run's retries: one policy for builder pushes, registry requests and the login. */
   retry: RetrySession
+  /** Base image digests through their registries (this run's login for its own registry). */
+  resolveBaseImages?: (refs: readonly string[]) => Promise<BaseImageDigest[]>
 }

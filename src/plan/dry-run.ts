@@ -13,7 +13,22 @@ import {
   type ConcreteBuilder,
 } from './builder-commands.js'
 import {imageBuildStep, legBuildStep, type BuildStep} from './build-step.js'
+import type {ImagePlan} from './push-plan.js'
+import {reuseCandidates} from './reuse-candidates.js'
 import type {RunPlan} from './run-plan.js'
+
+/** Which earlier releases a real run would compare with: a dry run asks no registry. */
+function reuseLine(config: ActionConfig, plan: RunPlan, image: ImagePlan): string {
+  const candidates = reuseCandidates(image, {
+    eventName: config.github.eventName,
+    payload: config.github.payload,
+    revision: plan.tagPlan.revision ?? config.github.sha,
+    shortShaLength: config.metadata.shortShaLength,
+  })
+  return candidates.length > 0
+    ? `# ${image.image.name}: may be reused instead of built, if ${image.imageName}:${candidates.join(', :')} holds a release with the same build inputs (a dry run asks no registry)`
+    : `# ${image.image.name}: will be built (no earlier release to compare with)`
+}
 
 /** The private docker config dir a real run creates (mkdtemp) under the runner's temp dir. */
 export function plannedConfigDir(runnerTemp: string): string {

@@ -1,21 +1,51 @@
-import type {ContainerEngine} from '../adapters/ports.js'
+import type {ContainerEngine, LogSink} from '../adapters/ports.js'
 import type {RetrySession} from '../adapters/retry.js'
+import type {CacheMode} from '../config/action-config.js'
 import {imageBuildStep, type BuildOptions} from '../plan/build-step.js'
+import type {ImagePlan} from '../plan/push-plan.js'
 import {buildAndPush} from './build-and-push.js'
+import type {ImageOutcome} from './image-outcome.js'
+import {decideReuse, type ReuseDecision, type ReuseSettings} from './image-reuse.js'
+import {BUILD_KEY_LABEL, relabelImage} from './relabel.js'
 import type {ImageSource} from './release-order.js'
 
-/** `stage: all`: each image is built here and pushed under its immutable tags. */
-export function builtImages(
-  engine: ContainerEngine,
-  retry: RetrySession,
-  labels: Record<string, string>,
-  options: BuildOptions,
-): ImageSource {
+export interface BuiltImagesInput extends BuildOptions {
+  engine: ContainerEngine
+  retry: RetrySession
+  /** The run's labels; an image's own labels go on top. */
+  labels: Record<string, string>
+  /** How to find previous releases; undefined when nothing is pushed (no registry to ask). */
+  reuse?: ReuseSettings
+  cache: CacheMode
+}
+
+/**
+ * `stage: all`: each image is built here and pushed under its immutable tags, unless a previous
+ * release has the same build inputs: then it is relabelled in the registry instead.
+ */
+export function builtImages(input: BuiltImagesInput): ImageSource {
+  const {engine, retry} = input
   return {
     async publish(plan, outcome, log) {
-      const step = imageBuildStep(plan, labels, options)
+      const decision = input.reuse ? await decideReuse(input.reuse, plan, log) : undefined
+      if (decision?.kind === 'reuse' && input.reuse) {
+        await reuse(input.reuse, plan, outcome, decision, input.labels, log)
+        return
+      }
+      if (decision?.kind === 'build') log(`building: ${decision.reason}`)
+      const labels = decision?.key
+        ? {...input.labels, [BUILD_KEY_LABEL]: decision.key}
+        : input.labels
+      const step = imageBuildStep(plan, labels, input)
+      if (input.cache === 'auto' && decision?.kind === 'build') {
+        step.cache = {
+          images: decision.previous ? [`${plan.imageName}:${decision.previous.tag}`] : [],
+          repository: `${plan.imageName}-buildcache`,
+        }
+      }
       const {digest} = await buildAndPush(engine, step, retry, log)
-      if (!options.push) {
+      outcome.built = true
+      if (!input.push) {
         outcome.refs = [...plan.refs]
         return
       }
@@ -33,4 +63,30 @@ export function builtImages(
       }
     },
   }
+}
+
+/** The previous release under this run's labels and immutable tags: no build, no layer moved. */
+async function reuse(
+  settings: ReuseSettings,
+  plan: ImagePlan,
+  outcome: ImageOutcome,
+  decision: Extract<ReuseDecision, {kind: 'reuse'}>,
+  labels: Record<string, string>,
+  log: LogSink,
+): Promise<void> {
+  const {previous, key} = decision
+  outcome.digest = await relabelImage(
+    settings.registry,
+    plan.repository,
+    previous,
+    {...labels, ...plan.image.labels, [BUILD_KEY_LABEL]: key},
+    plan.immutableTags,
+  )
+  outcome.refs.push(...plan.immutableTags.map((tag) => `${plan.imageName}:${tag}`))
+  outcome.pushed = true
+  outcome.built = false
+  outcome.reusedFrom = `${plan.imageName}:${previous.tag}`
+  log(
+    `reused ${outcome.reusedFrom} (${previous.digest}): inputs unchanged, so it was relabelled with this run's labels as ${outcome.digest}; no layer was built or uploaded`,
+  )
 }

@@ -1,0 +1,116 @@
+/**
+ * Whole-image reuse: an image whose build inputs did not change since a previous release in the
+ * registry is relabelled there instead of rebuilt. The key covers everything that determines the
+ * build: the Dockerfile, the context after .dockerignore, target, build args, platforms and the
+ * digest of every base image. When in doubt (a base image that cannot be resolved, an ADD of a
+ * URL, a Dockerfile the key cannot read), the image is built, and the log says why.
+ */
+import {createHash} from 'node:crypto'
+import {readFile} from 'node:fs/promises'
+import {isAbsolute, resolve} from 'node:path'
+import type {BaseImageDigest} from '../adapters/base-images.js'
+import {contextDigest} from '../adapters/build-context.js'
+import type {LogSink} from '../adapters/ports.js'
+import {describeFailure} from '../errors.js'
+import {dockerfileInputs} from '../plan/dockerfile-inputs.js'
+import type {ImagePlan} from '../plan/push-plan.js'
+import {reuseCandidates, type ReuseFacts} from '../plan/reuse-candidates.js'
+import {readCandidate, type PreviousImage, type ReuseRegistry} from './relabel.js'
+
+export type ReuseDecision =
+  | {kind: 'reuse'; previous: PreviousImage; key: string}
+  | {
+      kind: 'build'
+      /** The build key, to store as a label; undefined when there is none. */
+      key?: string
+      /** Why the image is built. */
+      reason: string
+      /** A previous release that exists, for the layer cache. */
+      previous?: PreviousImage
+    }
+
+export interface ReuseSettings {
+  /** The `reuse` input: false looks for a previous release only for the layer cache. */
+  reuse: boolean
+  workspace: string
+  facts: ReuseFacts
+  registry: ReuseRegistry
+  resolveBaseImages: (refs: readonly string[]) => Promise<BaseImageDigest[]>
+}
+
+/** Decides, for one image, whether a previous release can stand in for a build. */
+export async function decideReuse(
+  settings: ReuseSettings,
+  plan: ImagePlan,
+  log: LogSink,
+): Promise<ReuseDecision> {
+  const candidates = reuseCandidates(plan, settings.facts)
+  const key = settings.reuse ? await buildKey(settings, plan) : {doubts: ['reuse is false']}
+  let first: PreviousImage | undefined
+  for (const tag of candidates) {
+    let previous: PreviousImage | undefined
+    try {
+      previous = await readCandidate(settings.registry, plan.repository, tag)
+    } catch (err) {
+      log(`reuse: could not read ${plan.imageName}:${tag}: ${describeFailure(err)}`)
+      continue
+    }
+    if (!previous) continue
+    first ??= previous
+    if (key.key && previous.key === key.key) return {kind: 'reuse', previous, key: key.key}
+    // Without a key there is nothing to compare: the first release found is the cache source.
+    if (!key.key) break
+  }
+  const reason = !key.key
+    ? key.doubts.join('; ')
+    : first
+      ? `inputs changed since ${first.tag}`
+      : candidates.length > 0
+        ? `no previous release found (looked for ${candidates.join(', ')})`
+        : 'no previous release to compare with (no moving tag, no earlier commit)'
+  return {kind: 'build', key: key.key, reason, previous: first}
+}
+
+/** The build key (`sha256:…`), or why there is none. */
+export async function buildKey(
+  settings: Pick<ReuseSettings, 'workspace' | 'resolveBaseImages'>,
+  plan: ImagePlan,
+): Promise<{key?: string; doubts: string[]}> {
+  const path = (relative: string): string =>
+    isAbsolute(relative) ? relative : resolve(settings.workspace, relative)
+  let dockerfile: string
+  try {
+    dockerfile = await readFile(path(plan.image.file), 'utf8')
+  } catch (err) {
+    return {
+      doubts: [`the Dockerfile ${plan.image.file} could not be read: ${describeFailure(err)}`],
+    }
+  }
+  const inputs = dockerfileInputs(dockerfile, plan.image.buildArgs, plan.image.target)
+  if (inputs.doubts.length > 0) return {doubts: inputs.doubts}
+  const bases = await settings.resolveBaseImages(inputs.baseImages)
+  const unresolved = bases.filter((base) => !base.digest)
+  if (unresolved.length > 0) {
+    return {
+      doubts: unresolved.map(
+        (base) => `base image ${base.ref} could not be resolved (${base.reason ?? 'no digest'})`,
+      ),
+    }
+  }
+  const context = await contextDigest(path(plan.image.context))
+  const sortedArgs = Object.entries(plan.image.buildArgs).sort(([a], [b]) => (a < b ? -1 : 1))
+  const parts = {
+    version: 1,
+    dockerfile: sha256(dockerfile),
+    context: context.digest,
+    target: plan.image.target ?? '',
+    buildArgs: sortedArgs.map(([name, value]) => [name, sha256(value)]),
+    platforms: plan.image.platforms,
+    baseImages: bases.map((base) => [base.ref, base.digest]),
+  }
+  return {key: `sha256:${sha256(JSON.stringify(parts))}`, doubts: []}
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex')
+}
