@@ -27,6 +27,11 @@ describe('classifyFailure', () => {
   test.each([
     {why: 'a restarted upload session', err: dockerPush('blob upload unknown'), want: 'transient'},
     {
+      why: 'a restarted upload session, as the /v2/ API answers it (404 with its code)',
+      err: new RegistryError('PUT blob failed with HTTP 404', 404, 'BLOB_UPLOAD_UNKNOWN'),
+      want: 'transient',
+    },
+    {
       why: "docker's words for a 429 on a HEAD",
       err: dockerPush('error parsing HTTP 429 response body: invalid character'),
       want: 'transient',

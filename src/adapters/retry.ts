@@ -70,6 +70,8 @@ export function classifyFailure(err: unknown): FailureKind {
       : err instanceof OciRequestError
         ? err.statusCode
         : undefined
+  // The registry forgot an upload session (restarted, or it expired): a new upload can succeed.
+  if (err instanceof RegistryError && err.code === 'BLOB_UPLOAD_UNKNOWN') return 'transient'
   if (status !== undefined) {
     if (status === 401 || status === 403) return 'credentials'
     if (status === 408 || status === 429 || status >= 500) return 'transient'
