@@ -5,6 +5,7 @@ import {afterEach, describe, expect, test} from 'vitest'
 import {nextPage, parseChallenge, RegistryHttpClient} from '../../src/adapters/registry-http.js'
 import {RetrySession} from '../../src/adapters/retry.js'
 import {describeFailure, RegistryError} from '../../src/errors.js'
+import {testEnvironment, uniqueNamespace, type RegistryInfo} from '../fixtures/test-env.js'
 
 const INDEX_TYPE = 'application/vnd.oci.image.index.v1+json'
 const INDEX = Buffer.from(
@@ -35,6 +36,9 @@ class FakeRegistry {
   readonly requests: string[] = []
   readonly tokensIssued: string[] = []
   readonly revoked = new Set<string>()
+  readonly blobs = new Map<string, Buffer>()
+  /** How the upload Location header is written. */
+  uploadLocation: (host: string, path: string) => string = (_host, path) => `${path}?_state=a%2Bb`
   faults: Fault[] = []
   private server?: Server
   host = ''
@@ -99,6 +103,28 @@ class FakeRegistry {
         'docker-content-digest': digestOf(found.body),
       })
       res.end(req.method === 'HEAD' ? undefined : found.body)
+      return
+    }
+    const blob = /^\/v2\/(.+)\/blobs\/(sha256:[0-9a-f]{64})$/.exec(url.pathname)
+    if (blob) {
+      const found = this.blobs.get(`${blob[1]}@${blob[2]}`)
+      if (!found) return json(res, 404, {errors: [{code: 'BLOB_UNKNOWN'}]})
+      res
+        .writeHead(200, {'docker-content-digest': blob[2]})
+        .end(req.method === 'HEAD' ? undefined : found)
+      return
+    }
+    const upload = /^\/v2\/(.+)\/blobs\/uploads\/(.*)$/.exec(url.pathname)
+    if (upload && req.method === 'POST') {
+      const path = `/v2/${upload[1]}/blobs/uploads/u${this.requests.length}`
+      res.writeHead(202, {location: this.uploadLocation(this.host, path)}).end()
+      return
+    }
+    if (upload && req.method === 'PUT') {
+      const digest = url.searchParams.get('digest') ?? ''
+      if (digest !== digestOf(body)) return json(res, 400, {errors: [{code: 'DIGEST_INVALID'}]})
+      this.blobs.set(`${upload[1]}@${digest}`, body)
+      res.writeHead(201, {'docker-content-digest': digest}).end()
       return
     }
     const list = /^\/v2\/(.+)\/tags\/list$/.exec(url.pathname)
@@ -483,4 +509,123 @@ test.each([
   },
 ])('parseChallenge: $why', ({header, want}) => {
   expect(parseChallenge(header)).toEqual(want)
+})
+
+describe('blobs', () => {
+  test.each([
+    {
+      why: 'a relative Location with the upload state in its query',
+      location: (_host: string, path: string) => `${path}?_state=a%2Bb%3D`,
+      want: /^PUT \/v2\/ns\/app\/blobs\/uploads\/u\d+\?_state=a%2Bb%3D&digest=sha256%3A[0-9a-f]{64}$/,
+    },
+    {
+      why: 'a relative Location without a query',
+      location: (_host: string, path: string) => path,
+      want: /^PUT \/v2\/ns\/app\/blobs\/uploads\/u\d+\?digest=sha256%3A[0-9a-f]{64}$/,
+    },
+    {
+      why: 'an absolute Location with a query',
+      location: (host: string, path: string) => `http://${host}${path}?_state=x`,
+      want: /^PUT \/v2\/ns\/app\/blobs\/uploads\/u\d+\?_state=x&digest=sha256%3A[0-9a-f]{64}$/,
+    },
+  ])('putBlob follows $why', async ({location, want}) => {
+    const fake = await start('bearer')
+    fake.uploadLocation = location
+    const body = Buffer.from('{"config":true}')
+    expect(await client(fake).putBlob('ns/app', body)).toBe(digestOf(body))
+    expect(fake.requests.filter((request) => request.startsWith('PUT'))).toEqual([
+      expect.stringMatching(want),
+    ])
+    expect(fake.blobs.get(`ns/app@${digestOf(body)}`)).toEqual(body)
+    // HEAD, POST and PUT share the one pull,push token.
+    expect(fake.tokensIssued).toEqual(['tok-1-repository:ns/app:pull,push'])
+  })
+
+  test.each([
+    {
+      why: 'a 503 on the upload PUT is retried on the same upload',
+      fault: (res: ServerResponse) => res.writeHead(503).end(),
+      want: [
+        'HEAD',
+        'POST /v2/ns/app/blobs/uploads/',
+        'PUT /v2/ns/app/blobs/uploads/u2',
+        'PUT /v2/ns/app/blobs/uploads/u2',
+      ],
+    },
+    {
+      why: 'an upload the registry forgot (BLOB_UPLOAD_UNKNOWN) starts over from the HEAD',
+      fault: (res: ServerResponse) =>
+        json(res, 404, {
+          errors: [{code: 'BLOB_UPLOAD_UNKNOWN', message: 'blob upload unknown to registry'}],
+        }),
+      want: [
+        'HEAD',
+        'POST /v2/ns/app/blobs/uploads/',
+        'PUT /v2/ns/app/blobs/uploads/u2',
+        'HEAD',
+        'POST /v2/ns/app/blobs/uploads/',
+        'PUT /v2/ns/app/blobs/uploads/u5',
+      ],
+    },
+  ])('$why', async ({fault, want}) => {
+    const fake = await start('none')
+    fake.faults = [(req, res) => (req.method === 'PUT' ? (fault(res), true) : false)]
+    const body = Buffer.from('retried')
+    await client(fake).putBlob('ns/app', body)
+    expect(
+      fake.requests.map((request) => request.replace(/\?.*/, '').replace(/^HEAD .*/, 'HEAD')),
+    ).toEqual(want)
+    expect(fake.blobs.get(`ns/app@${digestOf(body)}`)).toEqual(body)
+  })
+
+  test('a blob whose bytes do not match its digest is an error naming both', async () => {
+    const fake = await start('none')
+    const wanted = digestOf(Buffer.from('wanted'))
+    fake.blobs.set(`ns/app@${wanted}`, Buffer.from('something else'))
+    await expect(client(fake).getBlob('ns/app', wanted)).rejects.toThrow(
+      new RegExp(
+        `${wanted} .*returned bytes whose digest is ${digestOf(Buffer.from('something else'))}`,
+      ),
+    )
+  })
+
+  const env = testEnvironment()
+  test.each([
+    {why: 'the open registry', registry: env.registries.open},
+    {why: 'the htpasswd registry (Basic)', registry: env.registries.htpasswd},
+    {why: 'the token registry (Bearer, push scope)', registry: env.registries.token},
+  ])(
+    'put, get, put again and a missing blob on $why',
+    async ({registry}: {registry: RegistryInfo}) => {
+      const seen: string[] = []
+      const registryClient = new RegistryHttpClient({
+        host: registry.host,
+        insecure: true,
+        username: registry.username,
+        password: registry.password,
+        retry: {retries: 1, baseMs: 5},
+        onRequest: (method, url, status) =>
+          seen.push(`${method} ${new URL(url).pathname} ${status}`),
+      })
+      const repository = `${uniqueNamespace('blob')}/config`
+      const body = Buffer.from(
+        JSON.stringify({created: new Date().toISOString(), n: Math.random()}),
+      )
+      const digest = await registryClient.putBlob(repository, body)
+      expect(digest).toBe(digestOf(body))
+      expect(seen.filter((line) => /^(POST|PUT) /.test(line))).toEqual([
+        expect.stringMatching(/^POST \/v2\/.*\/blobs\/uploads\/ 202$/),
+        expect.stringMatching(/^PUT \/v2\/.*\/blobs\/uploads\/[^ ]+ 201$/),
+      ])
+      expect(await registryClient.getBlob(repository, digest)).toEqual(body)
+
+      seen.length = 0
+      expect(await registryClient.putBlob(repository, body)).toBe(digest)
+      // The registry has it: one HEAD, no upload (and the cached token or Basic header is reused).
+      expect(seen).toEqual([`HEAD /v2/${repository}/blobs/${digest} 200`])
+
+      const missing = digestOf(Buffer.from(`missing ${Math.random()}`))
+      expect(await registryClient.getBlob(repository, missing)).toBeUndefined()
+    },
+  )
 })

@@ -27,6 +27,11 @@ describe('classifyFailure', () => {
   test.each([
     {why: 'a restarted upload session', err: dockerPush('blob upload unknown'), want: 'transient'},
     {
+      why: 'a restarted upload session, as the /v2/ API answers it (404 with its code)',
+      err: new RegistryError('PUT blob failed with HTTP 404', 404, 'BLOB_UPLOAD_UNKNOWN'),
+      want: 'transient',
+    },
+    {
       why: "docker's words for a 429 on a HEAD",
       err: dockerPush('error parsing HTTP 429 response body: invalid character'),
       want: 'transient',
@@ -271,6 +276,49 @@ describe('RetrySession.run', () => {
         : Promise.resolve(),
     )
     expect(waits).toEqual([2000])
+  })
+
+  test.each([
+    {
+      why: 'a probe caps the retries of every kind',
+      options: {retries: 1},
+      failure: () => new RegistryError('GET answered HTTP 503', 503),
+      want: 2,
+    },
+    {
+      why: 'nobody answering can be made final while answers still get their retries',
+      options: {retries: 1, unreachableRetries: 0},
+      failure: () => fetchFailed('getaddrinfo ENOTFOUND registry-1.docker.io', 'ENOTFOUND'),
+      want: 1,
+    },
+    {
+      why: 'the unreachable cap leaves a 503 to the other caps',
+      options: {retries: 1, unreachableRetries: 0},
+      failure: () => new RegistryError('GET answered HTTP 503', 503),
+      want: 2,
+    },
+    {
+      why: 'a cap above the policy changes nothing',
+      options: {retries: 10},
+      failure: () => new RegistryError('GET answered HTTP 503', 503),
+      want: 4,
+    },
+  ])('$why', async ({options, failure, want}) => {
+    let attempts = 0
+    const session = new RetrySession(policy, {wait: noWait})
+    const error = await session
+      .run(
+        'probe',
+        () => {
+          attempts++
+          return Promise.reject(failure())
+        },
+        () => {},
+        options,
+      )
+      .catch((err: unknown) => err)
+    expect(attempts).toBe(want)
+    expect(attemptsOf(error)).toBe(want)
   })
 
   test('a failure that a nested run gave up on is not retried again', async () => {

@@ -112,6 +112,12 @@ class FakeRegistry implements RegistryClient {
     this.events.push(`list ${repository}`)
     return this.existingTags.get(repository) ?? []
   }
+  async getBlob(): Promise<undefined> {
+    return undefined
+  }
+  async putBlob(): Promise<string> {
+    throw new Error('the pipeline of stage all never puts blobs itself')
+  }
 }
 
 let events: Event[]

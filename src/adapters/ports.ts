@@ -50,6 +50,10 @@ export interface RegistryClient {
   ): Promise<string>
   /** Every tag of a repository, following pagination; [] when the repository does not exist. */
   listTags(repository: string): Promise<string[]>
+  /** A blob's bytes (e.g. an image config); undefined when it does not exist. */
+  getBlob(repository: string, digest: string): Promise<Buffer | undefined>
+  /** Uploads a blob unless the repository has it (HEAD first): POST, then one monolithic PUT ?digest=. Returns its digest. */
+  putBlob(repository: string, body: Buffer): Promise<string>
 }
 
 /** What ensuring one repository came to. */

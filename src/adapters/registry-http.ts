@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto'
 import {RegistryError} from '../errors.js'
 import type {ManifestRef, RegistryClient} from './ports.js'
-import {retryAfterMs, RetrySession, type RetryPolicy} from './retry.js'
+import {retryAfterMs, RetrySession, type RetryPolicy, type RunOptions} from './retry.js'
 
 /** Every manifest kind we read or copy: Docker schema 2, manifest lists, OCI manifests and indexes. */
 export const MANIFEST_MEDIA_TYPES = [
@@ -27,6 +27,10 @@ export interface RegistryHttpOptions {
   /** Called once per HTTP request made (for counting in tests and benchmarks). */
   onRequest?: (method: string, url: string, status: number | 'error') => void
   fetch?: typeof fetch
+  /** Per HTTP request, token requests included; default 120 s (a big blob takes a while). */
+  timeoutMs?: number
+  /** Caps on the session's retries for every request of this client (a probe that can give up). */
+  retryCaps?: Pick<RunOptions, 'retries' | 'unreachableRetries'>
 }
 
 interface Challenge {
@@ -157,6 +161,69 @@ export class RegistryHttpClient implements RegistryClient {
     return tags
   }
 
+  async getBlob(repository: string, digest: string): Promise<Buffer | undefined> {
+    const response = await this.request(
+      'GET',
+      `/v2/${repository}/blobs/${digest}`,
+      pullScope(repository),
+      {},
+    )
+    if (response.status === 404) return undefined
+    await this.expectOk(response, `GET blob ${repository}@${digest}`)
+    const body = Buffer.from(await response.arrayBuffer())
+    const got = sha256Digest(body)
+    if (digest.startsWith('sha256:') && got !== digest)
+      throw new RegistryError(
+        `GET blob ${repository}@${digest} on ${this.options.host} returned bytes whose digest is ${got}`,
+        undefined,
+        'DIGEST_INVALID',
+        'the registry or a proxy in between altered the blob; try again or check the registry',
+      )
+    return body
+  }
+
+  async putBlob(repository: string, body: Buffer): Promise<string> {
+    const digest = sha256Digest(body)
+    return this.retry.run(`PUT blob ${repository}@${digest}`, () =>
+      this.putBlobOnce(repository, body, digest),
+    )
+  }
+
+  private async putBlobOnce(repository: string, body: Buffer, digest: string): Promise<string> {
+    // Every step asks for the push scope, so a Bearer registry issues one token for all three.
+    const scope = pushScope(repository)
+    const head = await this.request('HEAD', `/v2/${repository}/blobs/${digest}`, scope, {})
+    if (head.ok) return digest
+    if (head.status !== 404) await this.expectOk(head, `HEAD blob ${repository}@${digest}`)
+    const start = await this.request('POST', `/v2/${repository}/blobs/uploads/`, scope, {
+      'content-length': '0',
+    })
+    await this.expectOk(start, `start a blob upload to ${repository}`)
+    await start.arrayBuffer().catch(() => undefined)
+    const location = start.headers.get('location')
+    if (!location)
+      throw new RegistryError(
+        `start a blob upload to ${repository} on ${this.options.host}: HTTP ${start.status} without a Location header`,
+        start.status,
+      )
+    // Appended, not set through URLSearchParams: the registry's own query (its upload state) goes
+    // back byte for byte.
+    const upload = new URL(location, `${this.base}/`).toString()
+    const put = await this.request(
+      'PUT',
+      `${upload}${upload.includes('?') ? '&' : '?'}digest=${encodeURIComponent(digest)}`,
+      scope,
+      {
+        'content-type': 'application/octet-stream',
+        'content-length': String(body.length),
+      },
+      body,
+    )
+    await this.expectOk(put, `PUT blob ${repository}@${digest}`)
+    await put.arrayBuffer().catch(() => undefined)
+    return put.headers.get('docker-content-digest') ?? digest
+  }
+
   /** A renewed login (a fresh short-lived token): cached authorizations are dropped. */
   setCredentials(username: string, password: string): void {
     this.credentials = {username, password}
@@ -208,7 +275,7 @@ export class RegistryHttpClient implements RegistryClient {
       'GET',
       url.toString(),
       {headers: basic ? {authorization: basic} : {}},
-      60_000,
+      this.options.timeoutMs ?? 60_000,
     )
     if (!response.ok) {
       await response.arrayBuffer().catch(() => undefined)
@@ -235,6 +302,7 @@ export class RegistryHttpClient implements RegistryClient {
     this.options.onSecret?.(secret)
   }
 
+  /** `path` is a path on the registry, or an absolute URL (an upload Location). */
   private send(
     method: string,
     path: string,
@@ -242,16 +310,19 @@ export class RegistryHttpClient implements RegistryClient {
     body: Buffer | undefined,
     authorization: string | undefined,
   ): Promise<Response> {
+    const url = /^https?:\/\//i.test(path) ? path : `${this.base}${path}`
+    // Credentials go to the registry only, never to another host an upload was sent to.
+    const sameOrigin = new URL(url).origin === new URL(this.base).origin
     return this.attempts(
       method,
-      `${this.base}${path}`,
+      url,
       {
         method,
-        headers: {...headers, ...(authorization ? {authorization} : {})},
+        headers: {...headers, ...(authorization && sameOrigin ? {authorization} : {})},
         body: body === undefined ? undefined : new Uint8Array(body),
         redirect: 'follow',
       },
-      120_000,
+      this.options.timeoutMs ?? 120_000,
     )
   }
 
@@ -296,7 +367,7 @@ export class RegistryHttpClient implements RegistryClient {
         )
       },
       () => {},
-      {relogin: false},
+      {relogin: false, ...this.options.retryCaps},
     )
   }
 
@@ -352,6 +423,10 @@ export function nextPage(link: string | null): string | undefined {
   } catch {
     return undefined
   }
+}
+
+function sha256Digest(body: Buffer): string {
+  return `sha256:${createHash('sha256').update(body).digest('hex')}`
 }
 
 function mediaTypeOf(body: Buffer): string {

@@ -70,6 +70,8 @@ export function classifyFailure(err: unknown): FailureKind {
       : err instanceof OciRequestError
         ? err.statusCode
         : undefined
+  // The registry forgot an upload session (restarted, or it expired): a new upload can succeed.
+  if (err instanceof RegistryError && err.code === 'BLOB_UPLOAD_UNKNOWN') return 'transient'
   if (status !== undefined) {
     if (status === 401 || status === 403) return 'credentials'
     if (status === 408 || status === 429 || status >= 500) return 'transient'
@@ -155,6 +157,10 @@ const UNAUTHENTICATED_TEXT = /unauthorized|authentication required|\b401\b/i
 export interface RunOptions {
   /** False: a credentials refusal never triggers a fresh login (the login itself, token requests). */
   relogin?: boolean
+  /** At most this many retries, below the policy's: for a probe whose failure only costs a build. */
+  retries?: number
+  /** At most this many retries when nobody answered (DNS, refused, connect timeout). */
+  unreachableRetries?: number
 }
 
 /**
@@ -246,10 +252,15 @@ export class RetrySession implements RetryPolicy {
           continue
         }
         const retryable = kind === 'transient' || kind === 'unreachable'
-        if (!retryable || tries > this.policy.retries) throw giveUp(err, tries, retryable)
+        const retries = Math.min(
+          this.policy.retries,
+          options.retries ?? Infinity,
+          kind === 'unreachable' ? (options.unreachableRetries ?? Infinity) : Infinity,
+        )
+        if (!retryable || tries > retries) throw giveUp(err, tries, retryable)
         const delay = Math.round(retryDelayMs(err, this.policy, tries - 1))
         log(
-          `${what}: ${kind === 'unreachable' ? 'unreachable' : 'transient failure'} (${messageOf(err)}); attempt ${tries + 1} of ${this.policy.retries + 1} in ${delay} ms`,
+          `${what}: ${kind === 'unreachable' ? 'unreachable' : 'transient failure'} (${messageOf(err)}); attempt ${tries + 1} of ${retries + 1} in ${delay} ms`,
         )
         await this.wait(delay)
       }
