@@ -1,5 +1,17 @@
 import type {ImagePlan} from './push-plan.js'
 
+/** Where a build may take layers from, and where it may store them. */
+export interface BuildCache {
+  /** Existing images of this repository to take layers from (the previous release's tags that exist), full refs. */
+  images: string[]
+  /**
+   * The repository (host/path, no tag) where builders that can export a cache keep it, e.g.
+   * `iad.ocir.io/ns/todo-backend-buildcache`. Never a release repository, so nothing there is
+   * mistaken for a release.
+   */
+  repository: string
+}
+
 /** One build of one image, as every builder gets it. */
 export interface BuildStep {
   /** Image name (for logs). */
@@ -20,6 +32,8 @@ export interface BuildStep {
   push: boolean
   /** SOURCE_DATE_EPOCH: image timestamps for builders that can set them. */
   sourceDateEpoch?: number
+  /** Layers from the registry; undefined: no cache. */
+  cache?: BuildCache
 }
 
 /** The build step of one planned image: what differs per run is where it goes and for which platforms. */
