@@ -1,6 +1,7 @@
 import {describe, expect, test} from 'vitest'
 import {
   buildCommand,
+  cachePullCommands,
   labelLine,
   renderCommand,
   type BuilderSettings,
@@ -210,5 +211,179 @@ describe('labelLine: the one LABEL line of the classic builder', () => {
     },
   ])('$why', ({escape, value, want}) => {
     expect(labelLine({k: value}, escape)).toBe(want)
+  })
+})
+
+describe('layer cache arguments', () => {
+  const cache = {
+    images: ['iad.ocir.io/ns/todo-backend:1.2.2', 'iad.ocir.io/ns/todo-backend:sha-fedcba9'],
+    repository: 'iad.ocir.io/ns/todo-backend-buildcache',
+  }
+  const loopbackCache = {
+    images: ['127.0.0.1:5000/ns/todo-backend:1.2.2'],
+    repository: '127.0.0.1:5000/ns/todo-backend-buildcache',
+  }
+
+  test.each([
+    {
+      why: 'classic docker: one --cache-from per image, after the labels, before the tags',
+      builder: 'docker' as const,
+      more: {},
+      given: step({cache, labels: {}, target: 'runtime'}),
+      want: [
+        'build',
+        '--file',
+        'backend/Dockerfile',
+        '--target',
+        'runtime',
+        '--cache-from',
+        'iad.ocir.io/ns/todo-backend:1.2.2',
+        '--cache-from',
+        'iad.ocir.io/ns/todo-backend:sha-fedcba9',
+        '--tag',
+        'iad.ocir.io/ns/todo-backend:sha-0123456',
+        '--tag',
+        'iad.ocir.io/ns/todo-backend:latest',
+        'backend',
+      ],
+    },
+    {
+      why: 'buildah: layers, and the cache repository to read from and write to',
+      builder: 'buildah' as const,
+      more: {},
+      given: step({cache, pushRefs: [], refs: ['iad.ocir.io/ns/todo-backend:1']}),
+      want: [
+        'bud',
+        '--authfile',
+        '/cfg/config.json',
+        '--layers',
+        '--cache-from',
+        'iad.ocir.io/ns/todo-backend-buildcache',
+        '--cache-to',
+        'iad.ocir.io/ns/todo-backend-buildcache',
+        '--format',
+        'docker',
+        '--file',
+        'backend/Dockerfile',
+        '--tag',
+        'iad.ocir.io/ns/todo-backend:1',
+        'backend',
+      ],
+    },
+    {
+      why: 'podman: the same flags, and no TLS for a loopback cache repository',
+      builder: 'podman' as const,
+      more: {insecureHosts: ['127.0.0.1:5000']},
+      given: step({cache: loopbackCache, refs: ['127.0.0.1:5000/ns/todo-backend:1']}),
+      want: [
+        'build',
+        '--authfile',
+        '/cfg/config.json',
+        '--layers',
+        '--tls-verify=false',
+        '--cache-from',
+        '127.0.0.1:5000/ns/todo-backend-buildcache',
+        '--cache-to',
+        '127.0.0.1:5000/ns/todo-backend-buildcache',
+        '--format',
+        'docker',
+        '--file',
+        'backend/Dockerfile',
+        '--tag',
+        '127.0.0.1:5000/ns/todo-backend:1',
+        'backend',
+      ],
+    },
+    {
+      why: 'buildx without the GitHub cache service: a registry cache under one tag, every stage',
+      builder: 'buildx' as const,
+      more: {},
+      given: step({cache}),
+      want: [
+        'buildx',
+        'build',
+        '--file',
+        'backend/Dockerfile',
+        '--provenance=false',
+        '--cache-from',
+        'type=registry,ref=iad.ocir.io/ns/todo-backend-buildcache:buildcache',
+        '--cache-to',
+        'type=registry,ref=iad.ocir.io/ns/todo-backend-buildcache:buildcache,mode=max',
+        '--tag',
+        'iad.ocir.io/ns/todo-backend:sha-0123456',
+        '--push',
+        '--metadata-file',
+        '/cfg/buildx-todo-backend-default.json',
+        'backend',
+      ],
+    },
+  ])('$why', ({builder, more, given, want}) => {
+    expect(buildCommand(settings(builder, more), given).args).toEqual(want)
+  })
+
+  test('buildx on GitHub keeps the GitHub cache service, one scope per image, and no registry cache', () => {
+    const {args} = buildCommand(buildx({ghaCache: true}), step({cache}))
+    expect(args.join(' ')).toContain(
+      '--cache-from type=gha,scope=todo-backend --cache-to type=gha,mode=max,scope=todo-backend',
+    )
+    expect(args.join(' ')).not.toContain('type=registry')
+  })
+
+  test.each(['docker', 'buildx', 'buildah', 'podman'] as const)(
+    '%s: no cache, no cache flags',
+    (builder) => {
+      expect(buildCommand(settings(builder), step()).args.join(' ')).not.toMatch(/cache|--layers/)
+    },
+  )
+
+  test('classic docker: no previous release to take layers from is a build without a cache', () => {
+    const noImages = step({cache: {images: [], repository: cache.repository}})
+    expect(buildCommand(settings('docker'), noImages)).toEqual(
+      buildCommand(settings('docker'), step()),
+    )
+  })
+
+  test.each([
+    {
+      why: 'classic docker pulls each image first',
+      builder: 'docker' as const,
+      given: step({cache}),
+      want: [
+        ['pull', 'iad.ocir.io/ns/todo-backend:1.2.2'],
+        ['pull', 'iad.ocir.io/ns/todo-backend:sha-fedcba9'],
+      ],
+    },
+    {
+      why: 'a one-platform build pulls that platform of a multi-platform release',
+      builder: 'docker' as const,
+      given: step({
+        cache: {...cache, images: cache.images.slice(0, 1)},
+        platforms: ['linux/arm64'],
+      }),
+      want: [['pull', '--platform', 'linux/arm64', 'iad.ocir.io/ns/todo-backend:1.2.2']],
+    },
+    {why: 'no cache, no pulls', builder: 'docker' as const, given: step(), want: []},
+    {
+      why: 'buildx reads the registry itself',
+      builder: 'buildx' as const,
+      given: step({cache}),
+      want: [],
+    },
+    {
+      why: 'buildah reads the registry itself',
+      builder: 'buildah' as const,
+      given: step({cache}),
+      want: [],
+    },
+    {
+      why: 'podman reads the registry itself',
+      builder: 'podman' as const,
+      given: step({cache}),
+      want: [],
+    },
+  ])('$why', ({builder, given, want}) => {
+    const pulls = cachePullCommands(settings(builder), given)
+    expect(pulls.map(({args}) => args)).toEqual(want)
+    for (const pull of pulls) expect(pull.tool).toBe('docker')
   })
 })

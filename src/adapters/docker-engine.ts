@@ -1,7 +1,9 @@
 import {readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {resolve} from 'node:path'
+import {describeFailure} from '../errors.js'
 import {
   buildCommand,
+  cachePullCommands,
   labelledDockerfile,
   labelLine,
   loginCommand,
@@ -45,6 +47,7 @@ export class DockerEngine implements ContainerEngine {
   }
 
   private async buildNow(step: BuildStep, log: LogSink): Promise<{digest?: string}> {
+    await this.pullCache(step, log)
     const command = buildCommand(this.settings, step)
     const labelled = labelledDockerfile(this.settings, step)
     if (labelled) writeLabelledDockerfile(resolve(this.workspace, step.file), labelled, step)
@@ -54,6 +57,19 @@ export class DockerEngine implements ContainerEngine {
       if (labelled) rmSync(labelled, {force: true})
     }
     return {}
+  }
+
+  /** A cache image that cannot be pulled only costs its layers: the build goes on without them. */
+  private async pullCache(step: BuildStep, log: LogSink): Promise<void> {
+    for (const pull of cachePullCommands(this.settings, step)) {
+      try {
+        await this.run(pull, {log})
+      } catch (err) {
+        log(
+          `cache: ${pull.args.at(-1)} not pulled, built without its layers: ${describeFailure(err)}`,
+        )
+      }
+    }
   }
 
   async push(ref: string, log: LogSink): Promise<{digest: string}> {

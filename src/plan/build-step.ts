@@ -4,7 +4,11 @@ import type {ImagePlan} from './push-plan.js'
 export interface BuildCache {
   /** Existing images of this repository to take layers from (the previous release's tags that exist), full refs. */
   images: string[]
-  /** The repository (host/path, no tag) where builders that can export a cache keep it, e.g. `iad.ocir.io/ns/todo-backend-buildcache`. Never a release repository, so nothing there is mistaken for a release. */
+  /**
+   * The repository (host/path, no tag) where builders that can export a cache keep it, e.g.
+   * `iad.ocir.io/ns/todo-backend-buildcache`. Never a release repository, so nothing there is
+   * mistaken for a release.
+   */
   repository: string
 }
 
@@ -28,7 +32,7 @@ export interface BuildStep {
   push: boolean
   /** SOURCE_DATE_EPOCH: image timestamps for builders that can set them. */
   sourceDateEpoch?: number
-  /** Where to take unchanged layers from; undefined: no cache. */
+  /** Layers from the registry; undefined: no cache. */
   cache?: BuildCache
 }
 

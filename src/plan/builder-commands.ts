@@ -4,7 +4,7 @@
  */
 import type {Builder} from '../config/action-config.js'
 import {ActionError} from '../errors.js'
-import type {BuildStep} from './build-step.js'
+import type {BuildCache, BuildStep} from './build-step.js'
 
 export type ConcreteBuilder = Exclude<Builder, 'auto'>
 
@@ -75,6 +75,19 @@ export function buildCommand(settings: BuilderSettings, step: BuildStep): Builde
   }
 }
 
+/**
+ * What runs before the build to make the cache usable. The classic builder takes layers only
+ * from images in the local engine, so it first pulls each image it may take layers from; the
+ * engine ignores a failed pull (a previous release may not exist, or may be gone). The other
+ * builders read their cache from the registry themselves.
+ */
+export function cachePullCommands(settings: BuilderSettings, step: BuildStep): BuilderCommand[] {
+  if (settings.builder !== 'docker' || !step.cache) return []
+  // A previous release may be multi-platform: take the leg of the platform being built.
+  const platform = step.platforms.length === 1 ? ['--platform', step.platforms[0]] : []
+  return step.cache.images.map((ref) => command('docker', ['pull', ...platform, ref]))
+}
+
 /** Undefined for buildx, which pushes while building. */
 export function pushCommand(settings: BuilderSettings, ref: string): BuilderCommand | undefined {
   switch (settings.builder) {
@@ -137,6 +150,10 @@ function dockerBuild(settings: BuilderSettings, step: BuildStep): BuilderCommand
   const {args: buildArgs, env} = buildArgArguments(step.buildArgs, settings.builder)
   args.push(...buildArgs)
   if (!labelled) args.push(...labelArguments(step))
+  // Only steps whose history matches a pulled image are reused; our LABEL line comes last, so it
+  // costs nothing but itself. Note: with --cache-from the classic builder ignores every other
+  // local layer, so only these images serve as the cache.
+  for (const ref of step.cache?.images ?? []) args.push('--cache-from', ref)
   for (const ref of step.refs) args.push('--tag', ref)
   args.push(step.context)
   return {tool: 'docker', args, env}
@@ -158,6 +175,12 @@ function buildxBuild(settings: BuilderSettings, step: BuildStep): BuilderCommand
   if (settings.ghaCache) {
     args.push('--cache-from', `type=gha,scope=${step.image}`)
     args.push('--cache-to', `type=gha,mode=max,scope=${step.image}`)
+  } else if (step.cache) {
+    // No GitHub cache service: the cache is an artifact of its own in the cache repository;
+    // mode=max keeps the layers of every stage, not only the final one.
+    const cacheRef = `${step.cache.repository}:buildcache`
+    args.push('--cache-from', `type=registry,ref=${cacheRef}`)
+    args.push('--cache-to', `type=registry,ref=${cacheRef},mode=max`)
   }
   for (const ref of step.pushRefs) args.push('--tag', ref)
   if (step.push) {
@@ -177,6 +200,7 @@ function daemonlessBuild(settings: BuilderSettings, step: BuildStep): BuilderCom
   const tool = settings.builder
   onePlatform(tool, step, 'use builder: buildx')
   const args = [tool === 'buildah' ? 'bud' : 'build', '--authfile', authFile(settings)]
+  if (step.cache) args.push(...daemonlessCacheArguments(settings, step.cache))
   args.push('--format', 'docker', '--file', step.file)
   if (step.target) args.push('--target', step.target)
   if (step.platforms.length === 1) args.push('--platform', step.platforms[0])
@@ -186,6 +210,23 @@ function daemonlessBuild(settings: BuilderSettings, step: BuildStep): BuilderCom
   for (const ref of step.refs) args.push('--tag', ref)
   args.push(step.context)
   return {tool, args, env}
+}
+
+/**
+ * Both flags are ignored without `--layers` (podman's default, not buildah's). Each step's
+ * result is pushed to and looked up in the cache repository under a tag computed from the step
+ * and the steps before it, so no tag there ever moves. A cache push that fails fails the build.
+ * `--tls-verify` covers the cache's pulls and pushes, and the base image's pull too.
+ */
+function daemonlessCacheArguments(settings: BuilderSettings, cache: BuildCache): string[] {
+  return [
+    '--layers',
+    ...tlsVerify(settings, hostOf(cache.repository)),
+    '--cache-from',
+    cache.repository,
+    '--cache-to',
+    cache.repository,
+  ]
 }
 
 /**

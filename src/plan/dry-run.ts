@@ -5,6 +5,7 @@
 import type {ActionConfig} from '../config/action-config.js'
 import {
   buildCommand,
+  cachePullCommands,
   labelledDockerfile,
   loginCommand,
   pushCommand,
@@ -51,9 +52,15 @@ export function dryRunCommands(config: ActionConfig, plan: RunPlan): string[] {
   const options = {push: config.push, sourceDateEpoch: config.sourceDateEpoch}
   const pushes = (step: BuildStep): string[] => {
     const labelled = labelledDockerfile(settings, step)
-    const builds = labelled
-      ? [`# ${labelled}: ${step.file} with one LABEL line of the labels above appended`]
-      : []
+    const builds: string[] = []
+    const pulls = cachePullCommands(settings, step)
+    if (pulls.length > 0)
+      builds.push(
+        `# layers for ${step.image}: a pull that fails is ignored (that image adds nothing)`,
+        ...pulls.map(renderCommand),
+      )
+    if (labelled)
+      builds.push(`# ${labelled}: ${step.file} with one LABEL line of the labels above appended`)
     builds.push(renderCommand(buildCommand(settings, step)))
     for (const ref of step.push ? step.pushRefs : []) {
       const push = pushCommand(settings, ref)
