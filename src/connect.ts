@@ -6,6 +6,7 @@ import {selectEngine} from './adapters/select-engine.js'
 import {createArtifactsClient, sdkLogsAsDebug} from './adapters/oci-client.js'
 import {ensureRepositories, OciRepositoryStore} from './adapters/oci-repository-store.js'
 import {fetchOcirToken, TokenSource} from './adapters/ocir-token.js'
+import {resolveBaseImages} from './adapters/base-images.js'
 import {RegistryHttpClient} from './adapters/registry-http.js'
 import {
   attemptsOf,
@@ -58,6 +59,7 @@ export async function connectAdapters(
           workspace: config.github.workspace,
           insecureHosts: config.registry.insecure ? [config.registry.host] : [],
           provenance: config.provenance,
+          cache: config.cache,
           env: process.env,
         })
   const retry = new RetrySession({
@@ -154,7 +156,21 @@ export async function connectAdapters(
     })
   }
 
-  const adapters: Adapters = {engine, registry, retry}
+  // Our own registry's base images are read with this run's login (renewed tokens included).
+  let currentPassword = password
+  const adapters: Adapters = {
+    engine,
+    registry,
+    retry,
+    resolveBaseImages: (refs) =>
+      resolveBaseImages(refs, {
+        retry,
+        credentialsFor: (host) =>
+          host === config.registry.host && username && currentPassword
+            ? {username, password: currentPassword}
+            : undefined,
+      }),
+  }
   if (tokens) {
     const source = tokens
     let current = password
@@ -167,6 +183,7 @@ export async function connectAdapters(
         await logIn(fresh)
         registry.setCredentials(username, fresh)
         current = fresh
+        currentPassword = fresh
         core.info(`Renewed the registry token for ${config.registry.host}`)
       })().finally(() => (renewing = undefined))
       await renewing

@@ -117,6 +117,7 @@ export async function runPipeline(
             labels,
             ...options,
             cache: config.cache,
+            localImages: plans.flatMap((image) => image.refs.slice(0, 1)),
             reuse: reuseSettings(config, tagPlan.revision, adapters),
           })
     const released = await releaseImages({

@@ -1,4 +1,4 @@
-import type {Builder} from '../config/action-config.js'
+import type {Builder, CacheMode} from '../config/action-config.js'
 import {ActionError, describeFailure} from '../errors.js'
 import {BuildahEngine} from './buildah-engine.js'
 import {BuildxEngine, ghaCacheEnvironment} from './buildx-engine.js'
@@ -14,6 +14,8 @@ export interface EngineSettings {
   /** Registries spoken to over plain HTTP (loopback). */
   insecureHosts: string[]
   provenance: boolean
+  /** `none`: no cache at all (not even buildx's GitHub cache). */
+  cache?: CacheMode
   /** The runner's environment, for the GitHub cache service variables. */
   env: NodeJS.ProcessEnv
 }
@@ -75,7 +77,10 @@ export function createEngine(
   builder: Exclude<Builder, 'auto'>,
   settings: EngineSettings,
 ): ContainerEngine {
-  const ghaCache = builder === 'buildx' ? ghaCacheEnvironment(settings.env) : undefined
+  const ghaCache =
+    builder === 'buildx' && settings.cache !== 'none'
+      ? ghaCacheEnvironment(settings.env)
+      : undefined
   const builderSettings = builderSettingsOf(builder, settings, ghaCache !== undefined)
   switch (builder) {
     case 'buildx':

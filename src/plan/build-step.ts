@@ -5,6 +5,12 @@ export interface BuildCache {
   /** Existing images of this repository to take layers from (the previous release's tags that exist), full refs. */
   images: string[]
   /**
+   * This run's other images, already built in this engine or about to be: the classic builder,
+   * once given `--cache-from`, takes layers from the named images only, so the steps images of
+   * one run share come from these. Never pulled.
+   */
+  local?: string[]
+  /**
    * The repository (host/path, no tag) where builders that can export a cache keep it, e.g.
    * `iad.ocir.io/ns/todo-backend-buildcache`. Never a release repository, so nothing there is
    * mistaken for a release.

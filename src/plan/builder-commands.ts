@@ -151,9 +151,10 @@ function dockerBuild(settings: BuilderSettings, step: BuildStep): BuilderCommand
   args.push(...buildArgs)
   if (!labelled) args.push(...labelArguments(step))
   // Only steps whose history matches a pulled image are reused; our LABEL line comes last, so it
-  // costs nothing but itself. Note: with --cache-from the classic builder ignores every other
-  // local layer, so only these images serve as the cache.
-  for (const ref of step.cache?.images ?? []) args.push('--cache-from', ref)
+  // costs nothing but itself. With --cache-from the classic builder ignores every other local
+  // layer, so this run's other images are named too: the steps they share stay shared.
+  for (const ref of [...(step.cache?.images ?? []), ...(step.cache?.local ?? [])])
+    args.push('--cache-from', ref)
   for (const ref of step.refs) args.push('--tag', ref)
   args.push(step.context)
   return {tool: 'docker', args, env}

@@ -47,7 +47,7 @@ export function dryRunCommands(config: ActionConfig, plan: RunPlan): string[] {
     configDir: plannedConfigDir(config.paths.runnerTemp),
     insecureHosts: config.registry.insecure ? [config.registry.host] : [],
     provenance: config.provenance,
-    ghaCache: builder === 'buildx' && config.ghaCache,
+    ghaCache: builder === 'buildx' && config.ghaCache && config.cache !== 'none',
   }
   const options = {push: config.push, sourceDateEpoch: config.sourceDateEpoch}
   const pushes = (step: BuildStep): string[] => {
@@ -89,8 +89,10 @@ export function dryRunCommands(config: ActionConfig, plan: RunPlan): string[] {
         commands.push(`# put index ${image.imageName}:${tag} (${from})`)
     }
   } else {
-    for (const image of plan.plans)
+    for (const image of plan.plans) {
+      if (config.push && config.reuse) commands.push(reuseLine(config, plan, image))
       commands.push(...pushes(imageBuildStep(image, plan.labels, options)))
+    }
   }
   if (!config.push) return commands
   for (const image of plan.plans) {

@@ -17,6 +17,8 @@ export interface BuiltImagesInput extends BuildOptions {
   /** How to find previous releases; undefined when nothing is pushed (no registry to ask). */
   reuse?: ReuseSettings
   cache: CacheMode
+  /** One reference of every image of this run, for the classic builder's `--cache-from`. */
+  localImages: string[]
 }
 
 /**
@@ -40,7 +42,8 @@ export function builtImages(input: BuiltImagesInput): ImageSource {
       if (input.cache === 'auto' && decision?.kind === 'build') {
         step.cache = {
           images: decision.previous ? [`${plan.imageName}:${decision.previous.tag}`] : [],
-          repository: `${plan.imageName}-buildcache`,
+          local: input.localImages.filter((ref) => !ref.startsWith(`${plan.imageName}:`)),
+          repository: buildCacheRepository(plan.imageName),
         }
       }
       const {digest} = await buildAndPush(engine, step, retry, log)
@@ -63,6 +66,11 @@ export function builtImages(input: BuiltImagesInput): ImageSource {
       }
     },
   }
+}
+
+/** Where builders that export a cache keep it: next to the release repository, never in it. */
+export function buildCacheRepository(imageName: string): string {
+  return `${imageName}-buildcache`
 }
 
 /** The previous release under this run's labels and immutable tags: no build, no layer moved. */
