@@ -74,6 +74,7 @@ describe('the token and its base64 form never leak', () => {
         username: registry.username,
         'auth-token': token,
         images,
+        builder: 'docker',
         ...inputs,
       },
     })
@@ -103,6 +104,7 @@ test('a run that fails after the login is still cleaned up by the post step, and
       username: registry.username,
       'auth-token': registry.password,
       images: '- broken-app: ./broken',
+      builder: 'docker',
     },
     workspace: join(PROJECT_ROOT, '__tests__/fixtures'),
     env: {DOCKER_CONFIG: dockerConfig},
