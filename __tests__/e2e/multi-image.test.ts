@@ -61,6 +61,8 @@ describe.each([
   {builder: 'docker', registry: env.registries.token, username: 'tester', why: 'token auth'},
   {builder: 'buildah', registry: env.registries.htpasswd, username: 'tester', why: 'htpasswd'},
   {builder: 'buildah', registry: env.registries.token, username: 'tester', why: 'token auth'},
+  {builder: 'podman', registry: env.registries.htpasswd, username: 'tester', why: 'htpasswd'},
+  {builder: 'podman', registry: env.registries.token, username: 'tester', why: 'token auth'},
 ])('$builder pushes a three-image app to the $why registry', ({builder, registry, username}) => {
   test('every tag exists, tags of an image share one digest, outputs match the registry', async () => {
     const namespace = uniqueNamespace()
@@ -86,61 +88,70 @@ describe.each([
   })
 })
 
-test('one broken Dockerfile: the step fails naming it, the good images push their immutable tags, no latest moves', async () => {
-  const registry = env.registries.htpasswd
-  const workspace = mkdtempSync(join(process.env.RUNNER_TEMP as string, 'broken-'))
-  cpSync(join(PROJECT_ROOT, 'examples/todo-app'), workspace, {recursive: true})
-  writeFileSync(join(workspace, 'backend/Broken.Dockerfile'), 'FROM scratch\nCOPY missing.txt /x\n')
-  const namespace = uniqueNamespace()
-  const inputs = {
-    registry: registry.host,
-    namespace,
-    username: 'tester',
-    'auth-token': registry.password as string,
-    'max-parallel': '3',
-  }
-
-  const seed = await runAction({inputs: {...inputs, images: THREE_IMAGES}, workspace})
-  expect(seed.errors).toEqual([])
-  const seeded = JSON.parse(seed.outputs.digests) as Record<string, string>
-
-  const nextSha = '89abcdef0123456789abcdef0123456789abcdef'
-  const broken = THREE_IMAGES.replace(
-    'context: backend',
-    'context: backend\n  file: backend/Broken.Dockerfile',
-  )
-  const run = await runAction({inputs: {...inputs, images: broken}, workspace, sha: nextSha})
-  expect(run.exitCode).not.toBe(0)
-  expect(run.errors).toHaveLength(1)
-  expect(run.errors[0]).toMatch(/image 'todo-backend' failed: docker build failed .*missing\.txt/)
-  expect(run.errors[0]).toMatch(/No moving tag .* was changed/)
-
-  const images = JSON.parse(run.outputs.images) as ImageOutput[]
-  expect(images.map((image) => [image.name, image.status, image.pushed])).toEqual([
-    ['todo-frontend', 'pushed', true],
-    ['todo-backend', 'failed', false],
-    ['todo-recurring', 'pushed', true],
-  ])
-  const nextTag = `sha-${nextSha.slice(0, 7)}`
-  for (const name of NAMES) {
-    const repository = `${namespace}/${name}`
-    // latest and main still name the seed run's image, for every image.
-    expect(await registryDigest(registry, repository, 'latest'), `${name}:latest`).toBe(
-      seeded[name],
+test.each([{builder: 'docker'}, {builder: 'podman'}])(
+  '$builder, one broken Dockerfile: the step fails naming it and the builder, the good images push their immutable tags, no latest moves',
+  async ({builder}) => {
+    const registry = env.registries.htpasswd
+    const workspace = mkdtempSync(join(process.env.RUNNER_TEMP as string, 'broken-'))
+    cpSync(join(PROJECT_ROOT, 'examples/todo-app'), workspace, {recursive: true})
+    writeFileSync(
+      join(workspace, 'backend/Broken.Dockerfile'),
+      'FROM scratch\nCOPY missing.txt /x\n',
     )
-    expect(await registryDigest(registry, repository, 'main'), `${name}:main`).toBe(seeded[name])
-    const pushed = await registryDigest(registry, repository, nextTag)
-    if (name === 'todo-backend') {
-      expect(pushed).toBeUndefined()
-    } else {
-      // The new build (another revision label) is there under its immutable tag only.
-      expect(pushed).toBe(images.find((image) => image.name === name)?.digest)
-      expect(pushed).not.toBe(seeded[name])
+    const namespace = uniqueNamespace()
+    const inputs = {
+      registry: registry.host,
+      namespace,
+      username: 'tester',
+      'auth-token': registry.password as string,
+      builder,
+      'max-parallel': '3',
     }
-  }
-  expect(run.summary).toContain(`docker pull ${registry.host}/${namespace}/todo-frontend@`)
-  expect(run.summary).not.toContain(`${namespace}/todo-backend@`)
-})
+
+    const seed = await runAction({inputs: {...inputs, images: THREE_IMAGES}, workspace})
+    expect(seed.errors).toEqual([])
+    const seeded = JSON.parse(seed.outputs.digests) as Record<string, string>
+
+    const nextSha = '89abcdef0123456789abcdef0123456789abcdef'
+    const broken = THREE_IMAGES.replace(
+      'context: backend',
+      'context: backend\n  file: backend/Broken.Dockerfile',
+    )
+    const run = await runAction({inputs: {...inputs, images: broken}, workspace, sha: nextSha})
+    expect(run.exitCode).not.toBe(0)
+    expect(run.errors).toHaveLength(1)
+    expect(run.errors[0]).toMatch(
+      new RegExp(`image 'todo-backend' failed: ${builder} build failed .*missing\\.txt`),
+    )
+    expect(run.errors[0]).toMatch(/No moving tag .* was changed/)
+
+    const images = JSON.parse(run.outputs.images) as ImageOutput[]
+    expect(images.map((image) => [image.name, image.status, image.pushed])).toEqual([
+      ['todo-frontend', 'pushed', true],
+      ['todo-backend', 'failed', false],
+      ['todo-recurring', 'pushed', true],
+    ])
+    const nextTag = `sha-${nextSha.slice(0, 7)}`
+    for (const name of NAMES) {
+      const repository = `${namespace}/${name}`
+      // latest and main still name the seed run's image, for every image.
+      expect(await registryDigest(registry, repository, 'latest'), `${name}:latest`).toBe(
+        seeded[name],
+      )
+      expect(await registryDigest(registry, repository, 'main'), `${name}:main`).toBe(seeded[name])
+      const pushed = await registryDigest(registry, repository, nextTag)
+      if (name === 'todo-backend') {
+        expect(pushed).toBeUndefined()
+      } else {
+        // The new build (another revision label) is there under its immutable tag only.
+        expect(pushed).toBe(images.find((image) => image.name === name)?.digest)
+        expect(pushed).not.toBe(seeded[name])
+      }
+    }
+    expect(run.summary).toContain(`docker pull ${registry.host}/${namespace}/todo-frontend@`)
+    expect(run.summary).not.toContain(`${namespace}/todo-backend@`)
+  },
+)
 
 test('parallel legacy builds whose Dockerfiles share first steps give the same digests run after run', async () => {
   const registry = env.registries.open
@@ -160,7 +171,13 @@ test('parallel legacy builds whose Dockerfiles share first steps give the same d
     .join('\n')
   const digestsOfRun = async (): Promise<Record<string, string>> => {
     const run = await runAction({
-      inputs: {registry: registry.host, namespace: uniqueNamespace(), images, 'max-parallel': '3'},
+      inputs: {
+        registry: registry.host,
+        namespace: uniqueNamespace(),
+        images,
+        builder: 'docker',
+        'max-parallel': '3',
+      },
       workspace,
       env: {SOURCE_DATE_EPOCH: '1700000000'},
     })

@@ -50,6 +50,7 @@ describe('OCI API-key credentials, against the OCI double and a real registry be
         compartment: compartments[3],
         'repository-public': 'true',
         images: '- todo-frontend: ./frontend\n- todo-backend: ./backend',
+        builder: 'docker',
       },
     })
     expect(run.errors).toEqual([])
@@ -105,6 +106,7 @@ describe('OCI API-key credentials, against the OCI double and a real registry be
             ...oci,
             'ensure-repositories': 'true',
             images,
+            builder: 'docker',
             tags: 'type=sha',
           },
           env: {OCIR_PUSH_RETRY_BASE_MS: '10'},

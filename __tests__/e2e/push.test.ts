@@ -50,6 +50,7 @@ describe.each([
         username,
         'auth-token': registry.password as string,
         images: TWO_IMAGES,
+        builder: 'docker',
       },
       env: {DOCKER_CONFIG: dockerConfig},
     })
@@ -135,6 +136,7 @@ test('a wrong password fails the step, says the login was refused and how the us
       username: 'tester',
       'auth-token': 'not-the-password',
       images: TWO_IMAGES,
+      builder: 'docker',
     },
   })
   expect(run.exitCode).not.toBe(0)

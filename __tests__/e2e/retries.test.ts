@@ -86,7 +86,7 @@ afterAll(() => proxy.close())
 test('pushes and manifest copies through resets, 503 with Retry-After and 429 succeed, with the digests of a clean run', async () => {
   const cleanNamespace = uniqueNamespace('clean')
   const clean = await runAction({
-    inputs: {registry: open.host, namespace: cleanNamespace, images: IMAGES},
+    inputs: {registry: open.host, namespace: cleanNamespace, images: IMAGES, builder: 'docker'},
     env: RUN_ENV,
   })
   expect(clean.errors).toEqual([])
@@ -94,7 +94,7 @@ test('pushes and manifest copies through resets, 503 with Retry-After and 429 su
 
   const namespace = uniqueNamespace('faulty')
   const run = await runAction({
-    inputs: {registry: proxy.host, namespace, images: IMAGES, retries: '3'},
+    inputs: {registry: proxy.host, namespace, images: IMAGES, builder: 'docker', retries: '3'},
     env: RUN_ENV,
   })
   expect(run.errors).toEqual([])
@@ -134,6 +134,7 @@ test('a registry that keeps failing fails the step after retries+1 attempts, nam
         registry: failing.host,
         namespace: uniqueNamespace(),
         images: '- todo-frontend: frontend',
+        builder: 'docker',
         retries: '2',
       },
       env: RUN_ENV,

@@ -8,6 +8,7 @@ import {mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, test} from 'vitest'
 import {
+  ACTION_ENTRY,
   PROJECT_ROOT,
   runAction,
   runPost,
@@ -19,15 +20,22 @@ import {testEnvironment, uniqueNamespace} from '../fixtures/test-env.js'
 const env = testEnvironment()
 const registry = env.registries.htpasswd
 
+/** The action's command line as /proc shows it. */
+const ACTION_CMDLINE = `${process.execPath}\0${ACTION_ENTRY}\0`
+
 /** Every process's command line, and the environment of every process but the action itself. */
 function sampleProcesses(actionPid: number | undefined): string[] {
   const seen: string[] = []
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue
     try {
-      seen.push(readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' '))
-      // The runner hands the action its inputs as INPUT_*; only its children must not inherit them.
-      if (Number(entry) !== actionPid) seen.push(readFileSync(`/proc/${entry}/environ`, 'utf8'))
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8')
+      seen.push(cmdline.replace(/\0/g, ' '))
+      // The runner hands the action its inputs as INPUT_*; only its children must not inherit
+      // them. A child caught between fork and exec still shows the action's command line and
+      // memory, environment included: it is the action until it execs, so it is skipped too.
+      if (Number(entry) !== actionPid && cmdline !== ACTION_CMDLINE)
+        seen.push(readFileSync(`/proc/${entry}/environ`, 'utf8'))
     } catch {
       // the process ended meanwhile
     }
@@ -74,6 +82,7 @@ describe('the token and its base64 form never leak', () => {
         username: registry.username,
         'auth-token': token,
         images,
+        builder: 'docker',
         ...inputs,
       },
     })
@@ -103,6 +112,7 @@ test('a run that fails after the login is still cleaned up by the post step, and
       username: registry.username,
       'auth-token': registry.password,
       images: '- broken-app: ./broken',
+      builder: 'docker',
     },
     workspace: join(PROJECT_ROOT, '__tests__/fixtures'),
     env: {DOCKER_CONFIG: dockerConfig},

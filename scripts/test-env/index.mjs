@@ -27,13 +27,17 @@ const PORTS = {open: 5000, htpasswd: 5001, token: 5002, issuer: 5003}
 const BASE_IMAGE = 'ocir-push-test/busybox:latest'
 const BASE_IMAGE_IN_REGISTRY = `127.0.0.1:${PORTS.open}/ocir-push-test/busybox:latest`
 
-/** Debian packages per command we need; installed only when the command is missing. */
+/**
+ * Debian packages per command the suite uses; `up` installs the missing ones, all in one go,
+ * whichever they are (a runner with Docker but no podman gets podman, and so on).
+ */
 const PACKAGES = {
   dockerd: 'docker.io',
   'docker-registry': 'docker-registry',
   busybox: 'busybox-static',
   openssl: 'openssl',
   buildah: 'buildah',
+  podman: 'podman',
 }
 
 const log = (message) => process.stderr.write(`[test-env] ${message}\n`)
@@ -50,7 +54,7 @@ export function ensurePackages() {
     throw new Error(
       `missing commands: ${missing.map(([c]) => c).join(', ')}. This script installs them with apt-get on Debian/Ubuntu; ` +
         `on this machine install them yourself (Debian package names: ${packages.join(', ')}; elsewhere: Docker Engine, ` +
-        `the CNCF distribution registry "registry" binary, a static busybox, openssl, buildah), then run again.`,
+        `the CNCF distribution registry "registry" binary, a static busybox, openssl, buildah, podman), then run again.`,
     )
   }
   const sudo = process.getuid?.() === 0 ? [] : ['sudo', '-n']
@@ -104,7 +108,7 @@ const dockerWorks = () => spawnSync('docker', ['info'], {stdio: 'ignore'}).statu
 
 export async function ensureDocker() {
   if (dockerWorks()) return
-  if (!have('dockerd')) ensurePackages()
+  ensurePackages()
   startDetached('dockerd', 'dockerd', ['--storage-driver=vfs', '--iptables=false', '--bridge=none'])
   await waitFor('the Docker engine', dockerWorks, 90)
 }
@@ -163,7 +167,6 @@ export function registryConfig(name, port, auth, stateDir = STATE_DIR) {
 }
 
 async function ensureRegistries() {
-  if (!have('docker-registry') || !have('openssl')) ensurePackages()
   const {key, cert} = writeCertificate()
   const htpasswd = join(STATE_DIR, 'htpasswd')
   const {default: bcrypt} = await import('bcryptjs')
@@ -209,7 +212,6 @@ async function ensureRegistries() {
 /** A base image made from the static busybox binary, since FROM <anything public> cannot be pulled. */
 function ensureBaseImage() {
   if (spawnSync('docker', ['image', 'inspect', BASE_IMAGE], {stdio: 'ignore'}).status !== 0) {
-    if (!have('busybox')) ensurePackages()
     const busybox = execFileSync('sh', ['-c', 'command -v busybox']).toString().trim()
     const root = join(STATE_DIR, 'busybox-root')
     rmSync(root, {recursive: true, force: true})
@@ -252,6 +254,7 @@ function ensureBaseImage() {
 
 export async function up() {
   mkdirSync(STATE_DIR, {recursive: true})
+  ensurePackages()
   await ensureDocker()
   const {key, cert} = await ensureRegistries()
   ensureBaseImage()
