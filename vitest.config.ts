@@ -4,7 +4,13 @@ import {defineConfig} from 'vitest/config'
  * Tests that need the Docker engine or the registries of scripts/test-env. Everything else is the
  * `unit` project (`npm run test:unit`): no engine, no registry, no global setup, seconds.
  */
-const ENGINE_TESTS = ['__tests__/e2e/**/*.test.ts', '__tests__/adapters/docker-engine.test.ts']
+const ENGINE_TESTS = [
+  '__tests__/e2e/**/*.test.ts',
+  '__tests__/adapters/docker-engine.test.ts',
+  '__tests__/adapters/buildah-engine.test.ts',
+  '__tests__/adapters/base-images.test.ts',
+  '__tests__/adapters/registry-http-live.test.ts',
+]
 
 export default defineConfig({
   test: {

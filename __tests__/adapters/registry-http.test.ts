@@ -5,7 +5,6 @@ import {afterEach, describe, expect, test} from 'vitest'
 import {nextPage, parseChallenge, RegistryHttpClient} from '../../src/adapters/registry-http.js'
 import {RetrySession} from '../../src/adapters/retry.js'
 import {describeFailure, RegistryError} from '../../src/errors.js'
-import {testEnvironment, uniqueNamespace, type RegistryInfo} from '../fixtures/test-env.js'
 
 const INDEX_TYPE = 'application/vnd.oci.image.index.v1+json'
 const INDEX = Buffer.from(
@@ -588,44 +587,4 @@ describe('blobs', () => {
       ),
     )
   })
-
-  const env = testEnvironment()
-  test.each([
-    {why: 'the open registry', registry: env.registries.open},
-    {why: 'the htpasswd registry (Basic)', registry: env.registries.htpasswd},
-    {why: 'the token registry (Bearer, push scope)', registry: env.registries.token},
-  ])(
-    'put, get, put again and a missing blob on $why',
-    async ({registry}: {registry: RegistryInfo}) => {
-      const seen: string[] = []
-      const registryClient = new RegistryHttpClient({
-        host: registry.host,
-        insecure: true,
-        username: registry.username,
-        password: registry.password,
-        retry: {retries: 1, baseMs: 5},
-        onRequest: (method, url, status) =>
-          seen.push(`${method} ${new URL(url).pathname} ${status}`),
-      })
-      const repository = `${uniqueNamespace('blob')}/config`
-      const body = Buffer.from(
-        JSON.stringify({created: new Date().toISOString(), n: Math.random()}),
-      )
-      const digest = await registryClient.putBlob(repository, body)
-      expect(digest).toBe(digestOf(body))
-      expect(seen.filter((line) => /^(POST|PUT) /.test(line))).toEqual([
-        expect.stringMatching(/^POST \/v2\/.*\/blobs\/uploads\/ 202$/),
-        expect.stringMatching(/^PUT \/v2\/.*\/blobs\/uploads\/[^ ]+ 201$/),
-      ])
-      expect(await registryClient.getBlob(repository, digest)).toEqual(body)
-
-      seen.length = 0
-      expect(await registryClient.putBlob(repository, body)).toBe(digest)
-      // The registry has it: one HEAD, no upload (and the cached token or Basic header is reused).
-      expect(seen).toEqual([`HEAD /v2/${repository}/blobs/${digest} 200`])
-
-      const missing = digestOf(Buffer.from(`missing ${Math.random()}`))
-      expect(await registryClient.getBlob(repository, missing)).toBeUndefined()
-    },
-  )
 })
