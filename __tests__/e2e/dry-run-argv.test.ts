@@ -1,8 +1,9 @@
 /**
  * A dry run prints the command lines a real run gives the builders, word for word. Both runs go
  * through dist/index.js; the real one meets shims on PATH that record their argv instead of
- * building (so buildx, which cannot run here, is covered too). Only the private config dir's
- * random suffix, unknown before a real run, is normalised.
+ * building (so buildx, which cannot run here, is covered too). Two things a dry run cannot know
+ * are normalised: the private config dir's random suffix, and the build key label (a dry run asks
+ * no registry for base image digests, so it has no key).
  */
 import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
@@ -47,6 +48,7 @@ function normalise(line: string, run: ActionRun): string {
     .split(run.env.RUNNER_TEMP)
     .join('$RUNNER_TEMP')
     .replace(/ocir-push-docker-[A-Za-z0-9]{6}/g, 'ocir-push-docker-XXXXXX')
+    .replace(/ --label dev\.ocir-push\.build-key=sha256:[0-9a-f]{64}/g, '')
 }
 
 test.each([

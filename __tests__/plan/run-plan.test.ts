@@ -72,7 +72,7 @@ describe('a dry run lists the commands in the configured builder’s words', () 
       builder: 'buildah',
       has: [
         'buildah login --authfile /rt/ocir-push-docker-XXXXXX/config.json --username u --password-stdin r.example',
-        'buildah bud --authfile /rt/ocir-push-docker-XXXXXX/config.json --format docker --file Dockerfile',
+        'buildah bud --authfile /rt/ocir-push-docker-XXXXXX/config.json --layers --cache-from r.example/ns/frontend-buildcache --cache-to r.example/ns/frontend-buildcache --format docker --file Dockerfile',
         '--digestfile /rt/ocir-push-docker-XXXXXX/push-r.example_ns_frontend_sha-0123456.digest r.example/ns/frontend:sha-0123456 docker://r.example/ns/frontend:sha-0123456',
       ],
       lacks: 'docker login',

@@ -96,3 +96,25 @@ export function legBuildStep(
     sourceDateEpoch: options.sourceDateEpoch,
   })
 }
+
+/**
+ * The cache of one image's build: the previous release found in the registry (if any) and this
+ * run's other images as layer sources, and the `-buildcache` repository next to the image's own.
+ * Undefined when the cache is off.
+ */
+export function imageBuildCache(
+  plan: ImagePlan,
+  options: {cache: 'auto' | 'none'; previousTag?: string; localImages: readonly string[]},
+): BuildCache | undefined {
+  if (options.cache === 'none') return undefined
+  return {
+    images: options.previousTag ? [`${plan.imageName}:${options.previousTag}`] : [],
+    local: options.localImages.filter((ref) => !ref.startsWith(`${plan.imageName}:`)),
+    repository: buildCacheRepository(plan.imageName),
+  }
+}
+
+/** Where builders that export a cache keep it: next to the release repository, never in it. */
+export function buildCacheRepository(imageName: string): string {
+  return `${imageName}-buildcache`
+}

@@ -123,6 +123,7 @@ export function buildxMetadataFile(settings: BuilderSettings, step: BuildStep): 
  * builds: the line would land in the last stage, not the target.
  */
 export function labelledDockerfile(settings: BuilderSettings, step: BuildStep): string | undefined {
+  if (settings.builder !== 'docker') return undefined
   if (step.target || Object.keys(step.labels).length === 0) return undefined
   return `${settings.configDir}/${safeName(step.image)}-${safeName(step.platforms.join('+') || 'default')}.Dockerfile`
 }
@@ -152,9 +153,12 @@ function dockerBuild(settings: BuilderSettings, step: BuildStep): BuilderCommand
   if (!labelled) args.push(...labelArguments(step))
   // Only steps whose history matches a pulled image are reused; our LABEL line comes last, so it
   // costs nothing but itself. With --cache-from the classic builder ignores every other local
-  // layer, so this run's other images are named too: the steps they share stay shared.
-  for (const ref of [...(step.cache?.images ?? []), ...(step.cache?.local ?? [])])
-    args.push('--cache-from', ref)
+  // layer: so only when there is a previous release to take layers from, and then this run's
+  // other images are named too, so the steps they share stay shared.
+  if (step.cache && step.cache.images.length > 0) {
+    for (const ref of [...step.cache.images, ...(step.cache.local ?? [])])
+      args.push('--cache-from', ref)
+  }
   for (const ref of step.refs) args.push('--tag', ref)
   args.push(step.context)
   return {tool: 'docker', args, env}

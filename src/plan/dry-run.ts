@@ -13,7 +13,7 @@ import {
   type BuilderSettings,
   type ConcreteBuilder,
 } from './builder-commands.js'
-import {imageBuildStep, legBuildStep, type BuildStep} from './build-step.js'
+import {imageBuildCache, imageBuildStep, legBuildStep, type BuildStep} from './build-step.js'
 import type {ImagePlan} from './push-plan.js'
 import {reuseCandidates} from './reuse-candidates.js'
 import type {RunPlan} from './run-plan.js'
@@ -91,7 +91,14 @@ export function dryRunCommands(config: ActionConfig, plan: RunPlan): string[] {
   } else {
     for (const image of plan.plans) {
       if (config.push && config.reuse) commands.push(reuseLine(config, plan, image))
-      commands.push(...pushes(imageBuildStep(image, plan.labels, options)))
+      const step = imageBuildStep(image, plan.labels, options)
+      // As a real run that finds no earlier release: a dry run asks no registry.
+      if (config.push && (config.reuse || config.cache !== 'none'))
+        step.cache = imageBuildCache(image, {
+          cache: config.cache,
+          localImages: plan.plans.flatMap((other) => other.refs.slice(0, 1)),
+        })
+      commands.push(...pushes(step))
     }
   }
   if (!config.push) return commands

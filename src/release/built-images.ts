@@ -1,7 +1,7 @@
 import type {ContainerEngine, LogSink} from '../adapters/ports.js'
 import type {RetrySession} from '../adapters/retry.js'
 import type {CacheMode} from '../config/action-config.js'
-import {imageBuildStep, type BuildOptions} from '../plan/build-step.js'
+import {imageBuildCache, imageBuildStep, type BuildOptions} from '../plan/build-step.js'
 import type {ImagePlan} from '../plan/push-plan.js'
 import {buildAndPush} from './build-and-push.js'
 import type {ImageOutcome} from './image-outcome.js'
@@ -39,12 +39,12 @@ export function builtImages(input: BuiltImagesInput): ImageSource {
         ? {...input.labels, [BUILD_KEY_LABEL]: decision.key}
         : input.labels
       const step = imageBuildStep(plan, labels, input)
-      if (input.cache === 'auto' && decision?.kind === 'build') {
-        step.cache = {
-          images: decision.previous ? [`${plan.imageName}:${decision.previous.tag}`] : [],
-          local: input.localImages.filter((ref) => !ref.startsWith(`${plan.imageName}:`)),
-          repository: buildCacheRepository(plan.imageName),
-        }
+      if (decision?.kind === 'build') {
+        step.cache = imageBuildCache(plan, {
+          cache: input.cache,
+          previousTag: decision.previous?.tag,
+          localImages: input.localImages,
+        })
       }
       const {digest} = await buildAndPush(engine, step, retry, log)
       outcome.built = true
@@ -66,11 +66,6 @@ export function builtImages(input: BuiltImagesInput): ImageSource {
       }
     },
   }
-}
-
-/** Where builders that export a cache keep it: next to the release repository, never in it. */
-export function buildCacheRepository(imageName: string): string {
-  return `${imageName}-buildcache`
 }
 
 /** The previous release under this run's labels and immutable tags: no build, no layer moved. */
