@@ -88,7 +88,8 @@ export async function runPipeline(
     return result
   }
   if (adapters.repositories && config.push) {
-    if (!(await ensureRepositories(adapters.repositories, plans, result))) {
+    const repositories = [...plans, ...buildCacheRepositories(config, adapters, plans)]
+    if (!(await ensureRepositories(adapters.repositories, repositories, result))) {
       result.images = plans.map((image) => ({
         ...newOutcome(image, 'skipped'),
         message: 'not built: the repositories could not be ensured',
@@ -165,6 +166,27 @@ function reuseSettings(
     registry: adapters.registry,
     resolveBaseImages: adapters.resolveBaseImages,
   }
+}
+
+/**
+ * The `-buildcache` repositories the builds will push their layer cache to (buildah, podman, and
+ * buildx without the GitHub cache): on OCIR they are created with the release repositories, in
+ * the same compartment, rather than by the push (private, in the root compartment).
+ */
+function buildCacheRepositories(
+  config: ActionConfig,
+  adapters: Adapters,
+  plans: ImagePlan[],
+): ImagePlan[] {
+  const exportsCache =
+    ['buildah', 'podman'].includes(adapters.engine.name) ||
+    (adapters.engine.name === 'buildx' && !config.ghaCache)
+  if (config.stage !== 'all' || config.cache === 'none' || !exportsCache) return []
+  return plans.map((plan) => ({
+    ...plan,
+    image: {...plan.image, name: `${plan.image.name}-buildcache`},
+    movingTags: [],
+  }))
 }
 
 /** Records every repository's outcome; false when any could not be ensured. */

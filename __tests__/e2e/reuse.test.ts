@@ -194,3 +194,37 @@ test('a pull request reuses the base branch’s images when its inputs match', a
     ['app-b', false, `${open.host}/${namespace}/app-b:main`],
   ])
 })
+
+test('on a cold engine, a changed image takes its unchanged dependency layer from the previous release', async () => {
+  const name = 'app-deps'
+  const repository = `${namespace}/${name}`
+  const token = `${Date.now()}-${Math.random()}`
+  write(
+    'deps/Dockerfile',
+    `FROM ${base}\nRUN echo "deps ${token}" > /deps && sleep 1\nCOPY app.txt /app.txt\n`,
+  )
+  write('deps/app.txt', 'deps 1\n')
+  const images = `- name: ${name}\n  context: deps`
+  const first = await release(images)
+  expect(first.images[name].built).toBe(true)
+  const firstLayers = await layersOf(name, 'main')
+
+  // Cold: this image's local copies are gone, as on a new runner (the base image stays).
+  const local = execFileSync(
+    'docker',
+    ['images', '--format', '{{.Repository}}:{{.Tag}}', `${open.host}/${repository}`],
+    {encoding: 'utf8'},
+  )
+    .split('\n')
+    .filter(Boolean)
+  execFileSync('docker', ['rmi', '-f', ...local], {stdio: 'ignore'})
+
+  write('deps/app.txt', 'deps 2\n')
+  const second = await release(images)
+  expect(second.images[name].built).toBe(true)
+  // The previous release was pulled and served the RUN step; only the last layer is new.
+  expect(second.run.stdout).toMatch(/Using cache/)
+  const secondLayers = await layersOf(name, 'main')
+  expect(secondLayers.slice(0, -1)).toEqual(firstLayers.slice(0, -1))
+  expect(secondLayers.at(-1)).not.toBe(firstLayers.at(-1))
+})

@@ -46,7 +46,7 @@ type Event = string
 
 /** An engine that takes a little time per build, can fail per image, and tracks overlap. */
 class FakeEngine implements ContainerEngine {
-  readonly name = 'fake'
+  name = 'fake'
   pushesWhileBuilding = false
   active = 0
   maxActive = 0
@@ -390,6 +390,39 @@ describe('the repository hook', () => {
     expect(result.repositories.map((r) => r.status)).toEqual(['created', 'existed', 'existed'])
     expect(result.notices).toEqual(["created repository 'frontend'"])
     expect(result.failures).toEqual([])
+  })
+
+  test.each([
+    {
+      why: 'buildah exports its layer cache: its -buildcache repositories are ensured too',
+      builder: 'buildah',
+      cache: 'auto',
+      extra: true,
+    },
+    {
+      why: 'with cache: none there is no cache repository',
+      builder: 'buildah',
+      cache: 'none',
+      extra: false,
+    },
+    {
+      why: 'the classic builder keeps no cache in the registry',
+      builder: 'docker',
+      cache: 'auto',
+      extra: false,
+    },
+  ])('$why', async ({builder, cache, extra}) => {
+    engine.name = builder
+    let asked: string[] = []
+    const ensurer: RepositoryEnsurer = {
+      ensure: async (plans) => {
+        asked = plans.map((plan) => plan.image.name)
+        return plans.map((plan) => ({name: plan.image.name, status: 'existed'}))
+      },
+    }
+    await release(configOf({cache}), {repositories: ensurer})
+    const names = ['frontend', 'backend', 'recurring']
+    expect(asked).toEqual(extra ? [...names, ...names.map((name) => `${name}-buildcache`)] : names)
   })
 
   test('a repository that could not be ensured stops the run before anything is built', async () => {
