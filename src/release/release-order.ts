@@ -4,8 +4,9 @@
  * 1. (optional) every image is prepared first; if any cannot be, nothing is pushed for any image;
  * 2. each image's manifest comes to exist under its immutable references (sha-…, full versions,
  *    pr-…), by whatever its stage does: built and pushed, or merged from per-platform legs;
- * 3. only when every image got there: the latest guard, decided once for all images;
- * 4. the moving tags (latest, branch, major/minor…), as copies of the pushed manifest inside the
+ * 3. what must hold before a moving tag may name an image (`afterPublish`: signing);
+ * 4. only when every image got there: the latest guard, decided once for all images;
+ * 5. the moving tags (latest, branch, major/minor…), as copies of the pushed manifest inside the
  *    registry. Nothing moves if any image failed, so `latest` always names one release's images.
  *
  * Never throws for one image's failure: the outcomes say.
@@ -53,6 +54,11 @@ export interface ReleaseInput {
   refreshLogin?: () => Promise<void>
   /** The next step for a failure the registry refused, if any. */
   hintFor?: (message: string) => string | undefined
+  /**
+   * What happens to every image once it exists under its immutable references and before any
+   * moving tag moves (signing its digests, say). A failure fails the image, so no tag moves.
+   */
+  afterPublish?: (plan: ImagePlan, outcome: ImageOutcome, log: LogSink) => Promise<void>
 }
 
 export interface ReleaseResult {
@@ -115,6 +121,18 @@ export async function releaseImages(input: ReleaseInput): Promise<ReleaseResult>
   })
   if (!input.push) return {images: entries.map((entry) => entry.outcome), notices}
 
+  // 3. Whatever must hold for every pushed image before a moving tag may name it.
+  const {afterPublish} = input
+  if (afterPublish) {
+    await mapWithLimit(entries, maxParallel, async (entry) => {
+      if (isFailed(entry.outcome)) return
+      await timed(entry, () => afterPublish(entry.plan, entry.outcome, entry.log))
+      const failed = isFailed(entry.outcome)
+      if (entry.lines.length > 0 || failed)
+        flush(entry, failed ? 'failed after the push' : 'checked')
+    })
+  }
+
   const failed = entries.filter((entry) => entry.outcome.status === 'failed')
   if (failed.length > 0) {
     for (const {plan, outcome} of entries) {
@@ -124,13 +142,13 @@ export async function releaseImages(input: ReleaseInput): Promise<ReleaseResult>
     return {images: entries.map((entry) => entry.outcome), notices}
   }
 
-  // 3. The latest guard, once for the run; a tag listing that fails fails its image.
+  // 4. The latest guard, once for the run; a tag listing that fails fails its image.
   const held = await latestHeldBack(input, entries, notices)
   if (entries.some((entry) => entry.outcome.status === 'failed')) {
     return {images: entries.map((entry) => entry.outcome), notices}
   }
 
-  // 4. The moving tags.
+  // 5. The moving tags.
   await mapWithLimit(entries, maxParallel, async (entry) => {
     const tags = entry.plan.movingTags.filter((tag) => !held.has(tag))
     if (tags.length === 0) return
@@ -214,6 +232,10 @@ async function timed(
   } finally {
     entry.outcome.durationMs += Date.now() - started
   }
+}
+
+function isFailed(outcome: ImageOutcome): boolean {
+  return outcome.status === 'failed'
 }
 
 function flush(entry: Entry, verdict: string): void {
