@@ -8,7 +8,10 @@
 import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {beforeAll, describe, expect, test} from 'vitest'
+import {readManifestFacts} from '../../src/adapters/registry-catalog.js'
 import {RegistryHttpClient} from '../../src/adapters/registry-http.js'
+import {startOciDouble} from '../fixtures/oci-double.js'
+import {startOcirFront} from '../fixtures/ocir-front.js'
 import {startFaultProxy} from '../fixtures/fault-proxy.js'
 import {registryDigest, registryManifest, registryTags} from '../fixtures/registry-probe.js'
 import {runAction, runPost, type ActionRun} from '../fixtures/run-action.js'
@@ -342,5 +345,113 @@ describe('stage cleanup on the registry API (distribution, token auth)', () => {
     expect(Object.keys(after).sort()).toEqual(KEPT_TAGS)
     for (const tag of KEPT_TAGS) expect(after[tag], tag).toBe(seeded[tag])
     if (cleanedState) expect(after).toEqual(cleanedState)
+  })
+
+  test('the same scenario through the OCI double and the Artifacts API: the same versions stay', async () => {
+    const namespace = uniqueNamespace('co')
+    await copyImage(seedNamespace, namespace)
+    // Small pages, so listing the 20 images takes several.
+    const started = await startOciDouble({namespace, pageSize: 4})
+    const {double, compartments} = started
+    const front = await startOcirFront(double, double.url, env)
+    try {
+      // What OCIR would hold after the same pushes: one image per digest with its tags, created
+      // when it was pushed.
+      const registryClient = client()
+      const byDigest = new Map<string, string[]>()
+      for (const [tag, digest] of Object.entries(seeded))
+        byDigest.set(digest, [...(byDigest.get(digest) ?? []), tag])
+      const images = []
+      for (const [digest, tags] of byDigest) {
+        const facts = await readManifestFacts(registryClient, `${namespace}/${IMAGE}`, digest)
+        images.push({digest, tags, timeCreated: facts?.created ?? new Date(EPOCH * 1000)})
+      }
+      double.seedImages(compartments[1], IMAGE, images)
+
+      const cleanup = await runAction({
+        inputs: {
+          registry: front.host,
+          namespace,
+          'oci-user': started.userId,
+          'oci-tenancy': started.tenancyId,
+          'oci-fingerprint': started.key.fingerprint,
+          'oci-private-key': started.key.privateKeyPem,
+          'oci-region': 'us-ashburn-1',
+          'oci-endpoint': double.url,
+          images: IMAGE,
+          stage: 'cleanup',
+          'keep-last': '3',
+          retries: '0',
+        },
+        eventName: SCHEDULE.eventName,
+        event: SCHEDULE.event,
+        workspace,
+        env: {SOURCE_DATE_EPOCH: String(EPOCH + CLEANUP_HOUR * 3600)},
+      })
+      await runPost(cleanup)
+      expect(cleanup.errors).toEqual([])
+      expect(cleanup.exitCode).toBe(0)
+      expect(double.unauthenticated).toBe(0)
+      expect(double.calls.ListContainerImages).toBeGreaterThanOrEqual(5)
+      expect(double.calls.DeleteContainerImage).toBe(12)
+      expect(double.calls.RemoveContainerVersion).toBe(0)
+
+      const remaining = double.availableImages(IMAGE)
+      expect(remaining.flatMap((image) => image.tags).sort()).toEqual(KEPT_TAGS)
+      for (const image of remaining)
+        for (const tag of image.tags) expect(image.digest, tag).toBe(seeded[tag])
+      const deleted = JSON.parse(cleanup.outputs.deleted) as Record<string, string[]>
+      const tagsGone = deleted[IMAGE].filter((ref) => !ref.includes('@')).map((ref) =>
+        ref.split(':').pop(),
+      )
+      expect(tagsGone.sort()).toEqual(
+        Object.keys(seeded)
+          .filter((tag) => !KEPT_TAGS.includes(tag))
+          .sort(),
+      )
+    } finally {
+      await front.close()
+      await double.stop()
+    }
+  })
+
+  test('closing a pull request through the Artifacts API removes only the pr tag where a kept tag shares its digest', async () => {
+    const started = await startOciDouble({namespace: 'unused'})
+    const {double, compartments} = started
+    try {
+      // Nothing on the registry: a digest the registry does not know reads as a plain image.
+      double.seedImages(compartments[0], 'svc', [
+        {digest: `sha256:${'a'.repeat(64)}`, tags: ['pr-7', 'main'], timeCreated: new Date()},
+        {digest: `sha256:${'b'.repeat(64)}`, tags: ['sha-0000007'], timeCreated: new Date()},
+      ])
+      const closed = await runAction({
+        inputs: {
+          // The open registry: manifests are read without a login.
+          registry: env.registries.open.host,
+          namespace: 'unused',
+          'oci-user': started.userId,
+          'oci-tenancy': started.tenancyId,
+          'oci-fingerprint': started.key.fingerprint,
+          'oci-private-key': started.key.privateKeyPem,
+          'oci-region': 'us-ashburn-1',
+          'oci-endpoint': double.url,
+          push: 'false',
+          images: 'svc',
+          stage: 'cleanup',
+          retries: '0',
+        },
+        eventName: 'pull_request',
+        event: pullRequest('p7', 7, 'closed').event,
+        workspace,
+      })
+      expect(closed.errors).toEqual([])
+      expect(double.calls.RemoveContainerVersion).toBe(1)
+      expect(double.availableImages('svc')).toEqual([
+        {digest: `sha256:${'a'.repeat(64)}`, tags: ['main']},
+        {digest: `sha256:${'b'.repeat(64)}`, tags: ['sha-0000007']},
+      ])
+    } finally {
+      await double.stop()
+    }
   })
 })
