@@ -24,7 +24,8 @@ export interface PipelineResult {
   tagNames: string[]
   labels: Record<string, string>
   images: ImageOutcome[]
-  failures: {image: string; message: string}[]
+  /** `nextStep`: what to do, when it is not the release's (a cleanup's re-run). */
+  failures: {image: string; message: string; nextStep?: string}[]
   notices: string[]
   /** What ensuring the repositories came to, when the run ensures them. */
   repositories: RepositoryOutcome[]

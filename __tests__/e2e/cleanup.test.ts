@@ -5,7 +5,9 @@
  * (two `stage: platform` runs with buildah, then `stage: merge`). The seed is made once; every
  * test cleans its own copy of it (copied inside the registry, byte for byte).
  */
+import {execFileSync, spawn} from 'node:child_process'
 import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
+import {createServer} from 'node:net'
 import {join} from 'node:path'
 import {beforeAll, describe, expect, test} from 'vitest'
 import {readManifestFacts} from '../../src/adapters/registry-catalog.js'
@@ -184,6 +186,34 @@ async function copyImage(from: string, to: string): Promise<void> {
   }
 }
 
+/** The architecture of the image `buildah pull --platform` gets for a reference. */
+function pulledArchitecture(ref: string, platform: string): string {
+  const authFile = join(mkdtempSync(join(process.env.RUNNER_TEMP ?? '/tmp', 'pull-')), 'auth.json')
+  const buildah = (...args: string[]): string =>
+    execFileSync('buildah', args, {input: registry.password, encoding: 'utf8'}).trim()
+  buildah(
+    'login',
+    '--authfile',
+    authFile,
+    '--tls-verify=false',
+    '-u',
+    registry.username as string,
+    '--password-stdin',
+    registry.host,
+  )
+  const id = buildah(
+    'pull',
+    '--quiet',
+    '--authfile',
+    authFile,
+    '--tls-verify=false',
+    '--platform',
+    platform,
+    ref,
+  )
+  return buildah('inspect', '--type', 'image', '--format', '{{.OCIv1.Architecture}}', id)
+}
+
 function cleanupInputs(
   namespace: string,
   extra: Record<string, string> = {},
@@ -288,6 +318,9 @@ describe('stage cleanup on the registry API (distribution, token auth)', () => {
       expect(manifest, leg.platform.architecture).toBeDefined()
       expect(leg.digest).toBe(after[`${short('c12')}-linux-${leg.platform.architecture}`])
     }
+    // A client still pulls the multi-arch image for both platforms.
+    for (const arch of ['amd64', 'arm64'])
+      expect(pulledArchitecture(`${image}:latest`, `linux/${arch}`), arch).toBe(arch)
     cleanedState = after
 
     // A second run has nothing left to delete.
@@ -329,6 +362,9 @@ describe('stage cleanup on the registry API (distribution, token auth)', () => {
       expect(proxy.injected.delete).toBe(5)
       expect(interrupted.errors).toHaveLength(1)
       expect(interrupted.errors[0].match(/deleting \S+ \[[^\]]*\] failed/g)).toHaveLength(5)
+      expect(interrupted.errors[0]).toMatch(
+        /re-run the cleanup: what is already gone counts as deleted$/,
+      )
       const partly = JSON.parse(interrupted.outputs.deleted) as Record<string, string[]>
       expect(partly[IMAGE].filter((ref) => ref.includes('@'))).toHaveLength(12 - 5)
 
@@ -452,6 +488,76 @@ describe('stage cleanup on the registry API (distribution, token auth)', () => {
       ])
     } finally {
       await double.stop()
+    }
+  })
+})
+
+describe('a registry that refuses deletes', () => {
+  test('fails the step once, with an error naming the registry and how to allow deletes', async () => {
+    // Our own distribution registry, deletes left at their default (off); never the shared ones.
+    const dir = mkdtempSync(join(process.env.RUNNER_TEMP ?? '/tmp', 'nodelete-'))
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const address = server.address() as {port: number}
+        server.close(() => resolve(address.port))
+      })
+    })
+    writeFileSync(
+      join(dir, 'config.yml'),
+      `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\nhttp:\n  addr: 127.0.0.1:${port}\n`,
+    )
+    const child = spawn('docker-registry', ['serve', join(dir, 'config.yml')], {stdio: 'ignore'})
+    try {
+      const host = `127.0.0.1:${port}`
+      const own = new RegistryHttpClient({host, insecure: true, retry: {retries: 20, baseMs: 50}})
+      for (const [index, tag] of ['sha-0000001', 'sha-0000002'].entries()) {
+        const created = new Date((EPOCH + index * 3600) * 1000).toISOString()
+        const config = Buffer.from(
+          JSON.stringify({
+            architecture: 'amd64',
+            os: 'linux',
+            created,
+            config: {Labels: {'org.opencontainers.image.created': created}},
+            rootfs: {type: 'layers', diff_ids: []},
+          }),
+        )
+        const configDigest = await own.putBlob('ns/app', config)
+        const manifest = Buffer.from(
+          JSON.stringify({
+            schemaVersion: 2,
+            mediaType: 'application/vnd.oci.image.manifest.v1+json',
+            config: {
+              mediaType: 'application/vnd.oci.image.config.v1+json',
+              digest: configDigest,
+              size: config.length,
+            },
+            layers: [],
+          }),
+        )
+        await own.putManifest('ns/app', tag, manifest, 'application/vnd.oci.image.manifest.v1+json')
+      }
+      const refused = await runAction({
+        inputs: {
+          registry: host,
+          namespace: 'ns',
+          images: 'app',
+          stage: 'cleanup',
+          'keep-last': '0',
+          retries: '0',
+        },
+        eventName: SCHEDULE.eventName,
+        event: SCHEDULE.event,
+        workspace,
+      })
+      expect(refused.exitCode).not.toBe(0)
+      expect(refused.errors).toHaveLength(1)
+      expect(refused.errors[0]).toMatch(
+        new RegExp(`the registry ${host} refuses deletes .*HTTP 405 \\(UNSUPPORTED`),
+      )
+      expect(refused.errors[0]).toMatch(/storage.delete.enabled: true.*Nothing was deleted$/)
+      expect((await own.listTags('ns/app')).sort()).toEqual(['sha-0000001', 'sha-0000002'])
+    } finally {
+      child.kill()
     }
   })
 })

@@ -26,9 +26,12 @@ export interface CleanupRequest {
 export interface CleanupResult {
   /** Image name → every reference deleted (or, in a dry run, to be deleted), in order. */
   deleted: Record<string, string[]>
-  failures: {image: string; message: string}[]
+  failures: {image: string; message: string; nextStep: string}[]
   notices: string[]
 }
+
+const RERUN =
+  'The other deletions went ahead. Fix the cause and re-run the cleanup: what is already gone counts as deleted'
 
 export async function runCleanup(request: CleanupRequest): Promise<CleanupResult> {
   const {rules, dryRun} = request
@@ -40,7 +43,11 @@ export async function runCleanup(request: CleanupRequest): Promise<CleanupResult
     const image: CatalogImage = {name: plan.image.name, repository: plan.repository}
     const refused = await cleanImage(plan, image, request, result)
     if (refused) {
-      result.failures.push({image: plan.image.name, message: describeFailure(refused)})
+      result.failures.push({
+        image: plan.image.name,
+        message: describeFailure(refused),
+        nextStep: 'Nothing was deleted',
+      })
       break
     }
   }
@@ -66,6 +73,7 @@ async function cleanImage(
       result.failures.push({
         image: plan.image.name,
         message: `listing its versions failed: ${describeFailure(err)}`,
+        nextStep: RERUN,
       })
       return undefined
     }
@@ -96,7 +104,25 @@ async function cleanImage(
       const digest = await catalog.resolveTag(image, tag).catch(() => undefined)
       if (digest) namedNow.add(digest)
     }
+    // A leg goes only once its index is gone: an index must never point at a deleted manifest.
+    const parentsOf = new Map<string, string[]>()
+    for (const version of versions)
+      for (const child of version.children)
+        parentsOf.set(child, [...(parentsOf.get(child) ?? []), version.digest])
+    const failed = new Set<string>()
     for (const deletion of decision.deletions) {
+      const failedParent = (parentsOf.get(deletion.digest) ?? []).find((parent) =>
+        failed.has(parent),
+      )
+      if (deletion.kind === 'digest' && failedParent) {
+        failed.add(deletion.digest)
+        result.failures.push({
+          image: plan.image.name,
+          message: `${describe(plan, deletion)} not deleted: its index ${short(failedParent)} could not be`,
+          nextStep: RERUN,
+        })
+        continue
+      }
       if (deletion.kind === 'digest' && namedNow.has(deletion.digest)) {
         result.notices.push(
           `${plan.image.name}: ${short(deletion.digest)} stays: a kept tag names it now`,
@@ -110,9 +136,10 @@ async function cleanImage(
         core.info(`deleted ${describe(plan, deletion)}`)
       } catch (err) {
         if (err instanceof DeleteRefusedError) return err
+        failed.add(deletion.digest)
         const message = `deleting ${describe(plan, deletion)} failed: ${describeFailure(err)}`
         core.info(message)
-        result.failures.push({image: plan.image.name, message})
+        result.failures.push({image: plan.image.name, message, nextStep: RERUN})
       }
     }
     return undefined
