@@ -15,7 +15,9 @@ import {
   failureStatus,
   RetrySession,
 } from './adapters/retry.js'
-import type {ContainerEngine} from './adapters/ports.js'
+import type {ContainerEngine, ImageCatalog} from './adapters/ports.js'
+import {OciImageCatalog} from './adapters/oci-image-catalog.js'
+import {RegistryCatalog} from './adapters/registry-catalog.js'
 import type {ActionConfig} from './config/action-config.js'
 import {ActionError, describeFailure, LoginRefusedError, TransientError} from './errors.js'
 import type {Adapters} from './adapters/ports.js'
@@ -25,13 +27,18 @@ import {pullSecretManifest} from './plan/pull-secret.js'
 import {OCIR_BEARER_USERNAME} from './plan/username.js'
 import {saveCleanupState} from './state.js'
 
-/** Stands in for a builder where none is needed (stage merge). */
+/** Stands in for a builder where none is needed (stage merge and cleanup). */
 const NO_ENGINE: ContainerEngine = {
   name: 'none',
   pushesWhileBuilding: false,
   login: async () => {},
-  build: () => Promise.reject(new ActionError('stage merge builds nothing')),
-  push: () => Promise.reject(new ActionError('stage merge pushes no image')),
+  build: () => Promise.reject(new ActionError('stage merge and cleanup build nothing')),
+  push: () => Promise.reject(new ActionError('stage merge and cleanup push no image')),
+}
+
+/** A dry run connects nothing, except a cleanup's: it lists what it would delete. */
+export function needsConnection(config: ActionConfig): boolean {
+  return !config.dryRun || config.stage === 'cleanup'
 }
 
 /**
@@ -50,9 +57,9 @@ export async function connectAdapters(
   )
   // Saved before the login, so the post step cleans up even when the login fails halfway.
   saveCleanupState({dockerConfigDir, host: config.registry.host, logout: config.logout})
-  // A merge builds nothing: it needs no builder, so it runs on any runner.
+  // A merge or a cleanup builds nothing: it needs no builder, so it runs on any runner.
   const engine =
-    config.stage === 'merge'
+    config.stage === 'merge' || config.stage === 'cleanup'
       ? NO_ENGINE
       : await selectEngine(config.builder, {
           configDir: dockerConfigDir,
@@ -214,7 +221,36 @@ export async function connectAdapters(
       },
     }
   }
+  if (config.stage === 'cleanup') adapters.catalog = await connectCatalog(config, registry)
   return {adapters, username}
+}
+
+/**
+ * Where a cleanup lists and deletes: OCIR's Artifacts API with the API key, else the registry's
+ * /v2/ API (on OCIR with an auth token, if OCIR accepts deletes there).
+ */
+async function connectCatalog(
+  config: ActionConfig,
+  registry: RegistryHttpClient,
+): Promise<ImageCatalog> {
+  if (config.oci) {
+    const artifacts = await createArtifactsClient({
+      apiKey: config.oci,
+      retries: config.retries,
+      retryBaseMs: config.retryBaseMs,
+      endpoint: config.ociEndpoint,
+    })
+    return new OciImageCatalog(
+      artifacts,
+      config.compartment ?? config.oci.tenancy,
+      !config.compartment,
+      registry,
+    )
+  }
+  const hint = config.registry.isOcir
+    ? 'Give the API-key inputs (oci-user, oci-tenancy, oci-fingerprint, oci-private-key, oci-region) so the cleanup deletes through the OCI Artifacts API'
+    : 'Allow deletes on the registry (the distribution registry: storage.delete.enabled: true, or REGISTRY_STORAGE_DELETE_ENABLED=true), or clean up with its own tools'
+  return new RegistryCatalog(registry, config.registry.host, hint, config.registry.isOcir)
 }
 
 /** The Kubernetes pull secret, for `kubectl apply -f`; holds the token, so mode 0600. */

@@ -94,12 +94,13 @@ export class LoginRefusedError extends ActionError {
 
 /** One or more images failed; the report has already been written. */
 export class PushFailedError extends ActionError {
-  constructor(readonly failures: readonly {image: string; message: string}[]) {
+  constructor(readonly failures: readonly {image: string; message: string; nextStep?: string}[]) {
     super(
       failures.length === 1
         ? `image '${failures[0].image}' failed: ${failures[0].message}`
         : `${failures.length} images failed: ${failures.map((f) => `'${f.image}': ${f.message}`).join('; ')}`,
-      'No moving tag (latest, branch, major/minor) of any image was changed. Fix the cause and re-run.',
+      failures.find((failure) => failure.nextStep)?.nextStep ??
+        'No moving tag (latest, branch, major/minor) of any image was changed. Fix the cause and re-run.',
     )
   }
 }

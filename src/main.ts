@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import {readConfig} from './config/read-config.js'
-import {connectAdapters} from './connect.js'
+import {connectAdapters, needsConnection} from './connect.js'
 import {resolveIdentity} from './resolve-identity.js'
 import {describeFailure, PushFailedError} from './errors.js'
 import {runPipeline} from './pipeline.js'
@@ -16,7 +16,7 @@ export async function main(): Promise<void> {
     const identity = await resolveIdentity(config)
     const plan = planRun(config, await gatherRunFacts(config), identity.namespace)
     for (const warning of plan.warnings) core.warning(warning)
-    const connection = config.dryRun ? undefined : await connectAdapters(config, identity)
+    const connection = needsConnection(config) ? await connectAdapters(config, identity) : undefined
     const result = await runPipeline(
       config,
       {namespace: identity.namespace, username: connection?.username ?? identity.username},

@@ -1,7 +1,8 @@
 import * as core from '@actions/core'
 import type {Adapters, RepositoryEnsurer, RepositoryOutcome} from './adapters/ports.js'
 import type {ActionConfig} from './config/action-config.js'
-import {describeFailure} from './errors.js'
+import {runCleanup} from './cleanup/run-cleanup.js'
+import {ActionError, describeFailure} from './errors.js'
 import {dryRunCommands} from './plan/dry-run.js'
 import {pushRefusalHint} from './plan/login-hint.js'
 import type {ImagePlan} from './plan/push-plan.js'
@@ -23,13 +24,16 @@ export interface PipelineResult {
   tagNames: string[]
   labels: Record<string, string>
   images: ImageOutcome[]
-  failures: {image: string; message: string}[]
+  /** `nextStep`: what to do, when it is not the release's (a cleanup's re-run). */
+  failures: {image: string; message: string; nextStep?: string}[]
   notices: string[]
   /** What ensuring the repositories came to, when the run ensures them. */
   repositories: RepositoryOutcome[]
   dryRun: boolean
   /** The commands the run would make, for a dry run's report. */
   commands: string[]
+  /** Stage cleanup: image name → references deleted (or, in a dry run, to be deleted). */
+  deleted?: Record<string, string[]>
 }
 
 /**
@@ -60,6 +64,17 @@ export async function runPipeline(
     repositories: [],
     dryRun: config.dryRun,
     commands: [],
+  }
+  if (config.stage === 'cleanup') {
+    if (!adapters?.catalog || !plan.retention)
+      throw new ActionError('stage cleanup needs the registry: it was not connected')
+    const cleanup = await runCleanup({
+      plans,
+      rules: plan.retention,
+      catalog: adapters.catalog,
+      dryRun: config.dryRun,
+    })
+    return {...result, tagNames: [], ...cleanup}
   }
   logPlan(config, plan)
 

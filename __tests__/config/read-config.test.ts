@@ -61,6 +61,24 @@ describe('accepted inputs', () => {
     expect(config.images).toMatchObject(want)
   })
 
+  test('a cleanup needs no context or Dockerfile, and reads its retention rules', () => {
+    const config = read({
+      registry: 'localhost:5000',
+      images: '- app: ./missing-dir',
+      stage: 'cleanup',
+      'keep-last': '3',
+      'keep-days': '14',
+      'keep-tags': 'stable\n/^nightly-/',
+    })
+    expect(config.stage).toBe('cleanup')
+    expect(config.retention).toMatchObject({keepLast: 3, keepDays: 14})
+    expect(config.retention.keepTags.map((pattern) => pattern.source)).toEqual([
+      'stable',
+      '/^nightly-/',
+    ])
+    expect(read(base).retention).toMatchObject({keepLast: 10, keepDays: undefined, keepTags: []})
+  })
+
   test('defaults follow the contract', () => {
     const config = read(base)
     expect(config).toMatchObject({
@@ -292,6 +310,30 @@ describe('rejected inputs name the input, the value and the fix', () => {
       inputs: {registry: 'iad.ocir.io', username: 'jdoe', 'auth-token': 't'},
       input: 'namespace',
       message: /not the tenancy name/,
+    },
+    {
+      why: 'keep-last that is not a whole number',
+      inputs: {stage: 'cleanup', 'keep-last': 'three'},
+      input: 'keep-last',
+      message: /whole number of at least 0/,
+    },
+    {
+      why: 'keep-days of zero',
+      inputs: {stage: 'cleanup', 'keep-days': '0'},
+      input: 'keep-days',
+      message: /whole number of at least 1/,
+    },
+    {
+      why: 'keep-tags with a regular expression that does not compile',
+      inputs: {stage: 'cleanup', 'keep-tags': 'latest\n/[unclosed/'},
+      input: 'keep-tags',
+      message: /does not compile/,
+    },
+    {
+      why: 'keep-days on a run that is not a cleanup',
+      inputs: {'keep-days': '30'},
+      input: 'keep-days',
+      message: /applies to stage: cleanup only/,
     },
   ])('$why', ({inputs, input, message}) => {
     expectInputError(() => read({...base, ...inputs}), input, message)

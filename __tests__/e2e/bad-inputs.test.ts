@@ -273,7 +273,37 @@ const CATALOGUE: {why: string; inputs: Record<string, string>; input: string; te
     why: 'a stage that does not exist',
     inputs: {stage: 'deploy'},
     input: 'stage',
-    text: /all, platform, merge/,
+    text: /all, platform, merge, cleanup/,
+  },
+  {
+    why: 'a cleanup with keep-last that is not a number',
+    inputs: {stage: 'cleanup', 'keep-last': 'ten'},
+    input: 'keep-last',
+    text: /whole number of at least 0/,
+  },
+  {
+    why: 'a cleanup with a negative keep-days',
+    inputs: {stage: 'cleanup', 'keep-days': '-7'},
+    input: 'keep-days',
+    text: /whole number of at least 1/,
+  },
+  {
+    why: 'a cleanup with a keep-tags regular expression that does not compile',
+    inputs: {stage: 'cleanup', 'keep-tags': 'stable\n/^v(\\d+$/'},
+    input: 'keep-tags',
+    text: /does not compile/,
+  },
+  {
+    why: 'a cleanup with a keep-tags glob holding a slash',
+    inputs: {stage: 'cleanup', 'keep-tags': 'release/*'},
+    input: 'keep-tags',
+    text: /tag glob/,
+  },
+  {
+    why: 'keep-tags on a build run, where it would do nothing',
+    inputs: {'keep-tags': 'stable'},
+    input: 'keep-tags',
+    text: /applies to stage: cleanup only/,
   },
   {
     why: 'SOURCE_DATE_EPOCH that is a date',

@@ -1,6 +1,7 @@
 /** The outside world as the pipeline sees it: only the calls it makes. */
 import type {BuildStep} from '../plan/build-step.js'
 import type {ImagePlan} from '../plan/push-plan.js'
+import type {StoredVersion} from '../plan/retention.js'
 import type {BaseImageDigest} from './base-images.js'
 import type {RetrySession} from './retry.js'
 
@@ -73,12 +74,38 @@ export interface RepositoryEnsurer {
   ensure(plans: ImagePlan[]): Promise<RepositoryOutcome[]>
 }
 
+/** One image of a cleanup: its name (the OCIR repository name) and its path on the registry. */
+export interface CatalogImage {
+  /** As in the `images` input, e.g. `todo-backend`. */
+  name: string
+  /** Repository path on the registry, e.g. `ns/todo-backend`. */
+  repository: string
+}
+
+/** The stored versions of images, and deleting them (stage cleanup). */
+export interface ImageCatalog {
+  /** Where deletes go, for messages, e.g. `the registry 127.0.0.1:5000`. */
+  readonly name: string
+  /** Whether one tag can be removed while its digest stays. */
+  readonly canDeleteTag: boolean
+  /** Every version (digest, its tags, created time, media type, children) of one image. */
+  listVersions(image: CatalogImage): Promise<StoredVersion[]>
+  /** The digest a tag names right now; undefined when the tag does not exist. */
+  resolveTag(image: CatalogImage, tag: string): Promise<string | undefined>
+  /** Removes one tag; its digest stays. */
+  deleteTag(image: CatalogImage, tag: string, digest: string): Promise<void>
+  /** Deletes a manifest and every tag on it; one that is already gone counts as deleted. */
+  deleteDigest(image: CatalogImage, digest: string): Promise<void>
+}
+
 /** Every port a real run uses, connected and logged in. */
 export interface Adapters {
   engine: ContainerEngine
   registry: RegistryClient
   /** Creates missing repositories before anything is pushed (OCIR with ensure-repositories). */
   repositories?: RepositoryEnsurer
+  /** Lists and deletes stored images (stage cleanup). */
+  catalog?: ImageCatalog
   /** Renews a short-lived login before it expires; called before each image's pushes. */
   refreshLogin?: () => Promise<void>
   /** The run's retries: one policy for builder pushes, registry requests and the login. */

@@ -224,6 +224,27 @@ export class RegistryHttpClient implements RegistryClient {
     return put.headers.get('docker-content-digest') ?? digest
   }
 
+  /**
+   * Deletes a manifest by digest (or a tag, where the registry allows it). True when deleted,
+   * false when it was not there (404). Any other refusal throws a RegistryError with its status and
+   * code (405 or UNSUPPORTED: the registry does not allow deletes).
+   */
+  async deleteManifest(repository: string, reference: string): Promise<boolean> {
+    const response = await this.request(
+      'DELETE',
+      `/v2/${repository}/manifests/${reference}`,
+      deleteScope(repository),
+      {accept: MANIFEST_MEDIA_TYPES.join(', ')},
+    )
+    if (response.status === 404) {
+      await response.arrayBuffer().catch(() => undefined)
+      return false
+    }
+    await this.expectOk(response, `DELETE ${repository}@${reference}`)
+    await response.arrayBuffer().catch(() => undefined)
+    return true
+  }
+
   /** A renewed login (a fresh short-lived token): cached authorizations are dropped. */
   setCredentials(username: string, password: string): void {
     this.credentials = {username, password}
@@ -393,6 +414,11 @@ export class RegistryHttpClient implements RegistryClient {
 
 export function pullScope(repository: string): string {
   return `repository:${repository}:pull`
+}
+
+/** Distribution's token auth checks the `delete` action for a manifest DELETE. */
+export function deleteScope(repository: string): string {
+  return `repository:${repository}:delete`
 }
 
 export function pushScope(repository: string): string {

@@ -1,3 +1,4 @@
+import type {TagPattern} from '../plan/retention.js'
 import type {OciApiKey} from './oci-key.js'
 
 /** The one typed, validated view of the action's inputs that the rest of the code sees. */
@@ -5,11 +6,11 @@ import type {OciApiKey} from './oci-key.js'
 export type Builder = 'auto' | 'buildx' | 'docker' | 'buildah' | 'podman'
 export const BUILDERS: readonly Builder[] = ['auto', 'buildx', 'docker', 'buildah', 'podman']
 
-export type Stage = 'all' | 'platform' | 'merge'
+export type Stage = 'all' | 'platform' | 'merge' | 'cleanup'
 
 export type CacheMode = 'auto' | 'none'
 export const CACHE_MODES: readonly CacheMode[] = ['auto', 'none']
-export const STAGES: readonly Stage[] = ['all', 'platform', 'merge']
+export const STAGES: readonly Stage[] = ['all', 'platform', 'merge', 'cleanup']
 
 /** One image of the `images` input, with every default filled in. */
 export interface ImageSpec {
@@ -102,6 +103,8 @@ export interface ActionConfig {
   githubToken: string
   pullSecret?: PullSecretConfig
   stage: Stage
+  /** What `stage: cleanup` keeps (keep-last, keep-days, keep-tags). */
+  retention: RetentionInputs
   github: GitHubContext
   /** Seconds since the epoch from SOURCE_DATE_EPOCH, if set. */
   sourceDateEpoch?: number
@@ -120,4 +123,14 @@ export interface ActionConfig {
   ghaCache: boolean
   /** Paths the runner gives the step. */
   paths: {runnerTemp: string; userDockerConfig: string}
+}
+
+/** The retention inputs of `stage: cleanup`. */
+export interface RetentionInputs {
+  /** The newest N versions per image (keep-last, default 10). */
+  keepLast: number
+  /** Anything younger than N days (keep-days), when set. */
+  keepDays?: number
+  /** Tag patterns never deleted (keep-tags), besides the defaults. */
+  keepTags: TagPattern[]
 }

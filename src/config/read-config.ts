@@ -3,6 +3,7 @@ import {homedir, tmpdir} from 'node:os'
 import {isAbsolute, join, resolve} from 'node:path'
 import {secretsWithheld} from '../plan/fork-pull-request.js'
 import {checkStagePlatforms} from '../plan/platform-legs.js'
+import {parseTagPatterns} from '../plan/retention.js'
 import {parseFlavor, parseRules} from '../plan/tags/tag-rules.js'
 import {InputError} from '../errors.js'
 import {resolveRegistryTarget} from '../plan/registry-target.js'
@@ -115,7 +116,9 @@ export function readConfig(
   const stage = parseChoice('stage', get('stage'), STAGES, 'all')
   const images = parseImages(get('images'), {platforms})
   checkStagePlatforms(stage, images)
-  if (stage !== 'merge') checkBuildFiles(images, github.workspace)
+  // A merge and a cleanup build nothing: they need no context or Dockerfile.
+  if (stage !== 'merge' && stage !== 'cleanup') checkBuildFiles(images, github.workspace)
+  const retention = readRetention(get, input, stage)
 
   const ensureRepositories = parseBoolean('ensure-repositories', get('ensure-repositories'), false)
   if (ensureRepositories && !oci) {
@@ -201,6 +204,7 @@ export function readConfig(
         }
       : undefined,
     stage,
+    retention,
     github,
     sourceDateEpoch: sourceDateEpoch ? Number(sourceDateEpoch) : undefined,
     metadata: readMetadataVariables(env),
@@ -212,6 +216,31 @@ export function readConfig(
       runnerTemp: env.RUNNER_TEMP || tmpdir(),
       userDockerConfig: env.DOCKER_CONFIG || join(homedir(), '.docker'),
     },
+  }
+}
+
+/** keep-last, keep-days and keep-tags; the last two only make sense for a cleanup. */
+function readRetention(
+  get: (name: string) => string,
+  input: InputGetter,
+  stage: ActionConfig['stage'],
+): ActionConfig['retention'] {
+  const keepTagLines = lines(input('keep-tags') ?? '')
+  const keepDaysRaw = get('keep-days')
+  if (stage !== 'cleanup') {
+    const given = keepDaysRaw ? 'keep-days' : keepTagLines.length > 0 ? 'keep-tags' : undefined
+    if (given) {
+      throw new InputError(
+        given,
+        given === 'keep-days' ? keepDaysRaw : keepTagLines.join(' '),
+        `${given} is a retention rule and applies to stage: cleanup only (this run has stage: ${stage}); run the cleanup as its own step`,
+      )
+    }
+  }
+  return {
+    keepLast: parseWholeNumber('keep-last', get('keep-last'), 10, 0),
+    keepDays: keepDaysRaw ? parseWholeNumber('keep-days', keepDaysRaw, 0, 1) : undefined,
+    keepTags: parseTagPatterns(keepTagLines),
   }
 }
 

@@ -3,6 +3,7 @@ import {InputError} from '../errors.js'
 import type {RunFacts} from '../run-facts.js'
 import {planLegs, platformTagBase, type ImageLegs} from './platform-legs.js'
 import {planPushes, type ImagePlan} from './push-plan.js'
+import {closedPullRequest, type RetentionRules} from './retention.js'
 import {computeTags} from './tags/compute-tags.js'
 import {computeLabels} from './tags/labels.js'
 import type {TagContext, TagPlan} from './tags/tag-types.js'
@@ -14,6 +15,8 @@ export interface RunPlan {
   labels: Record<string, string>
   /** For `stage: platform|merge`: the per-platform legs of every image. */
   legs?: ImageLegs[]
+  /** For `stage: cleanup`: what each image keeps, and the pull request being closed, if any. */
+  retention?: RetentionRules
   /** What the user should see as warnings (the tag engine's, a dry run without tags). */
   warnings: string[]
 }
@@ -49,7 +52,7 @@ export function planRun(
     const rules = config.tagRules.length > 0 ? config.tagRules.join('; ') : 'the default rules'
     const what = `no tag rule yields a tag for this ${tagContext.eventName || 'run'} (ref '${tagContext.ref || 'none'}', rules: ${rules})`
     if (config.dryRun) warnings.push(`${what}; a real run would fail`)
-    else if (config.push) {
+    else if (config.push && config.stage !== 'cleanup') {
       throw new InputError(
         'tags',
         rules,
@@ -76,7 +79,7 @@ export function planRun(
     ...config.labels,
   }
   const legs =
-    config.stage === 'all'
+    config.stage === 'all' || config.stage === 'cleanup'
       ? undefined
       : planLegs(
           config.stage,
@@ -84,5 +87,18 @@ export function planRun(
           platformTagBase(tagPlan.tags, revision, config.metadata.shortShaLength),
           config.platforms,
         )
-  return {tagPlan, plans, labels, legs, warnings}
+  const retention: RetentionRules | undefined =
+    config.stage === 'cleanup'
+      ? {
+          ...config.retention,
+          defaultBranch: facts.defaultBranch,
+          now: facts.now,
+          pullRequest: closedPullRequest(
+            config.github.eventName,
+            config.github.payload,
+            config.metadata.shortShaLength,
+          ),
+        }
+      : undefined
+  return {tagPlan, plans, labels, legs, retention, warnings}
 }

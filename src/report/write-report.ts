@@ -37,6 +37,7 @@ export async function writeReport(result: PipelineResult): Promise<void> {
       Object.fromEntries(result.images.filter((i) => i.digest).map((i) => [i.name, i.digest])),
     ),
   )
+  core.setOutput('deleted', JSON.stringify(result.deleted ?? {}))
   for (const notice of result.notices) core.notice(notice)
 
   if (!process.env.GITHUB_STEP_SUMMARY) return
@@ -48,22 +49,24 @@ export async function writeReport(result: PipelineResult): Promise<void> {
     `Registry <code>${escape(result.registry)}</code>${result.namespace ? `, namespace <code>${escape(result.namespace)}</code>` : ''}${result.version ? `, version <code>${escape(result.version)}</code>` : ''}`,
     true,
   )
-  summary.addTable([
-    [
-      {data: 'image', header: true},
-      {data: 'references', header: true},
-      {data: 'digest', header: true},
-      {data: 'status', header: true},
-      {data: 'duration', header: true},
-    ],
-    ...result.images.map((image) => [
-      escape(image.name),
-      image.refs.map((ref) => `<code>${escape(ref)}</code>`).join('<br>'),
-      image.digest ? `<code>${escape(image.digest)}</code>` : '',
-      escape(statusOf(image)),
-      `${(image.durationMs / 1000).toFixed(1)} s`,
-    ]),
-  ])
+  // A cleanup has no image rows: its deletions follow.
+  if (result.images.length > 0)
+    summary.addTable([
+      [
+        {data: 'image', header: true},
+        {data: 'references', header: true},
+        {data: 'digest', header: true},
+        {data: 'status', header: true},
+        {data: 'duration', header: true},
+      ],
+      ...result.images.map((image) => [
+        escape(image.name),
+        image.refs.map((ref) => `<code>${escape(ref)}</code>`).join('<br>'),
+        image.digest ? `<code>${escape(image.digest)}</code>` : '',
+        escape(statusOf(image)),
+        `${(image.durationMs / 1000).toFixed(1)} s`,
+      ]),
+    ])
   if (result.repositories.length > 0) {
     summary.addRaw('Repositories:', true)
     summary.addList(
@@ -82,12 +85,29 @@ export async function writeReport(result: PipelineResult): Promise<void> {
       'sh',
     )
   }
+  if (result.deleted) addDeletions(summary, result.deleted, result.dryRun)
   for (const notice of result.notices) summary.addRaw(`> ${escape(notice)}`, true)
   if (result.dryRun && result.commands.length > 0) {
     summary.addRaw('Commands this run would make:', true)
     summary.addCodeBlock(result.commands.join('\n'), 'sh')
   }
   await summary.write()
+}
+
+/** A cleanup's deletions, per image: what went (or, in a dry run, would go). */
+function addDeletions(
+  summary: typeof core.summary,
+  deleted: Record<string, string[]>,
+  dryRun: boolean,
+): void {
+  for (const [image, references] of Object.entries(deleted)) {
+    summary.addRaw(
+      `${escape(image)}: ${references.length === 0 ? 'nothing to delete' : dryRun ? 'would delete' : 'deleted'}`,
+      true,
+    )
+    if (references.length > 0)
+      summary.addList(references.map((reference) => `<code>${escape(reference)}</code>`))
+  }
 }
 
 /** The summary's status column: what happened, and why when it was not a plain push. */
