@@ -23,6 +23,7 @@ import type {RunIdentity} from './resolve-identity.js'
 import {loginHint} from './plan/login-hint.js'
 import {pullSecretManifest} from './plan/pull-secret.js'
 import {OCIR_BEARER_USERNAME} from './plan/username.js'
+import {connectSigners} from './signing/connect-signers.js'
 import {saveCleanupState} from './state.js'
 
 /** Stands in for a builder where none is needed (stage merge). */
@@ -214,6 +215,8 @@ export async function connectAdapters(
       },
     }
   }
+  if (config.signing && config.push)
+    adapters.signers = await connectSigners(config, identity.namespace, registry)
   return {adapters, username}
 }
 

@@ -1,4 +1,5 @@
 import type {OciApiKey} from './oci-key.js'
+import type {SigningConfig} from './sign-key.js'
 
 /** The one typed, validated view of the action's inputs that the rest of the code sees. */
 
@@ -101,6 +102,8 @@ export interface ActionConfig {
   retries: number
   githubToken: string
   pullSecret?: PullSecretConfig
+  /** What every pushed digest is signed with (a cosign key, an OCI Vault key); undefined: nothing. */
+  signing?: SigningConfig
   stage: Stage
   github: GitHubContext
   /** Seconds since the epoch from SOURCE_DATE_EPOCH, if set. */

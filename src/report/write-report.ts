@@ -37,6 +37,14 @@ export async function writeReport(result: PipelineResult): Promise<void> {
       Object.fromEntries(result.images.filter((i) => i.digest).map((i) => [i.name, i.digest])),
     ),
   )
+  core.setOutput(
+    'signatures',
+    JSON.stringify(
+      Object.fromEntries(
+        result.images.filter((i) => i.signatures).map((i) => [i.name, i.signatures]),
+      ),
+    ),
+  )
   for (const notice of result.notices) core.notice(notice)
 
   if (!process.env.GITHUB_STEP_SUMMARY) return
@@ -48,12 +56,14 @@ export async function writeReport(result: PipelineResult): Promise<void> {
     `Registry <code>${escape(result.registry)}</code>${result.namespace ? `, namespace <code>${escape(result.namespace)}</code>` : ''}${result.version ? `, version <code>${escape(result.version)}</code>` : ''}`,
     true,
   )
+  const signed = result.images.some((image) => image.signatures)
   summary.addTable([
     [
       {data: 'image', header: true},
       {data: 'references', header: true},
       {data: 'digest', header: true},
       {data: 'status', header: true},
+      ...(signed ? [{data: 'signatures', header: true}] : []),
       {data: 'duration', header: true},
     ],
     ...result.images.map((image) => [
@@ -61,6 +71,7 @@ export async function writeReport(result: PipelineResult): Promise<void> {
       image.refs.map((ref) => `<code>${escape(ref)}</code>`).join('<br>'),
       image.digest ? `<code>${escape(image.digest)}</code>` : '',
       escape(statusOf(image)),
+      ...(signed ? [signaturesCell(image)] : []),
       `${(image.durationMs / 1000).toFixed(1)} s`,
     ]),
   ])
@@ -97,6 +108,16 @@ function statusOf(image: PipelineResult['images'][number]): string {
     return `reused from ${from} (inputs unchanged)${image.message ? `: ${image.message}` : ''}`
   }
   return image.message ? `${image.status}: ${image.message}` : image.status
+}
+
+/** Each signed digest (shortened) and where its signatures went. */
+function signaturesCell(image: PipelineResult['images'][number]): string {
+  return Object.entries(image.signatures ?? {})
+    .map(
+      ([digest, places]) =>
+        `<code>${escape(digest.slice(0, 19))}…</code>: ${places.map((place) => escape(place)).join(', ')}`,
+    )
+    .join('<br>')
 }
 
 function escape(text: string): string {
