@@ -206,6 +206,32 @@ describe('cosign signatures with sign-key', () => {
   })
 })
 
+test('a dry run lists what it would sign: each image, and each platform manifest of a merge', async () => {
+  const key = makeSigningKey()
+  const base = {
+    registry: 'iad.ocir.io',
+    namespace: 'ns1',
+    username: 'jdoe',
+    'auth-token': 'never-used',
+    images: TWO_IMAGES,
+    'dry-run': 'true',
+    'sign-key': key.pkcs8Pem,
+  }
+  const all = await runAction({inputs: base, workspace: WORKSPACE})
+  expect(all.errors).toEqual([])
+  for (const name of ['todo-frontend', 'todo-backend'])
+    expect(all.summary).toMatch(
+      new RegExp(`# sign iad\\.ocir\\.io/ns1/${name}@.*pushed digest.* with the cosign key`),
+    )
+  const merge = await runAction({
+    inputs: {...base, stage: 'merge', platforms: 'linux/amd64,linux/arm64'},
+    workspace: WORKSPACE,
+  })
+  expect(merge.errors).toEqual([])
+  expect(merge.summary.match(/# sign iad\.ocir\.io\/ns1\/todo-frontend@/g)).toHaveLength(3)
+  expect(merge.summary).toMatch(/todo-frontend@.*linux\/arm64 manifest digest/)
+})
+
 describe('OCIR signatures with an OCI Vault key, against the OCI double', () => {
   let double: OciDouble
   let front: OcirFront
