@@ -215,7 +215,8 @@ export async function connectAdapters(
       },
     }
   }
-  if (config.signing && config.push)
+  // Platform legs are signed by the merge that releases them.
+  if (config.signing && config.push && config.stage !== 'platform')
     adapters.signers = await connectSigners(config, identity.namespace, registry)
   return {adapters, username}
 }
