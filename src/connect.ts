@@ -25,6 +25,7 @@ import type {RunIdentity} from './resolve-identity.js'
 import {loginHint} from './plan/login-hint.js'
 import {pullSecretManifest} from './plan/pull-secret.js'
 import {OCIR_BEARER_USERNAME} from './plan/username.js'
+import {connectSigners} from './signing/connect-signers.js'
 import {saveCleanupState} from './state.js'
 
 /** Stands in for a builder where none is needed (stage merge and cleanup). */
@@ -222,6 +223,9 @@ export async function connectAdapters(
     }
   }
   if (config.stage === 'cleanup') adapters.catalog = await connectCatalog(config, registry)
+  // Platform legs are signed by the merge that releases them.
+  if (config.signing && config.push && config.stage !== 'platform')
+    adapters.signers = await connectSigners(config, identity.namespace, registry)
   return {adapters, username}
 }
 

@@ -13,6 +13,7 @@ import {newOutcome, type ImageOutcome} from './release/image-outcome.js'
 import type {ReuseSettings} from './release/image-reuse.js'
 import {mergedImages} from './release/merged-images.js'
 import {buildPlatforms} from './release/platform-builds.js'
+import {signingStep} from './signing/sign-outcome.js'
 import {releaseImages, type ImageSource} from './release/release-order.js'
 
 /** Everything the report needs: what was planned and what each image came to. */
@@ -146,6 +147,9 @@ export async function runPipeline(
       tagPlan,
       refreshLogin: adapters.refreshLogin,
       hintFor: (message) => pushRefusalHint(message, config.registry, identity.username),
+      afterPublish: adapters.signers?.length
+        ? signingStep(adapters.signers, adapters.registry)
+        : undefined,
     })
     result.images = released.images
     result.notices.push(...released.notices)

@@ -8,13 +8,15 @@ import {parseOciApiKey} from '../../src/config/oci-key.js'
 import {lookupNamespace} from '../../src/adapters/oci-namespace.js'
 import {ensureRepositories, OciRepositoryStore} from '../../src/adapters/oci-repository-store.js'
 import {TokenSource} from '../../src/adapters/ocir-token.js'
+import {OciImageSignatures} from '../../src/adapters/oci-image-signatures.js'
+import {connectSigners} from '../../src/signing/connect-signers.js'
 import {isLoopbackHost} from '../../src/plan/registry-target.js'
 import {ocirHost, resolveRegion} from '../../src/plan/region.js'
 import {PROJECT_ROOT} from '../fixtures/run-action.js'
 
 const loadedSdkModules = (): string[] =>
   Object.keys(createRequire(import.meta.url).cache).filter((path) =>
-    /[\\/]node_modules[\\/]oci-(common|artifacts|objectstorage)[\\/]/.test(path),
+    /[\\/]node_modules[\\/]oci-(common|artifacts|objectstorage|keymanagement)[\\/]/.test(path),
   )
 
 test('importing the OCI modules and resolving a region does not load the SDK', () => {
@@ -25,7 +27,7 @@ test('importing the OCI modules and resolving a region does not load the SDK', (
     ensureRepositories,
     OciRepositoryStore,
   ]).toHaveLength(5)
-  expect([isLoopbackHost, TokenSource]).toHaveLength(2)
+  expect([isLoopbackHost, TokenSource, OciImageSignatures, connectSigners]).toHaveLength(4)
   expect(ocirHost(resolveRegion('iad'))).toBe('iad.ocir.io')
   expect(loadedSdkModules()).toEqual([])
 })

@@ -4,7 +4,9 @@
  * registry untouched.
  */
 import {describe, expect, test} from 'vitest'
+import {cosignEncryptedKey, makeSigningKey} from '../fixtures/cosign-check.js'
 import {registryTags} from '../fixtures/registry-probe.js'
+import {unrelatedPrivateKeyPem} from '../fixtures/oci-double.js'
 import {runAction} from '../fixtures/run-action.js'
 import {testEnvironment, uniqueNamespace} from '../fixtures/test-env.js'
 
@@ -19,6 +21,7 @@ const good = {
   images: '- todo-frontend: ./frontend',
 }
 const notPem = 'this is not a key'
+const cosignKey = cosignEncryptedKey(makeSigningKey().privateKey, 'the-right-password')
 const someOcid = {
   'oci-user': 'ocid1.user.oc1..aaaa',
   'oci-tenancy': 'ocid1.tenancy.oc1..aaaa',
@@ -304,6 +307,40 @@ const CATALOGUE: {why: string; inputs: Record<string, string>; input: string; te
     inputs: {'keep-tags': 'stable'},
     input: 'keep-tags',
     text: /applies to stage: cleanup only/,
+  },
+  {
+    why: 'a sign-key that is not a key',
+    inputs: {'sign-key': notPem},
+    input: 'sign-key',
+    text: /not a PEM private key/,
+  },
+  {
+    why: "a wrong password for cosign's encrypted key",
+    inputs: {'sign-key': cosignKey, 'sign-key-password': 'not-the-password'},
+    input: 'sign-key-password',
+    text: /does not decrypt sign-key/,
+  },
+  {
+    why: 'an RSA key as sign-key',
+    inputs: {'sign-key': unrelatedPrivateKeyPem()},
+    input: 'sign-key',
+    text: /sign with an ECDSA P-256 key/,
+  },
+  {
+    why: 'a Vault key without OCI API credentials',
+    inputs: {
+      'sign-kms-key-id': 'ocid1.key.oc1.iad.vault.aaaa',
+      'sign-kms-key-version-id': 'ocid1.keyversion.oc1.iad.0.vault.bbbb',
+      'sign-kms-crypto-endpoint': 'https://vault-crypto.kms.us-ashburn-1.oraclecloud.com',
+    },
+    input: 'sign-kms-key-id',
+    text: /needs OCI API credentials/,
+  },
+  {
+    why: 'a signing algorithm OCIR does not take',
+    inputs: {'sign-algorithm': 'ECDSA_SHA_256'},
+    input: 'sign-algorithm',
+    text: /RSA-PSS/,
   },
   {
     why: 'SOURCE_DATE_EPOCH that is a date',

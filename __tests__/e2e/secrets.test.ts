@@ -1,7 +1,8 @@
 /**
  * Secrets never leak: across a successful push, a refused login and a dry run, the token and its
  * base64 form appear in no log, output, summary or state file, no process command line, and no
- * environment of a child process, sampled while the action runs. And the post step cleans up
+ * environment of a child process, sampled while the action runs. The same holds for a signed
+ * release: the signing key (as given and decrypted), its password and the Vault's answers. And the post step cleans up
  * after a run that failed after logging in.
  */
 import {mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
@@ -16,6 +17,9 @@ import {
   type RunOptions,
 } from '../fixtures/run-action.js'
 import {testEnvironment, uniqueNamespace} from '../fixtures/test-env.js'
+import {cosignEncryptedKey, makeSigningKey} from '../fixtures/cosign-check.js'
+import {makeVaultKey, startOciDouble} from '../fixtures/oci-double.js'
+import {startOcirFront} from '../fixtures/ocir-front.js'
 
 const env = testEnvironment()
 const registry = env.registries.htpasswd
@@ -95,6 +99,59 @@ describe('the token and its base64 form never leak', () => {
     }
     await runPost(run)
   })
+})
+
+test('a release signed with a cosign key and a Vault key leaks neither key, the password, nor what the Vault answered', async () => {
+  const signingKey = makeSigningKey()
+  const password = 'Signing-Key-Password-7731'
+  const keyText = cosignEncryptedKey(signingKey.privateKey, password)
+  const vaultKey = makeVaultKey()
+  const namespace = uniqueNamespace('leaksig')
+  const started = await startOciDouble({namespace, vaultKeys: [vaultKey]})
+  const front = await startOcirFront(started.double, started.double.url, env)
+  try {
+    const {run, samples} = await runSampled({
+      inputs: {
+        registry: front.host,
+        'oci-user': started.userId,
+        'oci-tenancy': started.tenancyId,
+        'oci-fingerprint': started.key.fingerprint,
+        'oci-private-key': started.key.privateKeyPem,
+        'oci-region': 'us-ashburn-1',
+        'oci-endpoint': started.double.url,
+        'sign-key': keyText,
+        'sign-key-password': password,
+        'sign-kms-key-id': vaultKey.keyId,
+        'sign-kms-key-version-id': vaultKey.keyVersionId,
+        'sign-kms-crypto-endpoint': started.double.url,
+        images: '- todo-frontend: ./frontend\n- todo-backend: ./backend',
+        builder: 'docker',
+      },
+    })
+    expect(run.errors).toEqual([])
+    expect(run.exitCode).toBe(0)
+    expect(Object.keys(JSON.parse(run.outputs.signatures) as object)).toHaveLength(2)
+    expect(started.double.issuedSignatures).toHaveLength(2)
+    expect(run.stdout).toContain(`::add-mask::${password}`)
+    const bodyLines = (pem: string): string[] =>
+      pem.split('\n').filter((line) => line.length >= 16 && !line.includes('-----'))
+    const decrypted = signingKey.privateKey.export({type: 'pkcs8', format: 'pem'}).toString()
+    const secrets = [
+      password,
+      ...bodyLines(keyText),
+      ...bodyLines(decrypted),
+      signingKey.privateKey.export({type: 'pkcs8', format: 'der'}).toString('base64').slice(0, 40),
+      ...started.double.issuedSignatures,
+    ]
+    for (const secret of secrets) {
+      expect(everythingWritten(run)).not.toContain(secret)
+      expect(samples.filter((sample) => sample.includes(secret))).toEqual([])
+    }
+    await runPost(run)
+  } finally {
+    await front.close()
+    await started.double.stop()
+  }
 })
 
 test('a run that fails after the login is still cleaned up by the post step, and other logins stay', async () => {

@@ -6,6 +6,7 @@
 import * as core from '@actions/core'
 import type * as OciCommon from 'oci-common'
 import type {ArtifactsClient} from 'oci-artifacts'
+import type {KmsCryptoClient} from 'oci-keymanagement'
 import type {ObjectStorageClient} from 'oci-objectstorage'
 import type {OciApiKey} from '../config/oci-key.js'
 import {OciRequestError} from '../errors.js'
@@ -98,6 +99,23 @@ export async function createArtifactsClient(options: OciClientOptions): Promise<
     ociClientConfiguration(common, options),
   )
   placeClient(client, apiKey, options.endpoint)
+  return client
+}
+
+/**
+ * A Vault crypto client (Sign): it has no regional endpoint, only the vault's own crypto endpoint,
+ * and its request paths carry the `/20180608` version themselves.
+ */
+export async function createKmsCryptoClient(
+  options: Omit<OciClientOptions, 'endpoint'> & {cryptoEndpoint: string},
+): Promise<KmsCryptoClient> {
+  const [common, keyManagement] = await Promise.all([loadOciCommon(), import('oci-keymanagement')])
+  const {KmsCryptoClient} = commonJs(keyManagement)
+  const client = new KmsCryptoClient(
+    {authenticationDetailsProvider: await createAuthProvider(options.apiKey)},
+    ociClientConfiguration(common, options),
+  )
+  client.endpoint = options.cryptoEndpoint.replace(/\/+$/, '')
   return client
 }
 

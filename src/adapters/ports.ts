@@ -112,4 +112,56 @@ export interface Adapters {
   retry: RetrySession
   /** Base image digests through their registries (this run's login for its own registry). */
   resolveBaseImages?: (refs: readonly string[]) => Promise<BaseImageDigest[]>
+  /** What signs each pushed digest, when the run signs (release-order's afterPublish). */
+  signers?: DigestSigner[]
+}
+
+/** A manifest to sign: by digest, in a repository of this run's registry. */
+export interface SignTarget {
+  /** Repository path on the registry, e.g. `ns/todo-frontend`. */
+  repository: string
+  /** `host/ns/todo-frontend`: the identity a signature names. */
+  imageName: string
+  digest: string
+}
+
+/** Signs one digest and stores the signature; returns where it went (a reference or an OCID). */
+export interface DigestSigner {
+  /** `cosign` or `ocir`, for the log and the `signatures` output. */
+  kind: string
+  sign(target: SignTarget, log: LogSink): Promise<string>
+}
+
+/** An image in OCIR, as LookupContainerImageByUri returns it. */
+export interface OcirImage {
+  id: string
+  compartmentId: string
+  digest: string
+  /** Without the namespace. */
+  repositoryName: string
+}
+
+/** OCIR's image signature API (Artifacts) and the Vault's crypto endpoint. */
+export interface OcirSignatureApi {
+  /** The image behind `namespace/repository@sha256:…`. */
+  lookupImage(imageUri: string): Promise<OcirImage>
+  /** The OCID of an image's signature by this key version, if there is one. */
+  findSignature(image: OcirImage, kmsKeyVersionId: string): Promise<string | undefined>
+  /** Registers a signature; returns its OCID. A 409 is thrown as is (the caller looks again). */
+  createSignature(details: {
+    compartmentId: string
+    imageId: string
+    kmsKeyId: string
+    kmsKeyVersionId: string
+    signingAlgorithm: string
+    message: string
+    signature: string
+  }): Promise<string>
+  /** KMS Sign of a base64 message (RAW); returns the base64 signature. */
+  signWithVault(details: {
+    message: string
+    keyId: string
+    keyVersionId: string
+    algorithm: string
+  }): Promise<string>
 }

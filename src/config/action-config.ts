@@ -1,5 +1,6 @@
 import type {TagPattern} from '../plan/retention.js'
 import type {OciApiKey} from './oci-key.js'
+import type {SigningConfig} from './sign-key.js'
 
 /** The one typed, validated view of the action's inputs that the rest of the code sees. */
 
@@ -102,6 +103,8 @@ export interface ActionConfig {
   retries: number
   githubToken: string
   pullSecret?: PullSecretConfig
+  /** What every pushed digest is signed with (a cosign key, an OCI Vault key); undefined: nothing. */
+  signing?: SigningConfig
   stage: Stage
   /** What `stage: cleanup` keeps (keep-last, keep-days, keep-tags). */
   retention: RetentionInputs

@@ -16,6 +16,7 @@ import {
 } from './action-config.js'
 import {parseOciApiKey, type OciApiKey, type OciKeyInputs} from './oci-key.js'
 import {parseImages} from './images.js'
+import {readSigning} from './sign-key.js'
 import {
   parseBoolean,
   parseChoice,
@@ -155,6 +156,8 @@ export function readConfig(
       'use a base URL with a scheme and no path, e.g. https://proxy.example.com',
     )
   }
+  // Keys and passwords are checked (and masked) now, before anything is built or pushed.
+  const signing = readSigning(get, maskSecret, Boolean(oci))
   const tagRules = lines(input('tags') ?? '')
   const flavor = lines(input('flavor') ?? '')
   // Rule syntax is checked now; the rules are evaluated against the event later.
@@ -205,6 +208,7 @@ export function readConfig(
       : undefined,
     stage,
     retention,
+    signing,
     github,
     sourceDateEpoch: sourceDateEpoch ? Number(sourceDateEpoch) : undefined,
     metadata: readMetadataVariables(env),

@@ -31,6 +31,29 @@ function reuseLine(config: ActionConfig, plan: RunPlan, image: ImagePlan): strin
     : `# ${image.image.name}: will be built (no earlier release to compare with)`
 }
 
+/** What a real run would sign, before any moving tag moves: a comment line per digest. */
+function signingLines(config: ActionConfig, plans: readonly ImagePlan[]): string[] {
+  const {signing} = config
+  if (!signing) return []
+  const how = [
+    signing.cosign ? 'cosign key (signature at <image>:sha256-<hex>.sig)' : '',
+    signing.kms
+      ? `OCI Vault key ${signing.kms.keyVersionId} (${signing.kms.algorithm}, OCIR image signature)`
+      : '',
+  ]
+    .filter(Boolean)
+    .join(' and ')
+  const lines: string[] = []
+  for (const image of plans) {
+    const index = config.stage === 'merge' || image.image.platforms.length > 1
+    lines.push(`# sign ${image.imageName}@<pushed digest> with the ${how}`)
+    if (index)
+      for (const platform of image.image.platforms)
+        lines.push(`# sign ${image.imageName}@<${platform} manifest digest> with the ${how}`)
+  }
+  return lines
+}
+
 /** The private docker config dir a real run creates (mkdtemp) under the runner's temp dir. */
 export function plannedConfigDir(runnerTemp: string): string {
   return `${runnerTemp.replace(/\/+$/, '')}/ocir-push-docker-XXXXXX`
@@ -102,6 +125,7 @@ export function dryRunCommands(config: ActionConfig, plan: RunPlan): string[] {
     }
   }
   if (!config.push) return commands
+  commands.push(...signingLines(config, plan.plans))
   for (const image of plan.plans) {
     if (image.movingTags.length === 0) continue
     const source = image.immutableTags[0]

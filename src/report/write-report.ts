@@ -38,6 +38,14 @@ export async function writeReport(result: PipelineResult): Promise<void> {
     ),
   )
   core.setOutput('deleted', JSON.stringify(result.deleted ?? {}))
+  core.setOutput(
+    'signatures',
+    JSON.stringify(
+      Object.fromEntries(
+        result.images.filter((i) => i.signatures).map((i) => [i.name, i.signatures]),
+      ),
+    ),
+  )
   for (const notice of result.notices) core.notice(notice)
 
   if (!process.env.GITHUB_STEP_SUMMARY) return
@@ -50,6 +58,7 @@ export async function writeReport(result: PipelineResult): Promise<void> {
     true,
   )
   // A cleanup has no image rows: its deletions follow.
+  const signed = result.images.some((image) => image.signatures)
   if (result.images.length > 0)
     summary.addTable([
       [
@@ -57,6 +66,7 @@ export async function writeReport(result: PipelineResult): Promise<void> {
         {data: 'references', header: true},
         {data: 'digest', header: true},
         {data: 'status', header: true},
+        ...(signed ? [{data: 'signatures', header: true}] : []),
         {data: 'duration', header: true},
       ],
       ...result.images.map((image) => [
@@ -64,6 +74,7 @@ export async function writeReport(result: PipelineResult): Promise<void> {
         image.refs.map((ref) => `<code>${escape(ref)}</code>`).join('<br>'),
         image.digest ? `<code>${escape(image.digest)}</code>` : '',
         escape(statusOf(image)),
+        ...(signed ? [signaturesCell(image)] : []),
         `${(image.durationMs / 1000).toFixed(1)} s`,
       ]),
     ])
@@ -117,6 +128,16 @@ function statusOf(image: PipelineResult['images'][number]): string {
     return `reused from ${from} (inputs unchanged)${image.message ? `: ${image.message}` : ''}`
   }
   return image.message ? `${image.status}: ${image.message}` : image.status
+}
+
+/** Each signed digest (shortened) and where its signatures went. */
+function signaturesCell(image: PipelineResult['images'][number]): string {
+  return Object.entries(image.signatures ?? {})
+    .map(
+      ([digest, places]) =>
+        `<code>${escape(digest.slice(0, 19))}…</code>: ${places.map((place) => escape(place)).join(', ')}`,
+    )
+    .join('<br>')
 }
 
 function escape(text: string): string {
