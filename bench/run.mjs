@@ -2,9 +2,10 @@
 // `npm run bench`: measures the action against baselines run on the same machine in the same run,
 // prints a table of ratios and targets, and writes bench/results/latest.json. See bench/README.md.
 //
-//   npm run bench                              all three parts, defaults
+//   npm run bench                              all four parts, defaults
 //   npm run bench -- --runs 5 --startup-runs 15
-//   npm run bench -- --only startup,scale      skip the Docker part
+//   npm run bench -- --only startup,scale      skip the Docker parts
+//   npm run bench -- --only cold               the cold-runner part alone
 //
 // Environment equivalents: BENCH_RUNS, BENCH_STARTUP_RUNS, BENCH_SCALE_RUNS, BENCH_ONLY.
 import {spawnSync} from 'node:child_process'
@@ -14,13 +15,14 @@ import {cpus, tmpdir, totalmem} from 'node:os'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {ensureDocker, ensurePackages} from '../scripts/test-env/index.mjs'
+import {benchCold} from './lib/cold.mjs'
 import {benchPush, localImageRefs, SERVICES} from './lib/push.mjs'
 import {benchHosts} from './lib/registry.mjs'
 import {ratio} from './lib/stats.mjs'
 import {benchStartup} from './lib/startup.mjs'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const PARTS = ['startup', 'scale', 'push']
+const PARTS = ['startup', 'scale', 'push', 'cold']
 const TARGETS = {pushWall: 0.8, pushRequests: 1.0, bundleBytes: 3 * 1024 * 1024, dryRunMs: 300}
 
 function option(name, envName, fallback) {
@@ -117,7 +119,7 @@ try {
     if (results.scale.skipped) log(`scale: SKIPPED, ${results.scale.skipped}`)
   }
 
-  if (settings.only.includes('push')) {
+  if (settings.only.includes('push') || settings.only.includes('cold')) {
     if (!have('docker-registry')) ensurePackages()
     await ensureDocker()
     for (const ref of localImageRefs()) imagesBefore.add(ref)
@@ -128,7 +130,12 @@ try {
     ])
     results.machine.dockerStorage = version('docker', ['info', '--format', '{{.Driver}}'])
     results.machine.registry = version('docker-registry', ['--version'])
+  }
+  if (settings.only.includes('push')) {
     results.push = await benchPush({root, work, runs: settings.runs, log})
+  }
+  if (settings.only.includes('cold')) {
+    results.cold = await benchCold({root, work, runs: settings.runs, log})
   }
 } catch (err) {
   log(err instanceof Error ? err.message : String(err))
@@ -154,7 +161,7 @@ if (!failed) {
   const file = join(root, `bench/results/${complete ? 'latest' : 'partial'}.json`)
   mkdirSync(dirname(file), {recursive: true})
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`)
-  // The file is committed; keep it in the shape `prettier --check .` expects.
+  // latest.json is committed; keep it in the shape `prettier --check .` expects.
   spawnSync(join(root, 'node_modules/.bin/prettier'), ['--write', '--log-level', 'silent', file], {
     cwd: root,
   })
@@ -180,6 +187,16 @@ function evaluateTargets(r) {
       target: `<= ${TARGETS.pushRequests}`,
       pass: requests <= TARGETS.pushRequests,
     })
+  }
+  if (r.cold) {
+    for (const scenario of Object.values(r.cold.scenarios)) {
+      targets.push({
+        name: `cold, ${scenario.what}: wall time, action / recipe`,
+        value: scenario.ratio,
+        target: `<= ${scenario.target}`,
+        pass: scenario.ratio !== null && scenario.ratio <= scenario.target,
+      })
+    }
   }
   if (r.startup) {
     const {bundle, dryRunMsMedian} = r.startup
@@ -266,6 +283,40 @@ function printTable(r) {
         .join(', ')
       out.push(`${name} requests: ${kinds} (by client: ${clients})`)
     }
+  }
+  if (r.cold) {
+    out.push(
+      `\n== cold: four services, a slow dependency step each, previous release in a fresh registry, no local images or build cache, median of ${r.cold.runs}\n`,
+    )
+    const rows = [
+      [
+        'scenario',
+        'action wall',
+        'recipe wall',
+        'action / recipe',
+        'target',
+        'built (expected)',
+        'action wall times (ms)',
+        'recipe wall times (ms)',
+      ],
+    ]
+    for (const sc of Object.values(r.cold.scenarios)) {
+      const builtCounts = sc.action.images.map(
+        (images) => images.filter((image) => image.built).length,
+      )
+      rows.push([
+        sc.what,
+        s(sc.action.wallMsMedian),
+        s(sc.recipe.wallMsMedian),
+        `${sc.ratio}x`,
+        `<= ${sc.target}x`,
+        `${builtCounts.join(' ')} (${sc.expectedBuilt})`,
+        sc.action.wallMs.join(' '),
+        sc.recipe.wallMs.join(' '),
+      ])
+    }
+    out.push(table(rows))
+    out.push(`\nworkload: ${r.cold.workload}; previous release: ${r.cold.previousRelease}`)
   }
   if (r.startup) {
     const st = r.startup
