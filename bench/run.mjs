@@ -10,9 +10,17 @@
 // Environment equivalents: BENCH_RUNS, BENCH_STARTUP_RUNS, BENCH_SCALE_RUNS, BENCH_ONLY.
 import {spawnSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import {cpus, tmpdir, totalmem} from 'node:os'
-import {dirname, join, resolve} from 'node:path'
+import {dirname, join, relative, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {ensureDocker, ensurePackages} from '../scripts/test-env/index.mjs'
 import {benchCold} from './lib/cold.mjs'
@@ -83,14 +91,7 @@ try {
   }
 
   // dist/ is what gets measured; name the exact build, since a rebuild changes every figure.
-  const git = (args) => spawnSync('git', args, {cwd: root, encoding: 'utf8'}).stdout?.trim() ?? ''
-  results.dist = {
-    indexSha256: createHash('sha256')
-      .update(readFileSync(join(root, 'dist/index.js')))
-      .digest('hex'),
-    commit: git(['rev-parse', 'HEAD']),
-    uncommittedChanges: git(['status', '--porcelain', '--', 'dist']) !== '',
-  }
+  results.dist = describeDist(root)
 
   if (settings.only.includes('startup')) {
     results.startup = benchStartup({root, work, runs: settings.startupRuns, log})
@@ -157,6 +158,7 @@ if (!failed) {
   results.targets = evaluateTargets(results)
   printTable(results)
   // Only a run of every part replaces latest.json; a partial run must not hide missing figures.
+  // partial.json is git-ignored: it is a scratch result, never a committed one.
   const complete = PARTS.every((part) => settings.only.includes(part))
   const file = join(root, `bench/results/${complete ? 'latest' : 'partial'}.json`)
   mkdirSync(dirname(file), {recursive: true})
@@ -168,6 +170,35 @@ if (!failed) {
   log(`wrote ${file}`)
 }
 process.exit(failed ? 1 : 0)
+
+/**
+ * Which bundle was measured: a SHA-256 over every file of dist/ (that of the `sha256sum` listing
+ * of dist/'s files sorted by path, as `(cd dist && find . -type f -printf '%P\\n' | LC_ALL=C sort |
+ * xargs sha256sum) | sha256sum` prints it), each file's own hash, the commit, and whether dist/
+ * differed from that commit (modified or untracked files).
+ */
+function describeDist(root) {
+  const dist = join(root, 'dist')
+  const walk = (dir) =>
+    readdirSync(dir, {withFileTypes: true}).flatMap((entry) =>
+      entry.isDirectory() ? walk(join(dir, entry.name)) : [join(dir, entry.name)],
+    )
+  const sha256 = (data) => createHash('sha256').update(data).digest('hex')
+  const files = walk(dist)
+    .map((path) => relative(dist, path))
+    .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+    .map((file) => ({file, sha256: sha256(readFileSync(join(dist, file)))}))
+  const listing = files.map(({file, sha256: hash}) => `${hash}  ${file}\n`).join('')
+  const git = (args) => spawnSync('git', args, {cwd: root, encoding: 'utf8'}).stdout?.trim() ?? ''
+  return {
+    sha256: sha256(listing),
+    indexSha256: files.find(({file}) => file === 'index.js')?.sha256,
+    files,
+    commit: git(['rev-parse', 'HEAD']),
+    uncommittedChanges:
+      git(['status', '--porcelain', '--untracked-files=all', '--', 'dist']) !== '',
+  }
+}
 
 function evaluateTargets(r) {
   const targets = []
