@@ -23,7 +23,7 @@ import {cpus, tmpdir, totalmem} from 'node:os'
 import {dirname, join, relative, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {ensureDocker, ensurePackages} from '../scripts/test-env/index.mjs'
-import {benchCold} from './lib/cold.mjs'
+import {benchCold, SERVICES as COLD_SERVICES} from './lib/cold.mjs'
 import {benchPush, localImageRefs, SERVICES} from './lib/push.mjs'
 import {benchHosts} from './lib/registry.mjs'
 import {ratio} from './lib/stats.mjs'
@@ -144,7 +144,7 @@ try {
 } finally {
   // Local tags the runs created: every reference to a bench registry, and the recipe's `:build`.
   const hosts = benchHosts()
-  const recipeRefs = new Set(SERVICES.map(([, name]) => `${name}:build`))
+  const recipeRefs = new Set([...SERVICES, ...COLD_SERVICES].map(([, name]) => `${name}:build`))
   const ours = localImageRefs().filter(
     (ref) =>
       !imagesBefore.has(ref) &&

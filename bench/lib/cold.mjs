@@ -7,7 +7,7 @@ import {randomBytes} from 'node:crypto'
 import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {ensureDocker, up as testEnvironmentUp} from '../../scripts/test-env/index.mjs'
-import {NAMESPACE, recipeContestant, runnerEnv, SERVICES, SHA, timed} from './push.mjs'
+import {NAMESPACE, recipeContestant, runnerEnv, SHA, timed} from './push.mjs'
 import {
   readAccessLog,
   readManifest,
@@ -16,6 +16,18 @@ import {
   summarizeRequests,
 } from './registry.mjs'
 import {median, ratio} from './stats.mjs'
+
+/**
+ * Service folder → repository. Names of their own: the recipe's local `<name>:build` tags must not
+ * be those of the push part (or of anyone else's todo app images), since a cold engine is made by
+ * removing them with their untagged parents.
+ */
+export const SERVICES = [
+  ['frontend', 'cold-frontend'],
+  ['backend', 'cold-backend'],
+  ['recurring', 'cold-recurring-service'],
+  ['notification', 'cold-notification-service'],
+]
 
 /** The commit main pointed at before this push: the previous release was pushed from it. */
 export const PREVIOUS_SHA = 'fedcba9876543210fedcba9876543210fedcba98'
