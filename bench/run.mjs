@@ -2,25 +2,35 @@
 // `npm run bench`: measures the action against baselines run on the same machine in the same run,
 // prints a table of ratios and targets, and writes bench/results/latest.json. See bench/README.md.
 //
-//   npm run bench                              all three parts, defaults
+//   npm run bench                              all four parts, defaults
 //   npm run bench -- --runs 5 --startup-runs 15
-//   npm run bench -- --only startup,scale      skip the Docker part
+//   npm run bench -- --only startup,scale      skip the Docker parts
+//   npm run bench -- --only cold               the cold-runner part alone
 //
 // Environment equivalents: BENCH_RUNS, BENCH_STARTUP_RUNS, BENCH_SCALE_RUNS, BENCH_ONLY.
 import {spawnSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import {cpus, tmpdir, totalmem} from 'node:os'
-import {dirname, join, resolve} from 'node:path'
+import {dirname, join, relative, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {ensureDocker, ensurePackages} from '../scripts/test-env/index.mjs'
+import {benchCold, SERVICES as COLD_SERVICES} from './lib/cold.mjs'
 import {benchPush, localImageRefs, SERVICES} from './lib/push.mjs'
 import {benchHosts} from './lib/registry.mjs'
 import {ratio} from './lib/stats.mjs'
 import {benchStartup} from './lib/startup.mjs'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const PARTS = ['startup', 'scale', 'push']
+const PARTS = ['startup', 'scale', 'push', 'cold']
 const TARGETS = {pushWall: 0.8, pushRequests: 1.0, bundleBytes: 3 * 1024 * 1024, dryRunMs: 300}
 
 function option(name, envName, fallback) {
@@ -81,14 +91,7 @@ try {
   }
 
   // dist/ is what gets measured; name the exact build, since a rebuild changes every figure.
-  const git = (args) => spawnSync('git', args, {cwd: root, encoding: 'utf8'}).stdout?.trim() ?? ''
-  results.dist = {
-    indexSha256: createHash('sha256')
-      .update(readFileSync(join(root, 'dist/index.js')))
-      .digest('hex'),
-    commit: git(['rev-parse', 'HEAD']),
-    uncommittedChanges: git(['status', '--porcelain', '--', 'dist']) !== '',
-  }
+  results.dist = describeDist(root)
 
   if (settings.only.includes('startup')) {
     results.startup = benchStartup({root, work, runs: settings.startupRuns, log})
@@ -117,7 +120,7 @@ try {
     if (results.scale.skipped) log(`scale: SKIPPED, ${results.scale.skipped}`)
   }
 
-  if (settings.only.includes('push')) {
+  if (settings.only.includes('push') || settings.only.includes('cold')) {
     if (!have('docker-registry')) ensurePackages()
     await ensureDocker()
     for (const ref of localImageRefs()) imagesBefore.add(ref)
@@ -128,7 +131,12 @@ try {
     ])
     results.machine.dockerStorage = version('docker', ['info', '--format', '{{.Driver}}'])
     results.machine.registry = version('docker-registry', ['--version'])
+  }
+  if (settings.only.includes('push')) {
     results.push = await benchPush({root, work, runs: settings.runs, log})
+  }
+  if (settings.only.includes('cold')) {
+    results.cold = await benchCold({root, work, runs: settings.runs, log})
   }
 } catch (err) {
   log(err instanceof Error ? err.message : String(err))
@@ -136,7 +144,7 @@ try {
 } finally {
   // Local tags the runs created: every reference to a bench registry, and the recipe's `:build`.
   const hosts = benchHosts()
-  const recipeRefs = new Set(SERVICES.map(([, name]) => `${name}:build`))
+  const recipeRefs = new Set([...SERVICES, ...COLD_SERVICES].map(([, name]) => `${name}:build`))
   const ours = localImageRefs().filter(
     (ref) =>
       !imagesBefore.has(ref) &&
@@ -150,17 +158,47 @@ if (!failed) {
   results.targets = evaluateTargets(results)
   printTable(results)
   // Only a run of every part replaces latest.json; a partial run must not hide missing figures.
+  // partial.json is git-ignored: it is a scratch result, never a committed one.
   const complete = PARTS.every((part) => settings.only.includes(part))
   const file = join(root, `bench/results/${complete ? 'latest' : 'partial'}.json`)
   mkdirSync(dirname(file), {recursive: true})
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`)
-  // The file is committed; keep it in the shape `prettier --check .` expects.
+  // latest.json is committed; keep it in the shape `prettier --check .` expects.
   spawnSync(join(root, 'node_modules/.bin/prettier'), ['--write', '--log-level', 'silent', file], {
     cwd: root,
   })
   log(`wrote ${file}`)
 }
 process.exit(failed ? 1 : 0)
+
+/**
+ * Which bundle was measured: a SHA-256 over every file of dist/ (that of the `sha256sum` listing
+ * of dist/'s files sorted by path, as `(cd dist && find . -type f -printf '%P\\n' | LC_ALL=C sort |
+ * xargs sha256sum) | sha256sum` prints it), each file's own hash, the commit, and whether dist/
+ * differed from that commit (modified or untracked files).
+ */
+function describeDist(root) {
+  const dist = join(root, 'dist')
+  const walk = (dir) =>
+    readdirSync(dir, {withFileTypes: true}).flatMap((entry) =>
+      entry.isDirectory() ? walk(join(dir, entry.name)) : [join(dir, entry.name)],
+    )
+  const sha256 = (data) => createHash('sha256').update(data).digest('hex')
+  const files = walk(dist)
+    .map((path) => relative(dist, path))
+    .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+    .map((file) => ({file, sha256: sha256(readFileSync(join(dist, file)))}))
+  const listing = files.map(({file, sha256: hash}) => `${hash}  ${file}\n`).join('')
+  const git = (args) => spawnSync('git', args, {cwd: root, encoding: 'utf8'}).stdout?.trim() ?? ''
+  return {
+    sha256: sha256(listing),
+    indexSha256: files.find(({file}) => file === 'index.js')?.sha256,
+    files,
+    commit: git(['rev-parse', 'HEAD']),
+    uncommittedChanges:
+      git(['status', '--porcelain', '--untracked-files=all', '--', 'dist']) !== '',
+  }
+}
 
 function evaluateTargets(r) {
   const targets = []
@@ -180,6 +218,16 @@ function evaluateTargets(r) {
       target: `<= ${TARGETS.pushRequests}`,
       pass: requests <= TARGETS.pushRequests,
     })
+  }
+  if (r.cold) {
+    for (const scenario of Object.values(r.cold.scenarios)) {
+      targets.push({
+        name: `cold, ${scenario.what}: wall time, action / recipe`,
+        value: scenario.ratio,
+        target: `<= ${scenario.target}`,
+        pass: scenario.ratio !== null && scenario.ratio <= scenario.target,
+      })
+    }
   }
   if (r.startup) {
     const {bundle, dryRunMsMedian} = r.startup
@@ -266,6 +314,40 @@ function printTable(r) {
         .join(', ')
       out.push(`${name} requests: ${kinds} (by client: ${clients})`)
     }
+  }
+  if (r.cold) {
+    out.push(
+      `\n== cold: four services, a slow dependency step each, previous release in a fresh registry, no local images or build cache, median of ${r.cold.runs}\n`,
+    )
+    const rows = [
+      [
+        'scenario',
+        'action wall',
+        'recipe wall',
+        'action / recipe',
+        'target',
+        'built (expected)',
+        'action wall times (ms)',
+        'recipe wall times (ms)',
+      ],
+    ]
+    for (const sc of Object.values(r.cold.scenarios)) {
+      const builtCounts = sc.action.images.map(
+        (images) => images.filter((image) => image.built).length,
+      )
+      rows.push([
+        sc.what,
+        s(sc.action.wallMsMedian),
+        s(sc.recipe.wallMsMedian),
+        `${sc.ratio}x`,
+        `<= ${sc.target}x`,
+        `${builtCounts.join(' ')} (${sc.expectedBuilt})`,
+        sc.action.wallMs.join(' '),
+        sc.recipe.wallMs.join(' '),
+      ])
+    }
+    out.push(table(rows))
+    out.push(`\nworkload: ${r.cold.workload}; previous release: ${r.cold.previousRelease}`)
   }
   if (r.startup) {
     const st = r.startup

@@ -26,8 +26,13 @@ export const SERVICES = [
 ]
 const PINNED_EPOCH = '1700000000'
 
-/** The environment the GitHub runner gives `node dist/index.js` for a push to main. */
-export function runnerEnv(root, dir, inputs, extra = {}) {
+/**
+ * The environment the GitHub runner gives `node dist/index.js` for a push to main. `push` names
+ * the pushed commit (`sha`), the commit main pointed at before (`before`, as GitHub sends it) and
+ * the checked-out workspace; by default the todo app at commit SHA, with no earlier commit.
+ */
+export function runnerEnv(root, dir, inputs, extra = {}, push = {}) {
+  const {sha = SHA, before, workspace = join(root, 'examples/todo-app')} = push
   mkdirSync(join(dir, 'home'), {recursive: true})
   mkdirSync(join(dir, 'runner-temp'), {recursive: true})
   for (const file of ['output', 'state', 'summary']) writeFileSync(join(dir, file), '')
@@ -35,9 +40,10 @@ export function runnerEnv(root, dir, inputs, extra = {}) {
     join(dir, 'event.json'),
     JSON.stringify({
       ref: 'refs/heads/main',
-      after: SHA,
+      ...(before ? {before} : {}),
+      after: sha,
       // As in every push event GitHub sends: the pushed commit and its time.
-      head_commit: {id: SHA, timestamp: '2026-11-20T10:00:00Z'},
+      head_commit: {id: sha, timestamp: '2026-11-20T10:00:00Z'},
       repository: {
         default_branch: 'main',
         full_name: 'acme/todo',
@@ -49,10 +55,10 @@ export function runnerEnv(root, dir, inputs, extra = {}) {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: join(dir, 'home'),
     GITHUB_ACTIONS: 'true',
-    GITHUB_WORKSPACE: join(root, 'examples/todo-app'),
+    GITHUB_WORKSPACE: workspace,
     GITHUB_EVENT_NAME: 'push',
     GITHUB_EVENT_PATH: join(dir, 'event.json'),
-    GITHUB_SHA: SHA,
+    GITHUB_SHA: sha,
     GITHUB_REF: 'refs/heads/main',
     GITHUB_REPOSITORY: 'acme/todo',
     GITHUB_SERVER_URL: 'https://github.com',
@@ -77,23 +83,39 @@ export const IMAGES_INPUT = SERVICES.map(
 ).join('\n')
 
 /** The OCIR guide's "Tag Lifecycle": build, tag twice, push twice, one service after another. */
-function recipeScript(host) {
+function recipeScript(host, services, tags) {
   const lines = ['set -e']
-  for (const [folder, name] of SERVICES) {
+  for (const [folder, name] of services) {
     const ref = `${host}/${NAMESPACE}/${name}`
     lines.push(
       `docker build -t ${name}:build ./${folder}`,
-      `docker tag ${name}:build ${ref}:${TAGS[0]}`,
-      `docker tag ${name}:build ${ref}:latest`,
-      `docker push ${ref}:${TAGS[0]}`,
-      `docker push ${ref}:latest`,
+      ...tags.map((tag) => `docker tag ${name}:build ${ref}:${tag}`),
+      ...tags.map((tag) => `docker push ${ref}:${tag}`),
     )
   }
   return lines.join('\n')
 }
 
+/**
+ * The baseline contestant: the recipe as a `run:` step would run it, in `workspace`, for
+ * `services` ([folder, repository] pairs) and `tags`.
+ */
+export function recipeContestant(workspace, services = SERVICES, tags = TAGS) {
+  return {
+    id: 'recipe',
+    label: 'recipe (OCIR guide, sequential docker CLI)',
+    run: (host, dir) => {
+      mkdirSync(join(dir, 'home'), {recursive: true})
+      return timed('sh', ['-c', recipeScript(host, services, tags)], {
+        cwd: workspace,
+        env: {PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: join(dir, 'home')},
+      })
+    },
+  }
+}
+
 /** Runs a command; resolves with its exit code, wall time and captured output. */
-function timed(command, args, options) {
+export function timed(command, args, options) {
   return new Promise((resolveRun, reject) => {
     const started = performance.now()
     const child = spawn(command, args, {...options, stdio: ['ignore', 'pipe', 'pipe']})
@@ -126,17 +148,7 @@ function contestants(root) {
     })
   return [
     {id: 'action', label: 'action (node dist/index.js)', run: action({})},
-    {
-      id: 'recipe',
-      label: 'recipe (OCIR guide, sequential docker CLI)',
-      run: (host, dir) => {
-        mkdirSync(join(dir, 'home'), {recursive: true})
-        return timed('sh', ['-c', recipeScript(host)], {
-          cwd: join(root, 'examples/todo-app'),
-          env: {PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: join(dir, 'home')},
-        })
-      },
-    },
+    recipeContestant(join(root, 'examples/todo-app')),
     {
       id: 'actionPinned',
       label: 'action, SOURCE_DATE_EPOCH pinned (informative)',

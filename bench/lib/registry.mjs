@@ -1,7 +1,7 @@
 // A throwaway distribution registry per measured run, its access log, and the request count a
 // perfect client would need for what ended up in it.
 import {spawn} from 'node:child_process'
-import {openSync, readFileSync} from 'node:fs'
+import {cpSync, openSync, readFileSync} from 'node:fs'
 import {createServer} from 'node:net'
 import {join} from 'node:path'
 import {portOpen, registryConfig, waitFor} from '../../scripts/test-env/index.mjs'
@@ -36,10 +36,13 @@ async function freshPort() {
  * Starts `docker-registry serve` on a port of its own. A new port every time matters: dockerd
  * remembers which blobs it pushed to which registry host, and on a host it has seen it tries
  * cross-repository mounts, which would change the request count of whoever comes second.
+ * `seedFrom`: the storage directory of a stopped registry, copied in before it starts, so the new
+ * registry holds what was pushed there (under a host the engine has never pushed to).
  */
-export async function startRegistry(work, name) {
+export async function startRegistry(work, name, {seedFrom} = {}) {
   const port = await freshPort()
   const config = registryConfig(name, port, [], work)
+  if (seedFrom) cpSync(seedFrom, join(work, `registry-${name}`), {recursive: true})
   const accessLog = join(work, `${name}.access.log`)
   const child = spawn('docker-registry', ['serve', config], {
     // distribution 2.8 writes the access log (Apache combined format) on stdout, its own log on stderr
@@ -123,6 +126,11 @@ async function getJson(url) {
   })
   if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`)
   return response.json()
+}
+
+/** One manifest (by tag or digest), read with the bench's user agent. */
+export function readManifest(host, repository, reference) {
+  return getJson(`http://${host}/v2/${repository}/manifests/${reference}`)
 }
 
 /**

@@ -20,6 +20,7 @@ const MODULES = [
   '__tests__/fixtures/oci-double.ts',
   'src/adapters/oci-client.ts',
   'src/adapters/oci-repository-store.ts',
+  'src/config/oci-key.ts',
 ]
 const SEEDED = 2000
 const IMAGES = 20
@@ -60,11 +61,13 @@ test('ensure-repositories: 20 images, 2,000 repositories', async () => {
   let double: typeof import('../../__tests__/fixtures/oci-double.js')
   let client: typeof import('../../src/adapters/oci-client.js')
   let store: typeof import('../../src/adapters/oci-repository-store.js')
+  let key: typeof import('../../src/config/oci-key.js')
   try {
-    ;[double, client, store] = await Promise.all([
+    ;[double, client, store, key] = await Promise.all([
       import('../../__tests__/fixtures/oci-double.js'),
       import('../../src/adapters/oci-client.js'),
       import('../../src/adapters/oci-repository-store.js'),
+      import('../../src/config/oci-key.js'),
     ])
   } catch (err) {
     write({skipped: `could not load the modules: ${String(err)}`})
@@ -75,6 +78,7 @@ test('ensure-repositories: 20 images, 2,000 repositories', async () => {
     createArtifactsClient: client.createArtifactsClient,
     OciRepositoryStore: store.OciRepositoryStore,
     ensureRepositories: store.ensureRepositories,
+    parseOciApiKey: key.parseOciApiKey,
   }
   const absent = Object.entries(api)
     .filter(([, value]) => typeof value !== 'function')
@@ -90,14 +94,15 @@ test('ensure-repositories: 20 images, 2,000 repositories', async () => {
   const newDouble = (filterAfterPaging: boolean): Promise<Started> =>
     api.startOciDouble({seedCount: SEEDED, filterAfterPaging})
   const artifactsFor = (started: Started): ReturnType<typeof api.createArtifactsClient> =>
+    // As connect.ts: the key parsed once (as readConfig does), then the client built from it.
     api.createArtifactsClient({
-      credentials: {
+      apiKey: api.parseOciApiKey({
         user: started.userId,
         tenancy: started.tenancyId,
         fingerprint: started.key.fingerprint,
         privateKey: started.key.privateKeyPem,
         region: 'us-ashburn-1',
-      },
+      }),
       retries: 3,
       endpoint: started.double.url,
     })
