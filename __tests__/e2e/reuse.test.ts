@@ -165,10 +165,12 @@ test('unchanged images are relabelled, not rebuilt; each input that matters trig
   expect(run.run.stdout).not.toMatch(/docker pull|--cache-from/)
 })
 
-test('a pull request reuses the base branch’s images when its inputs match', async () => {
+test('a pull request that changes one service builds it and reuses the others from the base branch', async () => {
   // main as the pull request's base: built with reuse on, so its images carry their build keys.
   const onMain = await release(IMAGES.replace('target: two', 'target: one'))
   expect(onMain.images['app-a'].built).toBe(true)
+  // The pull request's change: one file of b.
+  write('b/app.txt', 'b from the pull request\n')
   const sha = 'feedface'.padEnd(40, '0')
   const run = await runAction({
     inputs: {
@@ -191,8 +193,9 @@ test('a pull request reuses the base branch’s images when its inputs match', a
   const images = JSON.parse(run.outputs.images) as ImageOutput[]
   expect(images.map((image) => [image.name, image.built, image['reused-from']])).toEqual([
     ['app-a', false, `${open.host}/${namespace}/app-a:main`],
-    ['app-b', false, `${open.host}/${namespace}/app-b:main`],
+    ['app-b', true, ''],
   ])
+  expect(run.stdout).toMatch(/building: inputs changed since main/)
 })
 
 test('on a cold engine, a changed image takes its unchanged dependency layer from the previous release', async () => {

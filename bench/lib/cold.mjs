@@ -134,14 +134,17 @@ function actionContestant(root, workspace, push) {
  */
 function evictWorkload(host, baseId) {
   const recipeRefs = new Set(SERVICES.map(([, name]) => `${name}:build`))
+  const workloadRepositories = new Set(SERVICES.map(([, name]) => `${host}/${NAMESPACE}/${name}`))
   const listing = docker(['images', '--no-trunc', '--format', '{{.ID}}\t{{.Repository}}\t{{.Tag}}'])
   const entries = (listing.stdout ?? '')
     .split('\n')
     .filter(Boolean)
     .map((line) => line.split('\t'))
+    // Only the workload's own repositories: other images on this engine may carry a tag on the
+    // same host:port (a port an earlier test used), and are none of this bench's business.
     .filter(
       ([, repository, tag]) =>
-        repository.startsWith(`${host}/`) || recipeRefs.has(`${repository}:${tag}`),
+        workloadRepositories.has(repository) || recipeRefs.has(`${repository}:${tag}`),
     )
   const ids = new Set()
   for (const [id] of entries) {
