@@ -6,7 +6,7 @@ import {selectEngine} from './adapters/select-engine.js'
 import {createArtifactsClient, sdkLogsAsDebug} from './adapters/oci-client.js'
 import {ensureRepositories, OciRepositoryStore} from './adapters/oci-repository-store.js'
 import {fetchOcirToken, TokenSource} from './adapters/ocir-token.js'
-import {resolveBaseImages} from './adapters/base-images.js'
+import {baseImageResolver} from './adapters/base-images.js'
 import {RegistryHttpClient} from './adapters/registry-http.js'
 import {
   attemptsOf,
@@ -170,14 +170,13 @@ export async function connectAdapters(
     engine,
     registry,
     retry,
-    resolveBaseImages: (refs) =>
-      resolveBaseImages(refs, {
-        retry,
-        credentialsFor: (host) =>
-          host === config.registry.host && username && currentPassword
-            ? {username, password: currentPassword}
-            : undefined,
-      }),
+    resolveBaseImages: baseImageResolver({
+      retry,
+      credentialsFor: (host) =>
+        host === config.registry.host && username && currentPassword
+          ? {username, password: currentPassword}
+          : undefined,
+    }),
   }
   if (tokens) {
     const source = tokens

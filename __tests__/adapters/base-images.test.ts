@@ -1,7 +1,7 @@
 import {createServer, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {afterEach, expect, test} from 'vitest'
-import {resolveBaseImages} from '../../src/adapters/base-images.js'
+import {baseImageResolver, resolveBaseImages} from '../../src/adapters/base-images.js'
 import {RetrySession} from '../../src/adapters/retry.js'
 import {registryDigest} from '../fixtures/registry-probe.js'
 import {testEnvironment} from '../fixtures/test-env.js'
@@ -122,4 +122,21 @@ test('the token registry with credentials: a missing tag is not found, not a ref
     credentialsFor: () => ({username: token.username!, password: token.password!}),
   })
   expect(result.reason).toMatch(/^not found: /)
+})
+
+test('one resolver per run looks each base image up once, however many images share it', async () => {
+  const requests: string[] = []
+  const resolve = baseImageResolver({
+    retry: session(),
+    onRequest: (method, url) => requests.push(`${method} ${url}`),
+  })
+  const [first, second] = await Promise.all([
+    resolve([env.baseImageInRegistry]),
+    resolve([env.baseImageInRegistry]),
+  ])
+  expect(second).toEqual(first)
+  expect(first[0].digest).toBe(
+    await registryDigest(env.registries.open, 'ocir-push-test/busybox', 'latest'),
+  )
+  expect(requests.filter((request) => request.startsWith('HEAD'))).toHaveLength(1)
 })

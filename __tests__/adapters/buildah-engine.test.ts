@@ -3,7 +3,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import {BuildahEngine} from '../../src/adapters/buildah-engine.js'
 import type {BuildCache} from '../../src/plan/build-step.js'
-import {registryManifest} from '../fixtures/registry-probe.js'
+import {registryLayers} from '../fixtures/registry-probe.js'
 import {testEnvironment, uniqueNamespace} from '../fixtures/test-env.js'
 
 describe('layer cache: a cold buildah takes unchanged layers from the cache repository', () => {
@@ -123,10 +123,8 @@ describe('layer cache: a cold buildah takes unchanged layers from the cache repo
     expect(three[1]).not.toBe(one[1]) // run again: a layer of its own
   })
 
-  async function layersOf(version: string): Promise<string[]> {
-    const manifest = await registryManifest(registry, `${namespace}/app`, version)
-    return ((manifest?.layers ?? []) as {digest: string}[]).map((layer) => layer.digest)
-  }
+  const layersOf = (version: string): Promise<string[]> =>
+    registryLayers(registry, `${namespace}/app`, version)
 })
 
 /** The build log of the Containerfile's RUN step, up to the next step. */

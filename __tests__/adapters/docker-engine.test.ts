@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import {DockerEngine} from '../../src/adapters/docker-engine.js'
 import type {BuildCache} from '../../src/plan/build-step.js'
-import {registryManifest} from '../fixtures/registry-probe.js'
+import {registryLayers} from '../fixtures/registry-probe.js'
 import {PROJECT_ROOT} from '../fixtures/run-action.js'
 import {testEnvironment, uniqueNamespace} from '../fixtures/test-env.js'
 
@@ -170,10 +170,8 @@ describe('layer cache: a cold engine takes the unchanged layers of the previous 
     expect(three[1]).not.toBe(one[1]) // run again: a layer of its own
   })
 
-  async function layersOf(version: string): Promise<string[]> {
-    const manifest = await registryManifest(registry, `${namespace}/app`, version)
-    return ((manifest?.layers ?? []) as {digest: string}[]).map((layer) => layer.digest)
-  }
+  const layersOf = (version: string): Promise<string[]> =>
+    registryLayers(registry, `${namespace}/app`, version)
 })
 
 /** The build log of the Dockerfile's RUN step, up to the next step. */

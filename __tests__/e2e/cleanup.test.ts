@@ -5,7 +5,7 @@
  * (two `stage: platform` runs with buildah, then `stage: merge`). The seed is made once; every
  * test cleans its own copy of it (copied inside the registry, byte for byte).
  */
-import {execFileSync, spawn} from 'node:child_process'
+import {spawn} from 'node:child_process'
 import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {createServer} from 'node:net'
 import {join} from 'node:path'
@@ -15,7 +15,12 @@ import {RegistryHttpClient} from '../../src/adapters/registry-http.js'
 import {startOciDouble} from '../fixtures/oci-double.js'
 import {startOcirFront} from '../fixtures/ocir-front.js'
 import {startFaultProxy} from '../fixtures/fault-proxy.js'
-import {registryDigest, registryManifest, registryTags} from '../fixtures/registry-probe.js'
+import {
+  pulledArchitecture,
+  registryDigest,
+  registryManifest,
+  registryTags,
+} from '../fixtures/registry-probe.js'
 import {runAction, runPost, type ActionRun} from '../fixtures/run-action.js'
 import {testEnvironment, uniqueNamespace} from '../fixtures/test-env.js'
 
@@ -186,34 +191,6 @@ async function copyImage(from: string, to: string): Promise<void> {
   }
 }
 
-/** The architecture of the image `buildah pull --platform` gets for a reference. */
-function pulledArchitecture(ref: string, platform: string): string {
-  const authFile = join(mkdtempSync(join(process.env.RUNNER_TEMP ?? '/tmp', 'pull-')), 'auth.json')
-  const buildah = (...args: string[]): string =>
-    execFileSync('buildah', args, {input: registry.password, encoding: 'utf8'}).trim()
-  buildah(
-    'login',
-    '--authfile',
-    authFile,
-    '--tls-verify=false',
-    '-u',
-    registry.username as string,
-    '--password-stdin',
-    registry.host,
-  )
-  const id = buildah(
-    'pull',
-    '--quiet',
-    '--authfile',
-    authFile,
-    '--tls-verify=false',
-    '--platform',
-    platform,
-    ref,
-  )
-  return buildah('inspect', '--type', 'image', '--format', '{{.OCIv1.Architecture}}', id)
-}
-
 function cleanupInputs(
   namespace: string,
   extra: Record<string, string> = {},
@@ -320,7 +297,7 @@ describe('stage cleanup on the registry API (distribution, token auth)', () => {
     }
     // A client still pulls the multi-arch image for both platforms.
     for (const arch of ['amd64', 'arm64'])
-      expect(pulledArchitecture(`${image}:latest`, `linux/${arch}`), arch).toBe(arch)
+      expect(pulledArchitecture(registry, `${image}:latest`, `linux/${arch}`), arch).toBe(arch)
     cleanedState = after
 
     // A second run has nothing left to delete.

@@ -6,12 +6,15 @@
  *
  * Every run is `node dist/index.js`, as the GitHub runner runs it: two platform runs, one merge.
  */
-import {execFileSync} from 'node:child_process'
-import {mkdtempSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, test} from 'vitest'
 import {RegistryHttpClient} from '../../src/adapters/registry-http.js'
-import {registryDigest, registryManifest, registryTags} from '../fixtures/registry-probe.js'
+import {
+  pulledArchitecture,
+  registryDigest,
+  registryManifest,
+  registryTags,
+} from '../fixtures/registry-probe.js'
 import {DEFAULT_SHA, PROJECT_ROOT, runAction, runPost} from '../fixtures/run-action.js'
 import {testEnvironment, uniqueNamespace} from '../fixtures/test-env.js'
 
@@ -91,34 +94,6 @@ async function seedLatest(namespace: string): Promise<Record<string, string>> {
   return latest
 }
 
-/** What `buildah pull --platform` gets for a reference: the architecture of the pulled image. */
-function pulledArchitecture(ref: string, platform: string): string {
-  const authFile = join(mkdtempSync(join(process.env.RUNNER_TEMP ?? '/tmp', 'pull-')), 'auth.json')
-  const buildah = (...args: string[]): string =>
-    execFileSync('buildah', args, {input: registry.password, encoding: 'utf8'}).trim()
-  buildah(
-    'login',
-    '--authfile',
-    authFile,
-    '--tls-verify=false',
-    '-u',
-    registry.username as string,
-    '--password-stdin',
-    registry.host,
-  )
-  const id = buildah(
-    'pull',
-    '--quiet',
-    '--authfile',
-    authFile,
-    '--tls-verify=false',
-    '--platform',
-    platform,
-    ref,
-  )
-  return buildah('inspect', '--type', 'image', '--format', '{{.OCIv1.Architecture}}', id)
-}
-
 describe('scale out: per-platform runs merged by digest into multi-arch images (buildah, token auth)', () => {
   test('every computed tag of every image names one OCI index of exactly the two platform manifests', async () => {
     const namespace = uniqueNamespace('ma')
@@ -185,9 +160,9 @@ describe('scale out: per-platform runs merged by digest into multi-arch images (
       expect(index.annotations['org.opencontainers.image.revision']).toBe(DEFAULT_SHA)
       // A client resolves the index to the manifest of its own platform.
       for (const arch of ['amd64', 'arm64'])
-        expect(pulledArchitecture(`${registry.host}/${repository}:latest`, `linux/${arch}`)).toBe(
-          arch,
-        )
+        expect(
+          pulledArchitecture(registry, `${registry.host}/${repository}:latest`, `linux/${arch}`),
+        ).toBe(arch)
       // The per-platform tags stay; nothing else was added.
       expect((await registryTags(registry, repository)).sort()).toEqual(
         [...COMPUTED_TAGS, `${SHA_TAG}-linux-amd64`, `${SHA_TAG}-linux-arm64`].sort(),

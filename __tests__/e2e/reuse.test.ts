@@ -7,7 +7,7 @@ import {execFileSync} from 'node:child_process'
 import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {beforeAll, expect, test} from 'vitest'
-import {registryDigest, registryLabels, registryManifest} from '../fixtures/registry-probe.js'
+import {registryDigest, registryLabels, registryLayers} from '../fixtures/registry-probe.js'
 import {runAction, type ActionRun} from '../fixtures/run-action.js'
 import {testEnvironment, uniqueNamespace} from '../fixtures/test-env.js'
 
@@ -91,10 +91,8 @@ beforeAll(() => {
   write('b/ignored.txt', 'ignored 1\n')
 })
 
-const layersOf = async (name: string, tag: string): Promise<string[]> =>
-  ((await registryManifest(open, `${namespace}/${name}`, tag))?.layers as {digest: string}[]).map(
-    (layer) => layer.digest,
-  )
+const layersOf = (name: string, tag: string): Promise<string[]> =>
+  registryLayers(open, `${namespace}/${name}`, tag)
 
 test('unchanged images are relabelled, not rebuilt; each input that matters triggers a rebuild', async () => {
   // 1. The first release: nothing to compare with, both are built.

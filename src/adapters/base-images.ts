@@ -104,3 +104,24 @@ function reasonOf(err: unknown): string {
   if (status === 401 || status === 403) return `refused (HTTP ${status}): ${text}`
   return text
 }
+
+/**
+ * A resolver for one run: every image of the run asks for its base images, and images often
+ * share one; each reference is looked up once, and every image sees the same digest.
+ */
+export function baseImageResolver(
+  options: ResolveBaseImagesOptions,
+): (refs: readonly string[]) => Promise<BaseImageDigest[]> {
+  const known = new Map<string, Promise<BaseImageDigest>>()
+  return (refs) =>
+    Promise.all(
+      refs.map((ref) => {
+        let found = known.get(ref)
+        if (!found) {
+          found = resolveBaseImages([ref], options).then(([digest]) => digest)
+          known.set(ref, found)
+        }
+        return found
+      }),
+    )
+}

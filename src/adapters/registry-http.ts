@@ -87,9 +87,7 @@ export class RegistryHttpClient implements RegistryClient {
     const body = Buffer.from(await response.arrayBuffer())
     const mediaType =
       (response.headers.get('content-type') ?? '').split(';')[0].trim() || mediaTypeOf(body)
-    const digest =
-      response.headers.get('docker-content-digest') ??
-      `sha256:${createHash('sha256').update(body).digest('hex')}`
+    const digest = response.headers.get('docker-content-digest') ?? contentDigest(body)
     return {body, mediaType, digest}
   }
 
@@ -119,10 +117,7 @@ export class RegistryHttpClient implements RegistryClient {
       body,
     )
     await this.expectOk(response, `PUT manifest ${repository}:${reference}`)
-    return (
-      response.headers.get('docker-content-digest') ??
-      `sha256:${createHash('sha256').update(body).digest('hex')}`
-    )
+    return response.headers.get('docker-content-digest') ?? contentDigest(body)
   }
 
   async copyManifest(from: ManifestRef, toTags: readonly string[]): Promise<string> {
@@ -171,7 +166,7 @@ export class RegistryHttpClient implements RegistryClient {
     if (response.status === 404) return undefined
     await this.expectOk(response, `GET blob ${repository}@${digest}`)
     const body = Buffer.from(await response.arrayBuffer())
-    const got = sha256Digest(body)
+    const got = contentDigest(body)
     if (digest.startsWith('sha256:') && got !== digest)
       throw new RegistryError(
         `GET blob ${repository}@${digest} on ${this.options.host} returned bytes whose digest is ${got}`,
@@ -183,7 +178,7 @@ export class RegistryHttpClient implements RegistryClient {
   }
 
   async putBlob(repository: string, body: Buffer): Promise<string> {
-    const digest = sha256Digest(body)
+    const digest = contentDigest(body)
     return this.retry.run(`PUT blob ${repository}@${digest}`, () =>
       this.putBlobOnce(repository, body, digest),
     )
@@ -451,7 +446,8 @@ export function nextPage(link: string | null): string | undefined {
   }
 }
 
-function sha256Digest(body: Buffer): string {
+/** The digest a registry names content by: `sha256:` and the hex SHA-256 of its bytes. */
+export function contentDigest(body: Buffer): string {
   return `sha256:${createHash('sha256').update(body).digest('hex')}`
 }
 

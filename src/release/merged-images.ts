@@ -1,5 +1,5 @@
-import {createHash} from 'node:crypto'
 import type {RegistryClient} from '../adapters/ports.js'
+import {contentDigest} from '../adapters/registry-http.js'
 import {ActionError} from '../errors.js'
 import {
   imageIndex,
@@ -73,7 +73,7 @@ export function mergedImages(
       const body = indexes.get(plan.image.name) as Buffer
       if (plan.immutableTags.length === 0) {
         // No immutable tag to push first: store the index by digest, the moving tags follow.
-        const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`
+        const digest = contentDigest(body)
         outcome.digest = await registry.putManifest(
           plan.repository,
           digest,

@@ -2,8 +2,8 @@
  * Reuse without a rebuild: a new image config with this run's labels and the very same layers.
  * Only the config blob and the manifest are written; no layer is uploaded or downloaded.
  */
-import {createHash} from 'node:crypto'
 import type {RegistryClient} from '../adapters/ports.js'
+import {contentDigest} from '../adapters/registry-http.js'
 import {ActionError} from '../errors.js'
 
 /** The label that holds an image's build key (see build-key.ts). */
@@ -106,7 +106,7 @@ export async function relabelImage(
   } else {
     body = (await relabelManifest(registry, repository, previous.body, labels)).body
   }
-  const where = tags.length > 0 ? tags : [sha256Of(body)]
+  const where = tags.length > 0 ? tags : [contentDigest(body)]
   let digest = ''
   for (const reference of where)
     digest = await registry.putManifest(repository, reference, body, previous.mediaType)
@@ -139,7 +139,7 @@ async function relabelManifest(
     }),
     'utf8',
   )
-  return {body, digest: sha256Of(body)}
+  return {body, digest: contentDigest(body)}
 }
 
 async function readLabels(
@@ -168,9 +168,4 @@ function parse<T>(body: Buffer, what: string): T {
   } catch {
     throw new ActionError(`${what} is not JSON`, 'build instead: set reuse: false for this run')
   }
-}
-
-/** sha256 digest of bytes, as the registry names them. */
-function sha256Of(body: Buffer): string {
-  return `sha256:${createHash('sha256').update(body).digest('hex')}`
 }

@@ -4,8 +4,9 @@
  * manifest in the image's repository. A signature is added to an existing `.sig` manifest, never
  * put in its place; a digest this key already signed is left as it is.
  */
-import {createHash, createPublicKey, sign, verify, type KeyObject} from 'node:crypto'
+import {createPublicKey, sign, verify, type KeyObject} from 'node:crypto'
 import type {DigestSigner, LogSink, RegistryClient, SignTarget} from '../adapters/ports.js'
+import {contentDigest} from '../adapters/registry-http.js'
 import {
   cosignPayload,
   layerSignature,
@@ -33,7 +34,7 @@ export class CosignSigner implements DigestSigner {
   async sign(target: SignTarget, log: LogSink): Promise<string> {
     const {repository, imageName, digest} = target
     const payload = cosignPayload(imageName, digest)
-    const payloadDigest = `sha256:${createHash('sha256').update(payload).digest('hex')}`
+    const payloadDigest = contentDigest(payload)
     const tag = signatureTag(digest)
     const where = `${imageName}:${tag}`
     const existing = await this.registry.getManifest({repository, reference: tag})
