@@ -2,7 +2,7 @@ import * as core from '@actions/core'
 import {writeFileSync, chmodSync, mkdirSync} from 'node:fs'
 import {dirname, resolve} from 'node:path'
 import {createPrivateDockerConfig, publishLogin} from './adapters/docker-config.js'
-import {selectEngine} from './adapters/select-engine.js'
+import {engineOf, selectBuilder, type EngineSettings} from './adapters/select-engine.js'
 import {createArtifactsClient, sdkLogsAsDebug} from './adapters/oci-client.js'
 import {ensureRepositories, OciRepositoryStore} from './adapters/oci-repository-store.js'
 import {fetchOcirToken, TokenSource} from './adapters/ocir-token.js'
@@ -26,15 +26,66 @@ import {loginHint} from './plan/login-hint.js'
 import {pullSecretManifest} from './plan/pull-secret.js'
 import {OCIR_BEARER_USERNAME} from './plan/username.js'
 import {connectSigners} from './signing/connect-signers.js'
-import {saveCleanupState} from './state.js'
+import {buildxNeeds, privateBuilderName} from './plan/buildx-builder.js'
+import {plannedConfigDir, type PlannedBuilder} from './plan/dry-run.js'
+import type {RunPlan} from './plan/run-plan.js'
+import {saveBuilderState, saveCleanupState} from './state.js'
 
 /** Stands in for a builder where none is needed (stage merge and cleanup). */
 const NO_ENGINE: ContainerEngine = {
   name: 'none',
   pushesWhileBuilding: false,
+  exportsRegistryCache: false,
   login: async () => {},
   build: () => Promise.reject(new ActionError('stage merge and cleanup build nothing')),
   push: () => Promise.reject(new ActionError('stage merge and cleanup push no image')),
+}
+
+/**
+ * What choosing and running a builder depends on: `configDir` is the private docker config in a
+ * real run, the user's when a dry run only plans.
+ */
+export function engineSettingsOf(
+  config: ActionConfig,
+  plan: Pick<RunPlan, 'plans'>,
+  configDir: string,
+): EngineSettings {
+  return {
+    configDir,
+    buildxConfig: config.paths.buildxConfig,
+    workspace: config.github.workspace,
+    registryHost: config.registry.host,
+    insecureHosts: config.registry.insecure ? [config.registry.host] : [],
+    provenance: config.provenance,
+    cache: config.cache,
+    env: process.env,
+    buildx: {
+      needs: buildxNeeds(config, plan),
+      createBuilder: config.buildxCreateBuilder,
+      privateName: privateBuilderName(config.github),
+    },
+  }
+}
+
+/**
+ * The builder a dry run would use: probed as a real run probes it (buildx's builder inspected,
+ * not bootstrapped), nothing created. Undefined where nothing is built.
+ */
+export async function planBuilder(
+  config: ActionConfig,
+  plan: Pick<RunPlan, 'plans'>,
+): Promise<PlannedBuilder | undefined> {
+  if (config.stage === 'merge' || config.stage === 'cleanup') return undefined
+  const settings = engineSettingsOf(config, plan, plannedConfigDir(config.paths.runnerTemp))
+  try {
+    return {
+      selection: await selectBuilder(config.builder, settings, {
+        plan: {probeConfigDir: config.paths.userDockerConfig},
+      }),
+    }
+  } catch (err) {
+    return {unprobed: describeFailure(err)}
+  }
 }
 
 /** A dry run connects nothing, except a cleanup's: it lists what it would delete. */
@@ -50,6 +101,7 @@ export function needsConnection(config: ActionConfig): boolean {
 export async function connectAdapters(
   config: ActionConfig,
   identity: RunIdentity,
+  plan: Pick<RunPlan, 'plans'>,
 ): Promise<{adapters: Adapters; username: string}> {
   const dockerConfigDir = createPrivateDockerConfig(
     config.paths.runnerTemp,
@@ -59,17 +111,23 @@ export async function connectAdapters(
   // Saved before the login, so the post step cleans up even when the login fails halfway.
   saveCleanupState({dockerConfigDir, host: config.registry.host, logout: config.logout})
   // A merge or a cleanup builds nothing: it needs no builder, so it runs on any runner.
-  const engine =
-    config.stage === 'merge' || config.stage === 'cleanup'
-      ? NO_ENGINE
-      : await selectEngine(config.builder, {
-          configDir: dockerConfigDir,
-          workspace: config.github.workspace,
-          insecureHosts: config.registry.insecure ? [config.registry.host] : [],
-          provenance: config.provenance,
-          cache: config.cache,
-          env: process.env,
-        })
+  let engine = NO_ENGINE
+  if (config.stage !== 'merge' && config.stage !== 'cleanup') {
+    const settings = engineSettingsOf(config, plan, dockerConfigDir)
+    const selection = await selectBuilder(config.builder, settings)
+    if (selection.buildx?.kind === 'create') {
+      saveBuilderState({
+        name: selection.buildx.builder,
+        dockerConfigDir,
+        buildxConfig: settings.buildxConfig,
+      })
+      core.info(
+        `Created the buildx builder ${selection.buildx.builder} (docker-container) for ${selection.buildx.why.join(', ')}: '${selection.buildx.on}' uses the docker driver, which cannot do that. The post step removes it`,
+      )
+    }
+    for (const note of selection.notes) core.warning(note)
+    engine = engineOf(selection, settings)
+  }
   const retry = new RetrySession({
     retries: config.retries,
     baseMs: config.retryBaseMs ?? DEFAULT_RETRY_BASE_MS,

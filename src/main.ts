@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import {readConfig} from './config/read-config.js'
-import {connectAdapters, needsConnection} from './connect.js'
+import {connectAdapters, needsConnection, planBuilder} from './connect.js'
 import {resolveIdentity} from './resolve-identity.js'
 import {describeFailure, PushFailedError} from './errors.js'
 import {runPipeline} from './pipeline.js'
@@ -16,12 +16,15 @@ export async function main(): Promise<void> {
     const identity = await resolveIdentity(config)
     const plan = planRun(config, await gatherRunFacts(config), identity.namespace)
     for (const warning of plan.warnings) core.warning(warning)
-    const connection = needsConnection(config) ? await connectAdapters(config, identity) : undefined
+    const connection = needsConnection(config)
+      ? await connectAdapters(config, identity, plan)
+      : undefined
     const result = await runPipeline(
       config,
       {namespace: identity.namespace, username: connection?.username ?? identity.username},
       plan,
       connection?.adapters,
+      connection ? undefined : await planBuilder(config, plan),
     )
     await writeReport(result)
     if (result.failures.length > 0) throw new PushFailedError(result.failures)

@@ -3,7 +3,7 @@ import type {Adapters, RepositoryEnsurer, RepositoryOutcome} from './adapters/po
 import type {ActionConfig} from './config/action-config.js'
 import {runCleanup} from './cleanup/run-cleanup.js'
 import {ActionError, describeFailure} from './errors.js'
-import {dryRunCommands} from './plan/dry-run.js'
+import {dryRunCommands, type PlannedBuilder} from './plan/dry-run.js'
 import {pushRefusalHint} from './plan/login-hint.js'
 import type {ImagePlan} from './plan/push-plan.js'
 import type {RunPlan} from './plan/run-plan.js'
@@ -47,6 +47,8 @@ export async function runPipeline(
   identity: RunIdentity,
   plan: RunPlan,
   adapters?: Adapters,
+  /** A dry run's builder: what a real run would pick here. */
+  plannedBuilder?: PlannedBuilder,
 ): Promise<PipelineResult> {
   const {tagPlan, plans, labels, legs} = plan
   const result: PipelineResult = {
@@ -85,7 +87,7 @@ export async function runPipeline(
         'not checked in a dry run: whether the registry already has a higher version than this release (latest would then stay)',
       )
     }
-    result.commands = dryRunCommands(config, plan)
+    result.commands = dryRunCommands(config, plan, plannedBuilder)
     result.images = plans.map((image, index) =>
       newOutcome(
         image,
@@ -197,10 +199,8 @@ function buildCacheRepositories(
   adapters: Adapters,
   plans: ImagePlan[],
 ): ImagePlan[] {
-  const exportsCache =
-    ['buildah', 'podman'].includes(adapters.engine.name) ||
-    (adapters.engine.name === 'buildx' && !config.ghaCache)
-  if (config.stage !== 'all' || config.cache === 'none' || !exportsCache) return []
+  if (config.stage !== 'all' || config.cache === 'none' || !adapters.engine.exportsRegistryCache)
+    return []
   return plans.map((plan) => ({
     ...plan,
     image: {...plan.image, name: `${plan.image.name}-buildcache`},

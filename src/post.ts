@@ -1,10 +1,29 @@
 import * as core from '@actions/core'
-import {removePrivateDockerConfig} from './adapters/docker-config.js'
+import {dockerToolEnvironment, removePrivateDockerConfig} from './adapters/docker-config.js'
+import {runTool} from './adapters/select-engine.js'
 import {describeFailure} from './errors.js'
-import {loadCleanupState} from './state.js'
+import {buildxRemoveCommand} from './plan/buildx-builder.js'
+import {loadBuilderState, loadCleanupState} from './state.js'
 
-/** Removes this step's login. Never fails the job: problems become warnings. */
+/** Removes the builder this step created, then its login. Never fails the job: problems become warnings. */
 export async function post(): Promise<void> {
+  const builder = loadBuilderState()
+  if (builder) {
+    try {
+      await runTool(
+        buildxRemoveCommand(builder.name),
+        dockerToolEnvironment({
+          configDir: builder.dockerConfigDir,
+          buildxConfig: builder.buildxConfig,
+        }),
+      )
+      core.info(`Removed the buildx builder ${builder.name} this step created`)
+    } catch (err) {
+      core.warning(
+        `cleanup: the buildx builder ${builder.name} was not removed (remove it with \`docker buildx rm ${builder.name}\`): ${describeFailure(err)}`,
+      )
+    }
+  }
   try {
     const state = loadCleanupState()
     if (!state) return

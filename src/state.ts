@@ -32,3 +32,27 @@ export function loadCleanupState(): SavedState | undefined {
     return undefined
   }
 }
+
+/** A buildx builder this step created; the post step removes it. */
+export interface SavedBuilder {
+  name: string
+  /** The environment buildx knows it by. */
+  dockerConfigDir: string
+  buildxConfig: string
+}
+
+const BUILDER_KEY = 'buildx-builder'
+
+export function saveBuilderState(builder: SavedBuilder): void {
+  core.saveState(BUILDER_KEY, JSON.stringify(builder))
+}
+
+export function loadBuilderState(): SavedBuilder | undefined {
+  const raw = core.getState(BUILDER_KEY)
+  if (!raw) return undefined
+  try {
+    return JSON.parse(raw) as SavedBuilder
+  } catch {
+    return undefined
+  }
+}

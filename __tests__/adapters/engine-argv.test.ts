@@ -48,7 +48,7 @@ function engineOf(settings: BuilderSettings): ContainerEngine {
     case 'docker':
       return new DockerEngine(settings, workspace)
     case 'buildx':
-      return new BuildxEngine(settings, workspace)
+      return new BuildxEngine(settings, workspace, join(workspace, 'buildx'))
     case 'buildah':
     case 'podman':
       return new BuildahEngine(settings, workspace)

@@ -53,10 +53,10 @@ async function runAuto(tools: string[], broken: string[]) {
 
 test.each([
   {
-    why: 'buildx when the plugin answers, without asking anyone else',
+    why: 'buildx when the plugin answers, without asking anyone else (on a private builder: the default one has the docker driver, which cannot export the cache)',
     tools: ['docker', 'buildah', 'podman'],
     broken: [],
-    probes: ['docker buildx version'],
+    probes: ['docker buildx version', 'docker buildx inspect', 'docker buildx create'],
     built: ['docker buildx build'],
   },
   {

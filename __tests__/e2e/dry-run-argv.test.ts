@@ -12,7 +12,8 @@ import {renderCommand} from '../../src/plan/builder-commands.js'
 import {PROJECT_ROOT, runAction, type ActionRun} from '../fixtures/run-action.js'
 
 const SHIMS = join(PROJECT_ROOT, '__tests__/fixtures/argv-shims')
-const PROBES = /^(docker buildx version|docker info|buildah version|podman version)\b/
+const PROBES =
+  /^(docker buildx version|docker buildx inspect|docker info|buildah version|podman version)\b/
 
 /** The commands a run's summary lists, without comments, paths normalised. */
 function dryRunCommands(run: ActionRun): string[] {

@@ -48,6 +48,7 @@ type Event = string
 class FakeEngine implements ContainerEngine {
   name = 'fake'
   pushesWhileBuilding = false
+  exportsRegistryCache = false
   active = 0
   maxActive = 0
   readonly pushAttempts = new Map<string, number>()
@@ -413,6 +414,7 @@ describe('the repository hook', () => {
     },
   ])('$why', async ({builder, cache, extra}) => {
     engine.name = builder
+    engine.exportsRegistryCache = builder === 'buildah'
     let asked: string[] = []
     const ensurer: RepositoryEnsurer = {
       ensure: async (plans) => {

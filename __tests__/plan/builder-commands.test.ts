@@ -77,15 +77,32 @@ describe('buildx build arguments', () => {
       contains: ['--target', 'runtime'],
     },
     {
-      why: 'the GitHub cache gets a scope per image',
+      why: 'the GitHub cache gets a scope per image, and a failed export does not fail the build',
       given: step(),
       options: {provenance: false, ghaCache: true},
       contains: [
         '--cache-from',
         'type=gha,scope=todo-backend',
         '--cache-to',
-        'type=gha,mode=max,scope=todo-backend',
+        'type=gha,mode=max,scope=todo-backend,ignore-error=true',
       ],
+    },
+    {
+      why: 'the GitHub cache gets a scope per image and platform (legs on several runners)',
+      given: step({platforms: ['linux/arm64']}),
+      options: {provenance: false, ghaCache: true},
+      contains: [
+        '--cache-from',
+        'type=gha,scope=todo-backend-linux-arm64',
+        '--cache-to',
+        'type=gha,mode=max,scope=todo-backend-linux-arm64,ignore-error=true',
+      ],
+    },
+    {
+      why: 'the builder chosen before the builds is named in every build',
+      given: step(),
+      options: {provenance: false, buildx: {builder: 'ocir-push-1-1', cacheExport: true}},
+      contains: ['buildx', 'build', '--builder', 'ocir-push-1-1', '--file'],
     },
     {
       why: 'labels',
@@ -295,7 +312,7 @@ describe('layer cache arguments', () => {
       ],
     },
     {
-      why: 'buildx without the GitHub cache service: a registry cache under one tag, every stage',
+      why: 'buildx without the GitHub cache service: a registry cache under one tag, every stage, as an OCI image manifest',
       builder: 'buildx' as const,
       more: {},
       given: step({cache}),
@@ -308,7 +325,7 @@ describe('layer cache arguments', () => {
         '--cache-from',
         'type=registry,ref=iad.ocir.io/ns/todo-backend-buildcache:buildcache',
         '--cache-to',
-        'type=registry,ref=iad.ocir.io/ns/todo-backend-buildcache:buildcache,mode=max',
+        'type=registry,ref=iad.ocir.io/ns/todo-backend-buildcache:buildcache,mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true',
         '--tag',
         'iad.ocir.io/ns/todo-backend:sha-0123456',
         '--push',
@@ -324,10 +341,22 @@ describe('layer cache arguments', () => {
   test('buildx on GitHub keeps the GitHub cache service, one scope per image, and no registry cache', () => {
     const {args} = buildCommand(buildx({ghaCache: true}), step({cache}))
     expect(args.join(' ')).toContain(
-      '--cache-from type=gha,scope=todo-backend --cache-to type=gha,mode=max,scope=todo-backend',
+      '--cache-from type=gha,scope=todo-backend --cache-to type=gha,mode=max,scope=todo-backend,ignore-error=true',
     )
     expect(args.join(' ')).not.toContain('type=registry')
   })
+
+  test.each([{ghaCache: true}, {ghaCache: false}])(
+    'buildx on a builder that cannot export a cache (ghaCache $ghaCache): no cache flags at all',
+    ({ghaCache}) => {
+      const {args} = buildCommand(
+        buildx({ghaCache, buildx: {builder: 'default', cacheExport: false}}),
+        step({cache}),
+      )
+      expect(args.join(' ')).not.toMatch(/cache/)
+      expect(args.slice(0, 4)).toEqual(['buildx', 'build', '--builder', 'default'])
+    },
+  )
 
   test.each(['docker', 'buildx', 'buildah', 'podman'] as const)(
     '%s: no cache, no cache flags',

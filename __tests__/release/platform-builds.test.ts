@@ -49,6 +49,7 @@ class FakeEngine implements ContainerEngine {
   /** Per ref: errors thrown by successive push attempts before one succeeds. */
   pushFailures = new Map<string, Error[]>()
 
+  readonly exportsRegistryCache = false
   constructor(readonly pushesWhileBuilding = false) {}
 
   async login(): Promise<void> {}

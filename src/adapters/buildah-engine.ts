@@ -23,6 +23,7 @@ import {childEnvironment, runCommand} from './run-command.js'
  */
 export class BuildahEngine implements ContainerEngine {
   readonly pushesWhileBuilding = false
+  readonly exportsRegistryCache = true
   readonly name: string
   private readonly scheduler: BuildScheduler
 

@@ -3,6 +3,7 @@ import {ActionError} from '../errors.js'
 import {buildCommand, buildxMetadataFile, type BuilderSettings} from '../plan/builder-commands.js'
 import type {BuildStep} from '../plan/build-step.js'
 import {DockerEngine} from './docker-engine.js'
+import {dockerToolEnvironment} from './docker-config.js'
 import type {LogSink} from './ports.js'
 
 /** The variables the `type=gha` cache backend reads (the runner sets them for actions). */
@@ -44,9 +45,16 @@ export class BuildxEngine extends DockerEngine {
   override readonly name = 'buildx'
   override readonly pushesWhileBuilding = true
 
+  /** Without the GitHub cache, on a builder that can export one. */
+  override get exportsRegistryCache(): boolean {
+    return !this.settings.ghaCache && this.settings.buildx?.cacheExport !== false
+  }
+
   constructor(
     settings: BuilderSettings,
     workspace: string,
+    /** The user's buildx dir: their builders, and the one this run may have created. */
+    private readonly buildxConfig: string,
     /** The GitHub cache service's variables, handed to buildx when `settings.ghaCache`. */
     private readonly ghaCache: Record<string, string> = {},
   ) {
@@ -54,7 +62,10 @@ export class BuildxEngine extends DockerEngine {
   }
 
   protected override toolEnvironment(): Record<string, string> {
-    return {DOCKER_CONFIG: this.settings.configDir, DOCKER_CLI_HINTS: 'false'}
+    return dockerToolEnvironment({
+      configDir: this.settings.configDir,
+      buildxConfig: this.buildxConfig,
+    })
   }
 
   // BuildKit builds concurrently with a content-addressed shared cache: no need to queue.
@@ -66,7 +77,14 @@ export class BuildxEngine extends DockerEngine {
         cwd: this.workspace,
         env: this.ghaCache,
       })
-      return step.push ? parseBuildxMetadata(readFileSync(metadataFile, 'utf8')) : {}
+      if (!step.push) return {}
+      const {digest} = parseBuildxMetadata(readFileSync(metadataFile, 'utf8'))
+      if (!digest)
+        throw new ActionError(
+          `image '${step.image}': buildx (builder '${this.settings.buildx?.builder ?? 'current'}') pushed without reporting a digest in its metadata file`,
+          'the builder may not support pushing (the docker driver with push by digest): add docker/setup-buildx-action before this step, or give the image an immutable tag (e.g. type=sha)',
+        )
+      return {digest}
     } finally {
       rmSync(metadataFile, {force: true})
     }

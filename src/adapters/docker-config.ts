@@ -5,6 +5,7 @@ import {
   mkdtempSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs'
 import {join} from 'node:path'
@@ -21,7 +22,8 @@ interface DockerConfigFile {
  * (so their other registry logins, proxies and settings still apply to builds), but our login is
  * written only here: the user's file is never modified, and the post step deletes this one.
  * A credential store would put our login outside this file, so the copy drops `credsStore` and any
- * helper for our host.
+ * helper for our host. buildx's builders stay in the user's buildx dir (see dockerToolEnvironment):
+ * this dir holds credentials only.
  */
 export function createPrivateDockerConfig(
   runnerTemp: string,
@@ -35,6 +37,12 @@ export function createPrivateDockerConfig(
   delete config.credsStore
   if (config.credHelpers) delete config.credHelpers[host]
   writeDockerConfig(dir, config)
+  // The docker CLI finds contexts and CLI plugins (a buildx that docker/setup-buildx-action
+  // installed) in its config dir: the user's stay theirs, linked, never copied or changed.
+  for (const shared of ['contexts', 'cli-plugins']) {
+    const theirs = join(userConfigDir, shared)
+    if (existsSync(theirs)) symlinkSync(theirs, join(dir, shared))
+  }
   return dir
 }
 
@@ -46,6 +54,22 @@ export function publishLogin(privateDir: string, userConfigDir: string, host: st
   theirs.auths = {...theirs.auths, [host]: ours}
   mkdirSync(userConfigDir, {recursive: true})
   writeDockerConfig(userConfigDir, theirs)
+}
+
+/**
+ * What every docker and buildx call sees, probes included: our config dir (credentials only,
+ * with the user's contexts and plugins linked in) and the user's buildx dir (their builders and
+ * their current one).
+ */
+export function dockerToolEnvironment(settings: {
+  configDir: string
+  buildxConfig: string
+}): Record<string, string> {
+  return {
+    DOCKER_CONFIG: settings.configDir,
+    BUILDX_CONFIG: settings.buildxConfig,
+    DOCKER_CLI_HINTS: 'false',
+  }
 }
 
 export function removePrivateDockerConfig(dir: string): void {

@@ -29,6 +29,10 @@ import {childEnvironment, runCommand} from './run-command.js'
 export class DockerEngine implements ContainerEngine {
   readonly name: string = 'docker'
   readonly pushesWhileBuilding: boolean = false
+  /** The classic builder keeps layers in the engine only. */
+  get exportsRegistryCache(): boolean {
+    return false
+  }
   private readonly scheduler: BuildScheduler
 
   constructor(

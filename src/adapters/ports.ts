@@ -15,6 +15,8 @@ export interface ContainerEngine {
    * the pipeline then never calls `push`.
    */
   readonly pushesWhileBuilding: boolean
+  /** Builds of stage all write a layer cache to the image's `-buildcache` repository. */
+  readonly exportsRegistryCache: boolean
   /** Log in with the password on stdin; throws a CommandError when refused. */
   login(host: string, username: string, password: string): Promise<void>
   /** Build (and tag locally, or push when pushing while building); the digest when it pushed. */

@@ -62,16 +62,23 @@ export async function runCommand(
   return {stdout: result.stdout, stderr: result.stderr}
 }
 
+/**
+ * The line that says why a tool failed: buildx's own `ERROR:` line when there is one (buildx
+ * follows it with advice such as "Switch to a different driver…"), else the last line that is not
+ * a warning or a hint.
+ */
 function lastMeaningfulLine(text: string): string {
   const lines = text
     .split(/\r?\n/)
     .map((line) => line.trim())
-    .filter(
-      (line) =>
-        line !== '' &&
-        !/^(WARNING|DEPRECATED|Install the buildx|BuildKit is currently disabled|Learn more)/i.test(
-          line,
-        ),
-    )
-  return lines.at(-1) ?? ''
+    .filter((line) => line !== '')
+  const errorLine = lines.filter((line) => line.startsWith('ERROR: ')).at(-1)
+  if (errorLine) return errorLine
+  const meaningful = lines.filter(
+    (line) =>
+      !/^(WARNING|DEPRECATED|Install the buildx|BuildKit is currently disabled|Learn more)/i.test(
+        line,
+      ),
+  )
+  return meaningful.at(-1) ?? ''
 }

@@ -55,6 +55,10 @@ export interface GitHubContext {
   apiUrl: string
   runId: string
   runNumber: string
+  /** GITHUB_RUN_ATTEMPT, GITHUB_JOB and GITHUB_ACTION (the step): name what this step creates. */
+  runAttempt: string
+  job: string
+  action: string
   workspace: string
   /** GITHUB_ACTOR. */
   actor: string
@@ -82,6 +86,11 @@ export interface ActionConfig {
   logout: boolean
   images: ImageSpec[]
   builder: Builder
+  /**
+   * On buildx's `docker` driver, create a private docker-container builder for what that driver
+   * refuses (cache export, several platforms, attestations, push by digest).
+   */
+  buildxCreateBuilder: boolean
   platforms: string[]
   provenance: boolean
   /** Relabel an image whose build inputs match a previous release instead of rebuilding it. */
@@ -125,7 +134,12 @@ export interface ActionConfig {
   /** The runner offers the GitHub cache service (buildx then caches with type=gha). */
   ghaCache: boolean
   /** Paths the runner gives the step. */
-  paths: {runnerTemp: string; userDockerConfig: string}
+  paths: {
+    runnerTemp: string
+    userDockerConfig: string
+    /** Where the user's buildx keeps its builders: BUILDX_CONFIG, else <docker config>/buildx. */
+    buildxConfig: string
+  }
 }
 
 /** The retention inputs of `stage: cleanup`. */

@@ -182,6 +182,7 @@ export function readConfig(
     logout: parseBoolean('logout', get('logout'), true),
     images,
     builder: parseChoice('builder', get('builder'), BUILDERS, 'auto'),
+    buildxCreateBuilder: parseBoolean('buildx-create-builder', get('buildx-create-builder'), true),
     platforms,
     provenance: parseBoolean('provenance', get('provenance'), false),
     reuse: parseBoolean('reuse', get('reuse'), true),
@@ -219,6 +220,8 @@ export function readConfig(
     paths: {
       runnerTemp: env.RUNNER_TEMP || tmpdir(),
       userDockerConfig: env.DOCKER_CONFIG || join(homedir(), '.docker'),
+      buildxConfig:
+        env.BUILDX_CONFIG || join(env.DOCKER_CONFIG || join(homedir(), '.docker'), 'buildx'),
     },
   }
 }
@@ -279,6 +282,9 @@ function readGitHubContext(env: NodeJS.ProcessEnv): GitHubContext {
     apiUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
     runId: env.GITHUB_RUN_ID ?? '',
     runNumber: env.GITHUB_RUN_NUMBER ?? '',
+    runAttempt: env.GITHUB_RUN_ATTEMPT ?? '',
+    job: env.GITHUB_JOB ?? '',
+    action: env.GITHUB_ACTION ?? '',
     workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
     actor: env.GITHUB_ACTOR ?? '',
   }

@@ -27,8 +27,28 @@ export interface BuilderSettings {
   insecureHosts: readonly string[]
   /** buildx attestations. */
   provenance: boolean
-  /** buildx: the GitHub cache service is available (type=gha cache, one scope per image). */
+  /** buildx: the GitHub cache service is available (type=gha cache, one scope per image and platform). */
   ghaCache: boolean
+  /**
+   * buildx: the builder every build runs on (`--builder`), and whether it can export a cache (the
+   * `docker` driver cannot). Undefined: buildx's own choice, with cache export.
+   */
+  buildx?: {builder: string; cacheExport: boolean}
+}
+
+/** What the command lines of one builder depend on. */
+export function builderSettingsOf(
+  builder: ConcreteBuilder,
+  settings: Pick<BuilderSettings, 'configDir' | 'insecureHosts' | 'provenance'>,
+  ghaCache: boolean,
+): BuilderSettings {
+  return {
+    builder,
+    configDir: settings.configDir,
+    insecureHosts: settings.insecureHosts,
+    provenance: settings.provenance,
+    ghaCache,
+  }
 }
 
 /** Names each tool reads from its own environment: such build args stay in argv. */
@@ -167,26 +187,18 @@ function dockerBuild(settings: BuilderSettings, step: BuildStep): BuilderCommand
 /**
  * With `push`, the immutable refs are pushed while building (moving tags are copied in the
  * registry later); with no immutable tag at all, the image is pushed by digest only, so nothing
- * a user pulls by tag changes before the release is complete. Each image gets its own cache
- * scope, so images of one run do not evict each other.
+ * a user pulls by tag changes before the release is complete.
  */
 function buildxBuild(settings: BuilderSettings, step: BuildStep): BuilderCommand {
-  const args = ['buildx', 'build', '--file', step.file]
+  const args = ['buildx', 'build']
+  if (settings.buildx) args.push('--builder', settings.buildx.builder)
+  args.push('--file', step.file)
   if (step.target) args.push('--target', step.target)
   if (step.platforms.length > 0) args.push('--platform', step.platforms.join(','))
   args.push(`--provenance=${settings.provenance}`)
   const {args: buildArgs, env} = buildArgArguments(step.buildArgs, settings.builder)
   args.push(...buildArgs, ...labelArguments(step))
-  if (settings.ghaCache) {
-    args.push('--cache-from', `type=gha,scope=${step.image}`)
-    args.push('--cache-to', `type=gha,mode=max,scope=${step.image}`)
-  } else if (step.cache) {
-    // No GitHub cache service: the cache is an artifact of its own in the cache repository;
-    // mode=max keeps the layers of every stage, not only the final one.
-    const cacheRef = `${step.cache.repository}:buildcache`
-    args.push('--cache-from', `type=registry,ref=${cacheRef}`)
-    args.push('--cache-to', `type=registry,ref=${cacheRef},mode=max`)
-  }
+  args.push(...buildxCacheArguments(settings, step))
   for (const ref of step.pushRefs) args.push('--tag', ref)
   if (step.push) {
     if (step.pushRefs.length > 0) args.push('--push')
@@ -198,6 +210,34 @@ function buildxBuild(settings: BuilderSettings, step: BuildStep): BuilderCommand
   }
   args.push('--metadata-file', buildxMetadataFile(settings, step), step.context)
   return {tool: 'docker', args, env}
+}
+
+/**
+ * The GitHub cache when the runner has it, one scope per image and platform (legs built on
+ * several runners must not overwrite each other's cache); else a cache artifact of its own in
+ * the `-buildcache` repository, as an image manifest with OCI media types (the layer-index format
+ * is refused by several registries); mode=max keeps the layers of every stage. A cache that
+ * cannot be written never fails the release (`ignore-error=true`).
+ */
+function buildxCacheArguments(settings: BuilderSettings, step: BuildStep): string[] {
+  if (settings.buildx && !settings.buildx.cacheExport) return []
+  if (settings.ghaCache) {
+    const scope = [step.image, ...step.platforms].join('-').replace(/[^A-Za-z0-9._-]+/g, '-')
+    return [
+      '--cache-from',
+      `type=gha,scope=${scope}`,
+      '--cache-to',
+      `type=gha,mode=max,scope=${scope},ignore-error=true`,
+    ]
+  }
+  if (!step.cache) return []
+  const cacheRef = `${step.cache.repository}:buildcache`
+  return [
+    '--cache-from',
+    `type=registry,ref=${cacheRef}`,
+    '--cache-to',
+    `type=registry,ref=${cacheRef},mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true`,
+  ]
 }
 
 /** `buildah bud …` / `podman build …`. Docker format keeps HEALTHCHECK and SHELL. */

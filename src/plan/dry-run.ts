@@ -10,9 +10,10 @@ import {
   loginCommand,
   pushCommand,
   renderCommand,
+  builderSettingsOf,
   type BuilderSettings,
-  type ConcreteBuilder,
 } from './builder-commands.js'
+import type {BuilderSelection} from './builder-selection.js'
 import {imageBuildCache, imageBuildStep, legBuildStep, type BuildStep} from './build-step.js'
 import type {ImagePlan} from './push-plan.js'
 import {reuseCandidates} from './reuse-candidates.js'
@@ -59,19 +60,55 @@ export function plannedConfigDir(runnerTemp: string): string {
   return `${runnerTemp.replace(/\/+$/, '')}/ocir-push-docker-XXXXXX`
 }
 
-export function dryRunCommands(config: ActionConfig, plan: RunPlan): string[] {
-  const commands: string[] = []
-  // A merge builds nothing, so it needs no builder; `auto` is decided at run time.
-  const builder: ConcreteBuilder = config.builder === 'auto' ? 'docker' : config.builder
-  if (config.builder === 'auto' && config.stage !== 'merge')
-    commands.push('# builder auto: buildx, docker, buildah or podman, whichever works here')
-  const settings: BuilderSettings = {
-    builder,
-    configDir: plannedConfigDir(config.paths.runnerTemp),
-    insecureHosts: config.registry.insecure ? [config.registry.host] : [],
-    provenance: config.provenance,
-    ghaCache: builder === 'buildx' && config.ghaCache && config.cache !== 'none',
-  }
+/**
+ * The builder a dry run found as a real run would (probed, nothing created), or why it could not
+ * be probed here.
+ */
+export type PlannedBuilder =
+  {selection: BuilderSelection; unprobed?: undefined} | {selection?: undefined; unprobed: string}
+
+/** What a dry run says of its builder, as comment lines and the set-up commands it would run. */
+function builderLines(config: ActionConfig, planned: PlannedBuilder | undefined): string[] {
+  if (!planned)
+    return config.builder === 'auto' && config.stage !== 'merge'
+      ? ['# builder auto: buildx, docker, buildah or podman, whichever works here']
+      : []
+  if (!planned.selection)
+    return [
+      `# builder ${config.builder}: not probed here (${planned.unprobed}); a real run decides`,
+    ]
+  const {builder, buildx, setup, notes} = planned.selection
+  const lines: string[] = []
+  if (!buildx) lines.push(`# builder: ${builder}`)
+  else if (buildx.kind === 'use')
+    lines.push(`# builder: buildx on its builder '${buildx.builder}' (${buildx.driver} driver)`)
+  else
+    lines.push(
+      `# builder: buildx on a private docker-container builder '${buildx.builder}', because '${buildx.on}' uses the docker driver, which cannot do ${buildx.why.join(', ')}; the post step removes it (docker buildx rm ${buildx.builder})`,
+    )
+  lines.push(...notes.map((note) => `# ${note}`), ...setup.map(renderCommand))
+  return lines
+}
+
+export function dryRunCommands(
+  config: ActionConfig,
+  plan: RunPlan,
+  planned?: PlannedBuilder,
+): string[] {
+  const commands = builderLines(config, planned)
+  // A merge builds nothing, so it needs no builder; one that could not be probed is taken as named.
+  const settings: BuilderSettings =
+    planned?.selection?.settings ??
+    builderSettingsOf(
+      config.builder === 'auto' ? 'docker' : config.builder,
+      {
+        configDir: plannedConfigDir(config.paths.runnerTemp),
+        insecureHosts: config.registry.insecure ? [config.registry.host] : [],
+        provenance: config.provenance,
+      },
+      config.builder === 'buildx' && config.ghaCache && config.cache !== 'none',
+    )
+  const builder = settings.builder
   const options = {push: config.push, sourceDateEpoch: config.sourceDateEpoch}
   const pushes = (step: BuildStep): string[] => {
     const labelled = labelledDockerfile(settings, step)
