@@ -11,6 +11,7 @@ import {
   buildkitdConfig,
   buildxCreateCommand,
   buildxInspectCommand,
+  buildxRemoveCommand,
   fallBackToDockerDriver,
   isLoopbackHost,
   parseBuildxInspect,
@@ -164,6 +165,8 @@ async function buildxSelection(
         if (configFile) writeFileSync(configFile, buildkitdConfig(insecure), {mode: 0o600})
         await run(create, env)
       } catch (err) {
+        // buildx keeps an instance whose bootstrap failed: remove it, or it outlives the run.
+        await run(buildxRemoveCommand(buildx.builder), env).catch(() => undefined)
         buildx = fallBackToDockerDriver(
           info,
           needs,
