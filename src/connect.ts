@@ -1,10 +1,6 @@
 import * as core from '@actions/core'
-import {writeFileSync, chmodSync, mkdirSync} from 'node:fs'
-import {dirname, resolve} from 'node:path'
 import {createPrivateDockerConfig, publishLogin} from './adapters/docker-config.js'
 import {engineOf, selectBuilder, type EngineSettings} from './adapters/select-engine.js'
-import {createArtifactsClient, sdkLogsAsDebug} from './adapters/oci-client.js'
-import {ensureRepositories, OciRepositoryStore} from './adapters/oci-repository-store.js'
 import {fetchOcirToken, TokenSource} from './adapters/ocir-token.js'
 import {baseImageResolver} from './adapters/base-images.js'
 import {RegistryHttpClient} from './adapters/registry-http.js'
@@ -15,20 +11,17 @@ import {
   failureStatus,
   RetrySession,
 } from './adapters/retry.js'
-import type {ContainerEngine, ImageCatalog} from './adapters/ports.js'
-import {OciImageCatalog} from './adapters/oci-image-catalog.js'
-import {RegistryCatalog} from './adapters/registry-catalog.js'
+import type {ContainerEngine} from './adapters/ports.js'
 import type {ActionConfig} from './config/action-config.js'
 import {ActionError, describeFailure, LoginRefusedError, TransientError} from './errors.js'
 import type {Adapters} from './adapters/ports.js'
 import type {RunIdentity} from './resolve-identity.js'
 import {loginHint} from './plan/login-hint.js'
-import {pullSecretManifest} from './plan/pull-secret.js'
 import {OCIR_BEARER_USERNAME} from './plan/username.js'
-import {connectSigners} from './signing/connect-signers.js'
 import {buildxNeeds, privateBuilderName} from './plan/buildx-builder.js'
 import {plannedConfigDir, type PlannedBuilder} from './plan/dry-run.js'
 import type {RunPlan} from './plan/run-plan.js'
+import type {ConfiguredStep, ConnectedStep, RunConfig} from './steps/release-step.js'
 import {saveBuilderState, saveCleanupState} from './state.js'
 
 /** Stands in for a builder where none is needed (stage merge and cleanup). */
@@ -39,6 +32,11 @@ const NO_ENGINE: ContainerEngine = {
   login: async () => {},
   build: () => Promise.reject(new ActionError('stage merge and cleanup build nothing')),
   push: () => Promise.reject(new ActionError('stage merge and cleanup push no image')),
+}
+
+/** An inactive step, connected: it only reports. */
+function idle(step: ConfiguredStep): ConnectedStep {
+  return {name: step.name, report: () => step.idleReport()}
 }
 
 /**
@@ -99,7 +97,7 @@ export function needsConnection(config: ActionConfig): boolean {
  * client, and the OCI repository store when repositories are to be ensured.
  */
 export async function connectAdapters(
-  config: ActionConfig,
+  config: RunConfig,
   identity: RunIdentity,
   plan: Pick<RunPlan, 'plans'>,
 ): Promise<{adapters: Adapters; username: string}> {
@@ -210,7 +208,6 @@ export async function connectAdapters(
     core.info(`Logged in to ${config.registry.host} as ${username}`)
     if (!config.logout)
       publishLogin(dockerConfigDir, config.paths.userDockerConfig, config.registry.host)
-    if (config.pullSecret) writePullSecret(config, username, password)
     // A push refused after a transient fault gets one fresh login (with a fresh token, if any).
     const loggedIn = password
     retry.setCredentialsCheck(() => credentialsAccepted().catch(() => true))
@@ -228,6 +225,7 @@ export async function connectAdapters(
     engine,
     registry,
     retry,
+    steps: config.steps.filter((step) => !step.active).map((step) => idle(step)),
     resolveBaseImages: baseImageResolver({
       retry,
       credentialsFor: (host) =>
@@ -254,82 +252,11 @@ export async function connectAdapters(
       await renewing
     }
   }
-  if (config.ensureRepositories && config.oci) {
-    const apiKey = config.oci
-    adapters.repositories = {
-      ensure: async (plans) => {
-        const artifacts = await createArtifactsClient({
-          apiKey,
-          retries: config.retries,
-          retryBaseMs: config.retryBaseMs,
-          endpoint: config.ociEndpoint,
-        })
-        const store = new OciRepositoryStore(artifacts, apiKey.tenancy)
-        const byName = new Map(plans.map((plan) => [plan.image.name, plan]))
-        return sdkLogsAsDebug(() =>
-          ensureRepositories(store, {
-            tenancy: apiKey.tenancy,
-            compartment: config.compartment,
-            names: plans.map((plan) => plan.image.name),
-            isPublic: config.repositoryPublic,
-            isImmutable: config.repositoryImmutable,
-            movingTagsFor: (name) => byName.get(name)?.movingTags ?? [],
-          }),
-        )
-      },
-    }
-  }
-  if (config.stage === 'cleanup') adapters.catalog = await connectCatalog(config, registry)
-  // Platform legs are signed by the merge that releases them.
-  if (config.signing && config.push && config.stage !== 'platform')
-    adapters.signers = await connectSigners(config, identity.namespace, registry)
-  return {adapters, username}
-}
-
-/**
- * Where a cleanup lists and deletes: OCIR's Artifacts API with the API key, else the registry's
- * /v2/ API (on OCIR with an auth token, if OCIR accepts deletes there).
- */
-async function connectCatalog(
-  config: ActionConfig,
-  registry: RegistryHttpClient,
-): Promise<ImageCatalog> {
-  if (config.oci) {
-    const artifacts = await createArtifactsClient({
-      apiKey: config.oci,
-      retries: config.retries,
-      retryBaseMs: config.retryBaseMs,
-      endpoint: config.ociEndpoint,
-    })
-    return new OciImageCatalog(
-      artifacts,
-      config.compartment ?? config.oci.tenancy,
-      !config.compartment,
-      registry,
+  // Each step connects what it needs, in the list's order, after the run's own login.
+  const login = config.push && config.authToken && username ? {username, password} : undefined
+  for (const step of config.steps.filter((step) => step.active))
+    adapters.steps.push(
+      await step.connect({config, namespace: identity.namespace, registry, login}),
     )
-  }
-  const hint = config.registry.isOcir
-    ? 'Give the API-key inputs (oci-user, oci-tenancy, oci-fingerprint, oci-private-key, oci-region) so the cleanup deletes through the OCI Artifacts API'
-    : 'Allow deletes on the registry (the distribution registry: storage.delete.enabled: true, or REGISTRY_STORAGE_DELETE_ENABLED=true), or clean up with its own tools'
-  return new RegistryCatalog(registry, config.registry.host, hint, config.registry.isOcir)
-}
-
-/** The Kubernetes pull secret, for `kubectl apply -f`; holds the token, so mode 0600. */
-function writePullSecret(config: ActionConfig, username: string, password: string): void {
-  const pullSecret = config.pullSecret
-  if (!pullSecret) return
-  const manifest = pullSecretManifest({
-    host: config.registry.host,
-    username,
-    password,
-    name: pullSecret.name,
-    namespaces: pullSecret.namespaces,
-  })
-  const path = resolve(config.github.workspace, pullSecret.path)
-  mkdirSync(dirname(path), {recursive: true})
-  writeFileSync(path, manifest, {mode: 0o600})
-  chmodSync(path, 0o600)
-  core.info(
-    `Wrote the pull secret manifest ${pullSecret.path} (${pullSecret.namespaces.length} namespace(s))`,
-  )
+  return {adapters, username}
 }

@@ -8,13 +8,15 @@ import {planRun} from './plan/run-plan.js'
 import {writeReport} from './report/write-report.js'
 import {gatherRunFacts} from './run-facts.js'
 import {markMainStarted} from './state.js'
+import {RELEASE_STEPS} from './steps/index.js'
 
 export async function main(): Promise<void> {
   markMainStarted()
   try {
-    const config = readConfig(core.getInput, process.env, core.setSecret)
+    const config = readConfig(core.getInput, process.env, core.setSecret, RELEASE_STEPS)
     const identity = await resolveIdentity(config)
-    const plan = planRun(config, await gatherRunFacts(config), identity.namespace)
+    const facts = await gatherRunFacts(config)
+    const plan = planRun(config, facts, identity.namespace)
     for (const warning of plan.warnings) core.warning(warning)
     const connection = needsConnection(config)
       ? await connectAdapters(config, identity, plan)
@@ -25,6 +27,7 @@ export async function main(): Promise<void> {
       plan,
       connection?.adapters,
       connection ? undefined : await planBuilder(config, plan),
+      facts,
     )
     await writeReport(result)
     if (result.failures.length > 0) throw new PushFailedError(result.failures)

@@ -1,8 +1,5 @@
 import * as core from '@actions/core'
-import type {Adapters, RepositoryEnsurer, RepositoryOutcome} from './adapters/ports.js'
-import type {ActionConfig} from './config/action-config.js'
-import {runCleanup} from './cleanup/run-cleanup.js'
-import {ActionError, describeFailure} from './errors.js'
+import type {Adapters} from './adapters/ports.js'
 import {dryRunCommands, type PlannedBuilder} from './plan/dry-run.js'
 import {pushRefusalHint} from './plan/login-hint.js'
 import type {ImagePlan} from './plan/push-plan.js'
@@ -13,7 +10,14 @@ import {newOutcome, type ImageOutcome} from './release/image-outcome.js'
 import type {ReuseSettings} from './release/image-reuse.js'
 import {mergedImages} from './release/merged-images.js'
 import {buildPlatforms} from './release/platform-builds.js'
-import {signingStep} from './signing/sign-outcome.js'
+import type {RunFacts} from './run-facts.js'
+import {
+  afterPublishOf,
+  planLinesOf,
+  type ConnectedStep,
+  type RunConfig,
+  type StepReport,
+} from './steps/release-step.js'
 import {releaseImages, type ImageSource} from './release/release-order.js'
 
 /** Everything the report needs: what was planned and what each image came to. */
@@ -28,30 +32,55 @@ export interface PipelineResult {
   /** `nextStep`: what to do, when it is not the release's (a cleanup's re-run). */
   failures: {image: string; message: string; nextStep?: string}[]
   notices: string[]
-  /** What ensuring the repositories came to, when the run ensures them. */
-  repositories: RepositoryOutcome[]
   dryRun: boolean
   /** The commands the run would make, for a dry run's report. */
   commands: string[]
-  /** Stage cleanup: image name → references deleted (or, in a dry run, to be deleted). */
-  deleted?: Record<string, string[]>
+  /** What each release step reports (outputs, summary column and sections), in the list's order. */
+  steps: StepReport[]
 }
 
 /**
- * Runs the plan: a dry run describes it; `stage: all` and `stage: merge` release every image in
- * the release order (built here, or merged from per-platform legs); `stage: platform` pushes
- * per-platform tags only. Never throws for one image's failure: the result says.
+ * Runs the plan: a step that is a stage of its own (cleanup) runs instead of the release; a dry
+ * run describes the plan; `stage: all` and `stage: merge` release every image in the release
+ * order (built here, or merged from per-platform legs); `stage: platform` pushes per-platform
+ * tags only. The steps' hooks run at their phases. Never throws for one image's failure: the
+ * result says.
  */
 export async function runPipeline(
-  config: ActionConfig,
+  config: RunConfig,
   identity: RunIdentity,
   plan: RunPlan,
   adapters?: Adapters,
   /** A dry run's builder: what a real run would pick here. */
   plannedBuilder?: PlannedBuilder,
+  facts: Pick<RunFacts, 'defaultBranch' | 'now'> = {defaultBranch: '', now: new Date()},
 ): Promise<PipelineResult> {
-  const {tagPlan, plans, labels, legs} = plan
-  const result: PipelineResult = {
+  const result = emptyResult(config, identity, plan)
+  const stage = adapters?.steps.find((step) => step.insteadOfRelease)
+  if (stage?.insteadOfRelease) {
+    await stage.insteadOfRelease({plan, facts})
+    return finish({...result, tagNames: []}, adapters?.steps)
+  }
+  logPlan(config, plan)
+  if (config.dryRun || !adapters) return dryRun(config, plan, result, plannedBuilder)
+  if (config.stage === 'merge' && !config.push) {
+    result.notices.push('stage merge with pushing off: nothing to merge, no tag changed')
+    return finish({...result, images: skipped(plan.plans, 'push is off')}, adapters.steps)
+  }
+  for (const step of adapters.steps) {
+    const stop = await step.beforePush?.({plans: plan.plans, engine: adapters.engine})
+    if (stop) return finish({...result, images: skipped(plan.plans, stop)}, adapters.steps)
+  }
+  const released = await release(config, identity, plan, adapters)
+  result.images = released.images
+  result.notices.push(...released.notices)
+  for (const step of adapters.steps) await step.afterRelease?.(result.images)
+  return finish(result, adapters.steps)
+}
+
+function emptyResult(config: RunConfig, identity: RunIdentity, plan: RunPlan): PipelineResult {
+  const {tagPlan, legs} = plan
+  return {
     registry: config.registry.host,
     namespace: identity.namespace,
     username: identity.username,
@@ -60,101 +89,22 @@ export async function runPipeline(
       config.stage === 'platform'
         ? [...new Set((legs ?? []).flatMap((image) => image.legs.map((leg) => leg.tag)))]
         : tagPlan.tags.map((tag) => tag.name),
-    labels,
+    labels: plan.labels,
     images: [],
     failures: [],
     notices: config.pushWithheld ? [config.pushWithheld] : [],
-    repositories: [],
     dryRun: config.dryRun,
     commands: [],
+    steps: config.steps.map((step) => step.idleReport()),
   }
-  if (config.stage === 'cleanup') {
-    if (!adapters?.catalog || !plan.retention)
-      throw new ActionError('stage cleanup needs the registry: it was not connected')
-    const cleanup = await runCleanup({
-      plans,
-      rules: plan.retention,
-      catalog: adapters.catalog,
-      dryRun: config.dryRun,
-    })
-    return {...result, tagNames: [], ...cleanup}
-  }
-  logPlan(config, plan)
+}
 
-  if (config.dryRun || !adapters) {
-    if (tagPlan.latestVersion && plans.some((image) => image.movingTags.includes('latest'))) {
-      result.notices.push(
-        'not checked in a dry run: whether the registry already has a higher version than this release (latest would then stay)',
-      )
-    }
-    result.commands = dryRunCommands(config, plan, plannedBuilder)
-    result.images = plans.map((image, index) =>
-      newOutcome(
-        image,
-        'planned',
-        config.stage === 'platform' ? (legs?.[index].legs ?? []).map((leg) => leg.ref) : image.refs,
-      ),
-    )
-    return result
-  }
-  if (config.stage === 'merge' && !config.push) {
-    result.notices.push('stage merge with pushing off: nothing to merge, no tag changed')
-    result.images = plans.map((image) => ({
-      ...newOutcome(image, 'skipped'),
-      message: 'push is off',
-    }))
-    return result
-  }
-  if (adapters.repositories && config.push) {
-    const repositories = [...plans, ...buildCacheRepositories(config, adapters, plans)]
-    if (!(await ensureRepositories(adapters.repositories, repositories, result))) {
-      result.images = plans.map((image) => ({
-        ...newOutcome(image, 'skipped'),
-        message: 'not built: the repositories could not be ensured',
-      }))
-      return result
-    }
-  }
-
-  const options = {push: config.push, sourceDateEpoch: config.sourceDateEpoch}
-  if (config.stage === 'platform') {
-    result.images = await buildPlatforms({
-      images: legs ?? [],
-      engine: adapters.engine,
-      labels,
-      maxParallel: config.maxParallel,
-      retry: adapters.retry,
-      ...options,
-    })
-  } else {
-    const source: ImageSource =
-      config.stage === 'merge'
-        ? mergedImages(legs ?? [], adapters.registry, labels)
-        : builtImages({
-            engine: adapters.engine,
-            retry: adapters.retry,
-            labels,
-            ...options,
-            cache: config.cache,
-            localImages: plans.flatMap((image) => image.refs.slice(0, 1)),
-            reuse: reuseSettings(config, tagPlan.revision, adapters),
-          })
-    const released = await releaseImages({
-      plans,
-      source,
-      registry: adapters.registry,
-      retry: adapters.retry,
-      maxParallel: config.maxParallel,
-      push: config.push,
-      tagPlan,
-      refreshLogin: adapters.refreshLogin,
-      hintFor: (message) => pushRefusalHint(message, config.registry, identity.username),
-      afterPublish: adapters.signers?.length
-        ? signingStep(adapters.signers, adapters.registry)
-        : undefined,
-    })
-    result.images = released.images
-    result.notices.push(...released.notices)
+/** The steps' reports, their notices and failures, and every failed image. */
+function finish(result: PipelineResult, steps?: readonly ConnectedStep[]): PipelineResult {
+  if (steps) result.steps = steps.map((step) => step.report())
+  for (const report of result.steps) {
+    result.notices.push(...(report.notices ?? []))
+    result.failures.push(...(report.failures ?? []))
   }
   result.failures.push(
     ...result.images
@@ -164,12 +114,89 @@ export async function runPipeline(
   return result
 }
 
+function skipped(plans: readonly ImagePlan[], message: string): ImageOutcome[] {
+  return plans.map((image) => ({...newOutcome(image, 'skipped'), message}))
+}
+
+function dryRun(
+  config: RunConfig,
+  plan: RunPlan,
+  result: PipelineResult,
+  plannedBuilder?: PlannedBuilder,
+): PipelineResult {
+  const {tagPlan, plans, legs} = plan
+  if (tagPlan.latestVersion && plans.some((image) => image.movingTags.includes('latest'))) {
+    result.notices.push(
+      'not checked in a dry run: whether the registry already has a higher version than this release (latest would then stay)',
+    )
+  }
+  result.commands = dryRunCommands(
+    config,
+    plan,
+    plannedBuilder,
+    planLinesOf(config.steps, {config, plan}),
+  )
+  result.images = plans.map((image, index) =>
+    newOutcome(
+      image,
+      'planned',
+      config.stage === 'platform' ? (legs?.[index].legs ?? []).map((leg) => leg.ref) : image.refs,
+    ),
+  )
+  return finish(result)
+}
+
+/** The images of `stage: platform` (per-platform legs), or the release order of `all` and `merge`. */
+async function release(
+  config: RunConfig,
+  identity: RunIdentity,
+  {tagPlan, plans, labels, legs}: RunPlan,
+  adapters: Adapters,
+): Promise<{images: ImageOutcome[]; notices: string[]}> {
+  const options = {push: config.push, sourceDateEpoch: config.sourceDateEpoch}
+  if (config.stage === 'platform') {
+    const images = await buildPlatforms({
+      images: legs ?? [],
+      engine: adapters.engine,
+      labels,
+      maxParallel: config.maxParallel,
+      retry: adapters.retry,
+      ...options,
+    })
+    return {images, notices: []}
+  }
+  const source: ImageSource =
+    config.stage === 'merge'
+      ? mergedImages(legs ?? [], adapters.registry, labels)
+      : builtImages({
+          engine: adapters.engine,
+          retry: adapters.retry,
+          labels,
+          ...options,
+          cache: config.cache,
+          localImages: plans.flatMap((image) => image.refs.slice(0, 1)),
+          reuse: reuseSettings(config, tagPlan.revision, adapters),
+        })
+  return releaseImages({
+    plans,
+    source,
+    registry: adapters.registry,
+    retry: adapters.retry,
+    maxParallel: config.maxParallel,
+    push: config.push,
+    tagPlan,
+    refreshLogin: adapters.refreshLogin,
+    hintFor: (message) => pushRefusalHint(message, config.registry, identity.username),
+    afterPublish: afterPublishOf(adapters.steps),
+  })
+}
+
 /**
  * How builds find previous releases: for reuse, and for the layer cache. Nothing is looked up
  * when nothing is pushed, or when both are off.
  */
 function reuseSettings(
-  config: ActionConfig,
+  config: RunConfig,
   revision: string | undefined,
   adapters: Adapters,
 ): ReuseSettings | undefined {
@@ -189,61 +216,8 @@ function reuseSettings(
   }
 }
 
-/**
- * The `-buildcache` repositories the builds will push their layer cache to (buildah, podman, and
- * buildx without the GitHub cache): on OCIR they are created with the release repositories, in
- * the same compartment, rather than by the push (private, in the root compartment).
- */
-function buildCacheRepositories(
-  config: ActionConfig,
-  adapters: Adapters,
-  plans: ImagePlan[],
-): ImagePlan[] {
-  if (config.stage !== 'all' || config.cache === 'none' || !adapters.engine.exportsRegistryCache)
-    return []
-  return plans.map((plan) => ({
-    ...plan,
-    image: {...plan.image, name: `${plan.image.name}-buildcache`},
-    movingTags: [],
-  }))
-}
-
-/** Records every repository's outcome; false when any could not be ensured. */
-async function ensureRepositories(
-  ensurer: RepositoryEnsurer,
-  plans: ImagePlan[],
-  result: PipelineResult,
-): Promise<boolean> {
-  try {
-    result.repositories = await ensurer.ensure(plans)
-  } catch (err) {
-    result.repositories = plans.map((image) => ({
-      name: image.image.name,
-      status: 'failed',
-      message: describeFailure(err),
-    }))
-  }
-  core.startGroup('Repositories')
-  for (const repository of result.repositories) {
-    core.info(
-      `${repository.name}: ${repository.status}${repository.message ? ` (${repository.message})` : ''}`,
-    )
-    if (repository.status === 'created')
-      result.notices.push(`created repository '${repository.name}'`)
-  }
-  core.endGroup()
-  const failed = result.repositories.filter((repository) => repository.status === 'failed')
-  for (const repository of failed) {
-    result.failures.push({
-      image: repository.name,
-      message: `repository could not be ensured: ${repository.message ?? 'failed'}`,
-    })
-  }
-  return failed.length === 0
-}
-
 /** The plan goes to the log before anything happens, so the log shows intent before outcome. */
-function logPlan(config: ActionConfig, {plans, labels, legs}: RunPlan): void {
+function logPlan(config: RunConfig, {plans, labels, legs}: RunPlan): void {
   core.startGroup(config.stage === 'all' ? 'Plan' : `Plan (stage ${config.stage})`)
   if (legs) {
     for (const image of legs)

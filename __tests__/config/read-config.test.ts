@@ -2,7 +2,9 @@ import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, test} from 'vitest'
 import {resolveIdentity} from '../../src/resolve-identity.js'
+import {readRetention} from '../../src/cleanup/step.js'
 import {readConfig} from '../../src/config/read-config.js'
+import {RELEASE_STEPS} from '../../src/steps/index.js'
 import {expectInputError} from '../fixtures/expect-input-error.js'
 
 /** A workspace with one buildable image, so file checks pass unless a row breaks them. */
@@ -14,7 +16,12 @@ const env = {GITHUB_WORKSPACE: workspace}
 const base = {registry: 'localhost:5000', images: 'app'}
 
 function read(inputs: Record<string, string | undefined>, extraEnv: Record<string, string> = {}) {
-  return readConfig((name) => inputs[name] ?? '', {...env, ...extraEnv})
+  return readConfig(
+    (name) => inputs[name] ?? '',
+    {...env, ...extraEnv},
+    () => {},
+    RELEASE_STEPS,
+  )
 }
 
 describe('accepted inputs', () => {
@@ -62,21 +69,30 @@ describe('accepted inputs', () => {
   })
 
   test('a cleanup needs no context or Dockerfile, and reads its retention rules', () => {
-    const config = read({
+    const given: Record<string, string> = {
       registry: 'localhost:5000',
       images: '- app: ./missing-dir',
       stage: 'cleanup',
       'keep-last': '3',
       'keep-days': '14',
       'keep-tags': 'stable\n/^nightly-/',
-    })
+    }
+    const config = read(given)
     expect(config.stage).toBe('cleanup')
-    expect(config.retention).toMatchObject({keepLast: 3, keepDays: 14})
-    expect(config.retention.keepTags.map((pattern) => pattern.source)).toEqual([
-      'stable',
-      '/^nightly-/',
-    ])
-    expect(read(base).retention).toMatchObject({keepLast: 10, keepDays: undefined, keepTags: []})
+    const inputs = {
+      get: (name: string) => given[name] ?? '',
+      raw: (name: string) => given[name] ?? '',
+    }
+    const retention = readRetention(inputs, 'cleanup')
+    expect(retention).toMatchObject({keepLast: 3, keepDays: 14})
+    expect(retention?.keepTags.map((pattern) => pattern.source)).toEqual(['stable', '/^nightly-/'])
+    expect(readRetention({get: () => '', raw: () => ''}, 'cleanup')).toMatchObject({
+      keepLast: 10,
+      keepDays: undefined,
+      keepTags: [],
+    })
+    // Not a cleanup: the step is off.
+    expect(readRetention({get: () => '', raw: () => ''}, 'all')).toBeUndefined()
   })
 
   test('defaults follow the contract', () => {
@@ -90,8 +106,15 @@ describe('accepted inputs', () => {
       logout: true,
       provenance: false,
       stage: 'all',
-      ensureRepositories: false,
+      buildxCreateBuilder: true,
     })
+    // Every release step is off by default (ensure-repositories false, no pull secret, no key).
+    expect(config.steps.map((step) => [step.name, step.active])).toEqual([
+      ['pull-secret', false],
+      ['repositories', false],
+      ['signing', false],
+      ['cleanup', false],
+    ])
     expect(config.registry).toEqual({
       host: 'localhost:5000',
       isOcir: false,

@@ -1,3 +1,5 @@
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, test, vi} from 'vitest'
 import type {
@@ -15,6 +17,11 @@ import {runPipeline, type PipelineResult} from '../../src/pipeline.js'
 import type {BuildStep} from '../../src/plan/build-step.js'
 import {planRun} from '../../src/plan/run-plan.js'
 import {PROJECT_ROOT} from '../fixtures/run-action.js'
+import {repositoryHooks} from '../../src/repositories/step.js'
+import type {RegistryHttpClient} from '../../src/adapters/registry-http.js'
+import {writeReport} from '../../src/report/write-report.js'
+import {RELEASE_STEPS} from '../../src/steps/index.js'
+import {defineStep} from '../../src/steps/release-step.js'
 import {RetrySession} from '../../src/adapters/retry.js'
 
 const WORKSPACE = join(PROJECT_ROOT, 'examples/todo-app')
@@ -138,6 +145,7 @@ beforeEach(() => {
       {retries: 3, baseMs: 1},
       {relogin: async () => void events.push('login again')},
     ),
+    steps: [],
   }
   stdout = []
   vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
@@ -377,6 +385,14 @@ describe('the latest guard', () => {
   })
 })
 
+/** The repositories step, connected with an ensurer of the test's. */
+function withRepositories(
+  ensurer: RepositoryEnsurer,
+  config: ReturnType<typeof configOf>,
+): Partial<Adapters> {
+  return {steps: [{name: 'repositories', report: () => ({}), ...repositoryHooks(ensurer, config)}]}
+}
+
 describe('the repository hook', () => {
   test('outcomes are recorded and a created repository is a notice', async () => {
     const ensurer: RepositoryEnsurer = {
@@ -387,8 +403,12 @@ describe('the repository hook', () => {
         })),
     }
     const config = configOf({})
-    const result = await release(config, {repositories: ensurer})
-    expect(result.repositories.map((r) => r.status)).toEqual(['created', 'existed', 'existed'])
+    const result = await release(config, withRepositories(ensurer, config))
+    expect(result.steps[0].sections?.[0].items).toEqual([
+      'frontend: created',
+      'backend: existed',
+      'recurring: existed',
+    ])
     expect(result.notices).toEqual(["created repository 'frontend'"])
     expect(result.failures).toEqual([])
   })
@@ -422,7 +442,8 @@ describe('the repository hook', () => {
         return plans.map((plan) => ({name: plan.image.name, status: 'existed'}))
       },
     }
-    await release(configOf({cache}), {repositories: ensurer})
+    const config = configOf({cache})
+    await release(config, withRepositories(ensurer, config))
     const names = ['frontend', 'backend', 'recurring']
     expect(asked).toEqual(extra ? [...names, ...names.map((name) => `${name}-buildcache`)] : names)
   })
@@ -437,11 +458,154 @@ describe('the repository hook', () => {
         ),
     }
     const config = configOf({})
-    const result = await release(config, {repositories: ensurer})
+    const result = await release(config, withRepositories(ensurer, config))
     expect(events).toEqual([])
     expect(result.failures).toEqual([
       {image: 'backend', message: 'repository could not be ensured: NotAuthorizedOrNotFound'},
     ])
     expect(result.images.map((i) => i.status)).toEqual(['skipped', 'skipped', 'skipped'])
+  })
+})
+
+/**
+ * A release step defined here, with no change outside this test: its inputs, its hooks in the
+ * release order, its dry-run lines, its output and its summary column.
+ */
+describe('a release step of its own', () => {
+  const seen: string[] = []
+  const audit = defineStep<{note: string}>({
+    name: 'audit',
+    read: (inputs) => (inputs.get('audit-note') ? {note: inputs.get('audit-note')} : undefined),
+    planLines: ({note}) => ({
+      beforePush: [`# audit before: ${note}`],
+      afterPublish: [`# audit after publish: ${note}`],
+      afterRelease: [`# audit after release: ${note}`],
+    }),
+    async connect({note}) {
+      const audited: Record<string, string> = {}
+      return {
+        beforePush: async ({plans}) => {
+          events.push(`audit before ${plans.length}`)
+          return undefined
+        },
+        afterPublish: async (plan, outcome) => {
+          if (plan.image.name === note) throw new Error(`audit refused ${note}`)
+          events.push(`audit ${plan.image.name}@${outcome.digest}`)
+          audited[plan.image.name] = `ok ${note}`
+        },
+        afterRelease: async (images) => void events.push(`audit after ${images.length}`),
+        report: () => ({
+          outputs: {audit: JSON.stringify(audited)},
+          column: {header: 'audit', cells: audited},
+        }),
+      }
+    },
+    idleReport: () => ({outputs: {audit: '{}'}}),
+  })
+
+  function auditedConfig(inputs: Record<string, string>) {
+    return readConfig(
+      (name) =>
+        ({registry: 'r.example', namespace: 'ns', images: THREE_IMAGES, ...inputs})[name] ?? '',
+      {
+        GITHUB_WORKSPACE: WORKSPACE,
+        GITHUB_EVENT_NAME: 'push',
+        GITHUB_REF: 'refs/heads/main',
+        GITHUB_SHA: SHA,
+      },
+      () => {},
+      [...RELEASE_STEPS, audit],
+    )
+  }
+
+  async function connected(config: ReturnType<typeof auditedConfig>): Promise<Partial<Adapters>> {
+    const steps = []
+    for (const step of config.steps)
+      steps.push(await step.connect({config, namespace: 'ns', registry: {} as RegistryHttpClient}))
+    return {steps}
+  }
+
+  beforeEach(() => (seen.length = 0))
+
+  test('its hooks run in the release order: before the builds, after each publish and before any moving tag, after the release', async () => {
+    const config = auditedConfig({'audit-note': 'none'})
+    const result = await release(config, await connected(config))
+    expect(result.failures).toEqual([])
+    const at = (prefix: string): number[] =>
+      events.flatMap((event, index) => (event.startsWith(prefix) ? [index] : []))
+    expect(at('audit before')).toEqual([0])
+    expect(Math.min(...at('build'))).toBeGreaterThan(0)
+    expect(
+      at('audit ').filter(
+        (i) => !events[i].startsWith('audit before') && !events[i].startsWith('audit after'),
+      ),
+    ).toHaveLength(3)
+    // Every image audited after its own push and before any moving tag moved.
+    for (const name of ['frontend', 'backend', 'recurring']) {
+      const audited = events.indexOf(`audit ${name}@${digestFor(name)}`)
+      expect(audited).toBeGreaterThan(events.indexOf(`push r.example/ns/${name}:sha-0123456`))
+      expect(audited).toBeLessThan(Math.min(...at('copy')))
+    }
+    expect(events.at(-1)).toBe('audit after 3')
+    const report = result.steps.find((step) => step.outputs?.audit)
+    expect(JSON.parse(report?.outputs?.audit ?? '{}')).toEqual({
+      frontend: 'ok none',
+      backend: 'ok none',
+      recurring: 'ok none',
+    })
+  })
+
+  test('when it fails after publish, no moving tag of any image moves', async () => {
+    const config = auditedConfig({'audit-note': 'backend'})
+    const result = await release(config, await connected(config))
+    expect(copies()).toEqual([])
+    expect(result.failures).toEqual([{image: 'backend', message: 'audit refused backend'}])
+    expect(result.images.find((image) => image.name === 'backend')?.status).toBe('failed')
+  })
+
+  test('a dry run shows its lines at their phases', async () => {
+    const config = auditedConfig({
+      'audit-note': 'n1',
+      'dry-run': 'true',
+      username: 'u',
+      'auth-token': 't',
+    })
+    const result = await runPipeline(config, {namespace: 'ns', username: 'u'}, planOf(config))
+    const lines = result.commands
+    const index = (text: string): number => lines.findIndex((line) => line.includes(text))
+    const lastBuildOrPush = Math.max(
+      ...lines.flatMap((line, i) => (/^docker (build|push) /.test(line) ? [i] : [])),
+    )
+    expect(index('# audit before: n1'), lines.join('\n')).toBeGreaterThan(index('docker login'))
+    expect(index('# audit before: n1')).toBeLessThan(index('docker build'))
+    expect(index('# audit after publish: n1')).toBeGreaterThan(lastBuildOrPush)
+    expect(index('# audit after publish: n1')).toBeLessThan(index('# copy manifest'))
+    expect(lines.at(-1)).toBe('# audit after release: n1')
+    // Not connected: its idle report, so its output is set all the same.
+    expect(result.steps.at(-1)?.outputs).toEqual({audit: '{}'})
+  })
+
+  test('its output and its summary column reach the report', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'audit-report-'))
+    const output = join(dir, 'output')
+    const summary = join(dir, 'summary')
+    writeFileSync(output, '')
+    writeFileSync(summary, '')
+    vi.stubEnv('GITHUB_OUTPUT', output)
+    vi.stubEnv('GITHUB_STEP_SUMMARY', summary)
+    try {
+      const config = auditedConfig({'audit-note': 'none'})
+      await writeReport(await release(config, await connected(config)))
+      expect(readFileSync(output, 'utf8')).toMatch(
+        /audit<<.*\n\{"frontend":"ok none","backend":"ok none","recurring":"ok none"\}\n/,
+      )
+      // The signing step is off: its output is still set, empty.
+      expect(readFileSync(output, 'utf8')).toMatch(/signatures<<.*\n\{\}\n/)
+      const html = readFileSync(summary, 'utf8')
+      expect(html).toContain('<th>audit</th>')
+      expect(html).toContain('<td>ok none</td>')
+    } finally {
+      vi.unstubAllEnvs()
+    }
   })
 })

@@ -1,6 +1,5 @@
 import {expect, test} from 'vitest'
 import {
-  hashOf,
   ocirImageUri,
   ocirSignatureMessage,
   type OcirSignatureFields,
@@ -47,11 +46,4 @@ test.each([
   {why: 'a repository with a slash', repository: 'team/api', want: 'ns1/team/api@sha256:x'},
 ])('image URI: $why', ({repository, want}) => {
   expect(ocirImageUri('ns1', repository, 'sha256:x')).toBe(want)
-})
-
-test.each([
-  {why: 'SHA-224', algorithm: 'SHA_224_RSA_PKCS_PSS' as const, want: 'sha224'},
-  {why: 'SHA-512', algorithm: 'SHA_512_RSA_PKCS_PSS' as const, want: 'sha512'},
-])('hash of $why', ({algorithm, want}) => {
-  expect(hashOf(algorithm)).toBe(want)
 })

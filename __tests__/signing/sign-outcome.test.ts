@@ -2,7 +2,7 @@ import {expect, test} from 'vitest'
 import type {DigestSigner, SignTarget} from '../../src/adapters/ports.js'
 import type {ImagePlan} from '../../src/plan/push-plan.js'
 import type {ImageOutcome} from '../../src/release/image-outcome.js'
-import {signingStep} from '../../src/signing/sign-outcome.js'
+import {signOutcome} from '../../src/signing/sign-outcome.js'
 
 const d = (c: string): string => `sha256:${c.repeat(64)}`
 const plan = {repository: 'ns/app', imageName: 'reg/ns/app'} as ImagePlan
@@ -67,14 +67,18 @@ test.each([
     kind: 'fake',
     sign: async (target) => (signed.push(target), `at-${target.digest.slice(7, 9)}`),
   }
-  await signingStep([signer], {getManifest: async () => manifest})(plan, given, () => {})
+  const signatures = await signOutcome([signer], {getManifest: async () => manifest})(
+    plan,
+    given,
+    () => {},
+  )
   expect(signed.map((target) => target.digest)).toEqual(want)
-  expect(Object.keys(given.signatures ?? {})).toEqual(want)
-  expect(given.signatures?.[want[0]]).toEqual([`fake: at-${want[0].slice(7, 9)}`])
+  expect(Object.keys(signatures)).toEqual(want)
+  expect(signatures[want[0]]).toEqual([`fake: at-${want[0].slice(7, 9)}`])
 })
 
 test('an image without a digest cannot be signed, which fails it', async () => {
-  const step = signingStep([{kind: 'fake', sign: async () => 'x'}], {
+  const step = signOutcome([{kind: 'fake', sign: async () => 'x'}], {
     getManifest: async () => undefined,
   })
   await expect(step(plan, outcome({digest: ''}), () => {})).rejects.toThrow(

@@ -89,6 +89,19 @@ export function ociClientConfiguration(
   }
 }
 
+/** The client options of a run: its API key, its retries, its endpoint. One place for all clients. */
+export function ociClientOptionsOf(
+  config: {retries: number; retryBaseMs?: number; ociEndpoint?: string},
+  apiKey: OciApiKey,
+): OciClientOptions {
+  return {
+    apiKey,
+    retries: config.retries,
+    retryBaseMs: config.retryBaseMs,
+    endpoint: config.ociEndpoint,
+  }
+}
+
 /** An Artifacts (container repositories) client; `endpoint` gets the SDK's `/20160918` appended. */
 export async function createArtifactsClient(options: OciClientOptions): Promise<ArtifactsClient> {
   const {apiKey} = options

@@ -4,6 +4,7 @@ import type {ImagePlan} from '../plan/push-plan.js'
 import type {StoredVersion} from '../plan/retention.js'
 import type {BaseImageDigest} from './base-images.js'
 import type {RetrySession} from './retry.js'
+import type {ConnectedStep} from '../steps/release-step.js'
 
 /** Writes lines of one image's log; kept together so parallel builds never interleave. */
 export type LogSink = (line: string) => void
@@ -104,18 +105,14 @@ export interface ImageCatalog {
 export interface Adapters {
   engine: ContainerEngine
   registry: RegistryClient
-  /** Creates missing repositories before anything is pushed (OCIR with ensure-repositories). */
-  repositories?: RepositoryEnsurer
-  /** Lists and deletes stored images (stage cleanup). */
-  catalog?: ImageCatalog
   /** Renews a short-lived login before it expires; called before each image's pushes. */
   refreshLogin?: () => Promise<void>
   /** The run's retries: one policy for builder pushes, registry requests and the login. */
   retry: RetrySession
   /** Base image digests through their registries (this run's login for its own registry). */
   resolveBaseImages?: (refs: readonly string[]) => Promise<BaseImageDigest[]>
-  /** What signs each pushed digest, when the run signs (release-order's afterPublish). */
-  signers?: DigestSigner[]
+  /** The run's release steps, connected (steps/index.ts). */
+  steps: ConnectedStep[]
 }
 
 /** A manifest to sign: by digest, in a repository of this run's registry. */

@@ -1,6 +1,5 @@
 import type {TagPattern} from '../plan/retention.js'
 import type {OciApiKey} from './oci-key.js'
-import type {SigningConfig} from './sign-key.js'
 
 /** The one typed, validated view of the action's inputs that the rest of the code sees. */
 
@@ -64,12 +63,6 @@ export interface GitHubContext {
   actor: string
 }
 
-export interface PullSecretConfig {
-  path: string
-  name: string
-  namespaces: string[]
-}
-
 export interface ActionConfig {
   registry: RegistryTarget
   namespace: string
@@ -105,18 +98,11 @@ export interface ActionConfig {
   flavor: string[]
   push: boolean
   dryRun: boolean
-  ensureRepositories: boolean
+  /** Where the OCIR repositories are (created, listed, cleaned up); undefined: the tenancy. */
   compartment?: string
-  repositoryPublic: boolean
-  repositoryImmutable: boolean
   retries: number
   githubToken: string
-  pullSecret?: PullSecretConfig
-  /** What every pushed digest is signed with (a cosign key, an OCI Vault key); undefined: nothing. */
-  signing?: SigningConfig
   stage: Stage
-  /** What `stage: cleanup` keeps (keep-last, keep-days, keep-tags). */
-  retention: RetentionInputs
   github: GitHubContext
   /** Seconds since the epoch from SOURCE_DATE_EPOCH, if set. */
   sourceDateEpoch?: number

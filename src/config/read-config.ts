@@ -3,7 +3,6 @@ import {homedir, tmpdir} from 'node:os'
 import {isAbsolute, join, resolve} from 'node:path'
 import {secretsWithheld} from '../plan/fork-pull-request.js'
 import {checkStagePlatforms} from '../plan/platform-legs.js'
-import {parseTagPatterns} from '../plan/retention.js'
 import {parseFlavor, parseRules} from '../plan/tags/tag-rules.js'
 import {InputError} from '../errors.js'
 import {resolveRegistryTarget} from '../plan/registry-target.js'
@@ -16,12 +15,11 @@ import {
 } from './action-config.js'
 import {parseOciApiKey, type OciApiKey, type OciKeyInputs} from './oci-key.js'
 import {parseImages} from './images.js'
-import {readSigning} from './sign-key.js'
+import type {CoreConfig, ReleaseStep, RunConfig, StepInputs} from '../steps/release-step.js'
 import {
   parseBoolean,
   parseChoice,
   parseKeyValueLines,
-  parseList,
   parsePlatforms,
   parseWholeNumber,
 } from './parse-values.js'
@@ -46,7 +44,9 @@ export function readConfig(
   input: InputGetter,
   env: NodeJS.ProcessEnv,
   maskSecret: SecretMasker = () => {},
-): ActionConfig {
+  /** The release steps there are (steps/index.ts in a real run). */
+  steps: readonly ReleaseStep[] = [],
+): RunConfig {
   const get = (name: string): string => (input(name) ?? '').trim()
 
   const authToken = get('auth-token')
@@ -119,24 +119,6 @@ export function readConfig(
   checkStagePlatforms(stage, images)
   // A merge and a cleanup build nothing: they need no context or Dockerfile.
   if (stage !== 'merge' && stage !== 'cleanup') checkBuildFiles(images, github.workspace)
-  const retention = readRetention(get, input, stage)
-
-  const ensureRepositories = parseBoolean('ensure-repositories', get('ensure-repositories'), false)
-  if (ensureRepositories && !oci) {
-    throw new InputError(
-      'ensure-repositories',
-      'true',
-      'creating repositories needs OCI API credentials: set oci-user, oci-tenancy, oci-fingerprint, oci-private-key and oci-region (or the OCI_CLI_* variables)',
-    )
-  }
-  const pullSecretPath = get('pull-secret')
-  if (pullSecretPath && !authToken && !pushWithheld) {
-    throw new InputError(
-      'pull-secret',
-      pullSecretPath,
-      'a pull secret needs username and auth-token: a token-free (BEARER_TOKEN) login expires within minutes, so it cannot serve a cluster',
-    )
-  }
   const compartment = get('compartment')
   if (
     compartment &&
@@ -156,8 +138,6 @@ export function readConfig(
       'use a base URL with a scheme and no path, e.g. https://proxy.example.com',
     )
   }
-  // Keys and passwords are checked (and masked) now, before anything is built or pushed.
-  const signing = readSigning(get, maskSecret, Boolean(oci))
   const tagRules = lines(input('tags') ?? '')
   const flavor = lines(input('flavor') ?? '')
   // Rule syntax is checked now; the rules are evaluated against the event later.
@@ -172,7 +152,7 @@ export function readConfig(
     )
   }
 
-  return {
+  const core: CoreConfig = {
     registry,
     namespace,
     username: rawUsername,
@@ -194,22 +174,10 @@ export function readConfig(
     push: wantsPush && !pushWithheld,
     dryRun,
     pushWithheld,
-    ensureRepositories,
     compartment: compartment || undefined,
-    repositoryPublic: parseBoolean('repository-public', get('repository-public'), false),
-    repositoryImmutable: parseBoolean('repository-immutable', get('repository-immutable'), false),
     retries: parseWholeNumber('retries', get('retries'), 3, 0),
     githubToken: get('github-token'),
-    pullSecret: pullSecretPath
-      ? {
-          path: pullSecretPath,
-          name: get('pull-secret-name') || 'ocir-secret',
-          namespaces: parseList(get('pull-secret-namespaces') || 'default'),
-        }
-      : undefined,
     stage,
-    retention,
-    signing,
     github,
     sourceDateEpoch: sourceDateEpoch ? Number(sourceDateEpoch) : undefined,
     metadata: readMetadataVariables(env),
@@ -224,31 +192,9 @@ export function readConfig(
         env.BUILDX_CONFIG || join(env.DOCKER_CONFIG || join(homedir(), '.docker'), 'buildx'),
     },
   }
-}
-
-/** keep-last, keep-days and keep-tags; the last two only make sense for a cleanup. */
-function readRetention(
-  get: (name: string) => string,
-  input: InputGetter,
-  stage: ActionConfig['stage'],
-): ActionConfig['retention'] {
-  const keepTagLines = lines(input('keep-tags') ?? '')
-  const keepDaysRaw = get('keep-days')
-  if (stage !== 'cleanup') {
-    const given = keepDaysRaw ? 'keep-days' : keepTagLines.length > 0 ? 'keep-tags' : undefined
-    if (given) {
-      throw new InputError(
-        given,
-        given === 'keep-days' ? keepDaysRaw : keepTagLines.join(' '),
-        `${given} is a retention rule and applies to stage: cleanup only (this run has stage: ${stage}); run the cleanup as its own step`,
-      )
-    }
-  }
-  return {
-    keepLast: parseWholeNumber('keep-last', get('keep-last'), 10, 0),
-    keepDays: keepDaysRaw ? parseWholeNumber('keep-days', keepDaysRaw, 0, 1) : undefined,
-    keepTags: parseTagPatterns(keepTagLines),
-  }
+  const inputs: StepInputs = {get, raw: (name) => input(name) ?? '', env, mask: maskSecret}
+  // Each step reads and checks its own inputs, in the list's order, before anything happens.
+  return {...core, steps: steps.map((step) => step.configure(inputs, core))}
 }
 
 function lines(raw: string): string[] {

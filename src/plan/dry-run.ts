@@ -32,29 +32,6 @@ function reuseLine(config: ActionConfig, plan: RunPlan, image: ImagePlan): strin
     : `# ${image.image.name}: will be built (no earlier release to compare with)`
 }
 
-/** What a real run would sign, before any moving tag moves: a comment line per digest. */
-function signingLines(config: ActionConfig, plans: readonly ImagePlan[]): string[] {
-  const {signing} = config
-  if (!signing) return []
-  const how = [
-    signing.cosign ? 'cosign key (signature at <image>:sha256-<hex>.sig)' : '',
-    signing.kms
-      ? `OCI Vault key ${signing.kms.keyVersionId} (${signing.kms.algorithm}, OCIR image signature)`
-      : '',
-  ]
-    .filter(Boolean)
-    .join(' and ')
-  const lines: string[] = []
-  for (const image of plans) {
-    const index = config.stage === 'merge' || image.image.platforms.length > 1
-    lines.push(`# sign ${image.imageName}@<pushed digest> with the ${how}`)
-    if (index)
-      for (const platform of image.image.platforms)
-        lines.push(`# sign ${image.imageName}@<${platform} manifest digest> with the ${how}`)
-  }
-  return lines
-}
-
 /** The private docker config dir a real run creates (mkdtemp) under the runner's temp dir. */
 export function plannedConfigDir(runnerTemp: string): string {
   return `${runnerTemp.replace(/\/+$/, '')}/ocir-push-docker-XXXXXX`
@@ -64,6 +41,11 @@ export function plannedConfigDir(runnerTemp: string): string {
  * The builder a dry run found as a real run would (probed, nothing created), or why it could not
  * be probed here.
  */
+/** A dry run's lines of a release step, by the phase they belong to. */
+export type PlanLines = Partial<
+  Record<'connect' | 'beforePush' | 'afterPublish' | 'afterRelease', string[]>
+>
+
 export type PlannedBuilder =
   {selection: BuilderSelection; unprobed?: undefined} | {selection?: undefined; unprobed: string}
 
@@ -94,6 +76,13 @@ export function dryRunCommands(
   config: ActionConfig,
   plan: RunPlan,
   planned?: PlannedBuilder,
+  /** The release steps' lines, by phase. */
+  stepLines: Required<PlanLines> = {
+    connect: [],
+    beforePush: [],
+    afterPublish: [],
+    afterRelease: [],
+  },
 ): string[] {
   const commands = builderLines(config, planned)
   // A merge builds nothing, so it needs no builder; one that could not be probed is taken as named.
@@ -136,6 +125,7 @@ export function dryRunCommands(
         : renderCommand(loginCommand(settings, config.registry.host, config.username)),
     )
   }
+  commands.push(...stepLines.connect, ...stepLines.beforePush)
   if (config.stage === 'platform') {
     for (const {plan: image, legs} of plan.legs ?? [])
       for (const leg of legs)
@@ -161,8 +151,8 @@ export function dryRunCommands(
       commands.push(...pushes(step))
     }
   }
-  if (!config.push) return commands
-  commands.push(...signingLines(config, plan.plans))
+  if (!config.push) return [...commands, ...stepLines.afterRelease]
+  commands.push(...stepLines.afterPublish)
   for (const image of plan.plans) {
     if (image.movingTags.length === 0) continue
     const source = image.immutableTags[0]
@@ -178,5 +168,5 @@ export function dryRunCommands(
       `# copy manifest ${image.imageName}:${source ?? '(pushed by digest)'} -> ${image.movingTags.join(', ')} (in the registry, after every image is pushed: one GET, one PUT per tag)`,
     )
   }
-  return commands
+  return [...commands, ...stepLines.afterRelease]
 }

@@ -47,8 +47,3 @@ export function ocirSignatureMessage(fields: OcirSignatureFields): string {
 export function ocirImageUri(namespace: string, repositoryName: string, digest: string): string {
   return `${namespace}/${repositoryName}@${digest}`
 }
-
-/** The hash of an algorithm, for node's crypto (tests, and the KMS double). */
-export function hashOf(algorithm: OcirSigningAlgorithm): string {
-  return `sha${algorithm.split('_')[1]}`
-}

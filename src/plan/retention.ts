@@ -112,103 +112,169 @@ export function decideRetention(
   rules: RetentionRules,
   support: DeleteSupport,
 ): RetentionDecision {
+  const graph = indexGraph(versions)
+  const topLevel = versions.filter((version) => !graph.parentsOf.has(version.digest))
+  const fates: Fates = {keep: new Map(), remove: new Map(), notes: [], tagDeletions: []}
+  if (rules.pullRequest) decideClosedPullRequest(topLevel, rules.pullRequest, rules, support, fates)
+  else decideByAge(topLevel, rules, fates)
+  decideLegs(versions, graph, rules, fates)
+  return {
+    deletions: [...fates.tagDeletions, ...digestDeletions(versions, graph, fates)],
+    kept: versions
+      .filter((version) => fates.keep.has(version.digest))
+      .map((version) => ({
+        digest: version.digest,
+        tags: version.tags,
+        reason: fates.keep.get(version.digest) ?? '',
+      })),
+    notes: fates.notes,
+  }
+}
+
+/** Which indexes reference each digest; a digest without parents is a top-level version. */
+interface IndexGraph {
+  byDigest: Map<string, StoredVersion>
+  parentsOf: Map<string, string[]>
+}
+
+/** The decision so far: digests kept and removed with their reasons, tags removed on their own. */
+interface Fates {
+  keep: Map<string, string>
+  remove: Map<string, string>
+  notes: string[]
+  tagDeletions: Deletion[]
+}
+
+function indexGraph(versions: readonly StoredVersion[]): IndexGraph {
   const byDigest = new Map(versions.map((version) => [version.digest, version]))
   const parentsOf = new Map<string, string[]>()
   for (const version of versions)
     for (const child of version.children)
       parentsOf.set(child, [...(parentsOf.get(child) ?? []), version.digest])
-  const tagProtection = (version: StoredVersion): string | undefined => {
-    for (const tag of version.tags) {
-      const why = protectedBecause(tag, rules)
-      if (why) return `${tag}: ${why}`
-    }
-    return undefined
+  return {byDigest, parentsOf}
+}
+
+/** `tag: why` for the first of the version's tags that is always kept, else undefined. */
+function tagProtection(version: StoredVersion, rules: RetentionRules): string | undefined {
+  for (const tag of version.tags) {
+    const why = protectedBecause(tag, rules)
+    if (why) return `${tag}: ${why}`
   }
-  const topLevel = versions.filter((version) => !parentsOf.has(version.digest))
+  return undefined
+}
 
-  const keep = new Map<string, string>()
-  const remove = new Map<string, string>()
-  const notes: string[] = []
-  const tagDeletions: Deletion[] = []
-
-  if (rules.pullRequest) {
-    const pr = rules.pullRequest
-    const prTag = `pr-${pr.number}`
-    const ownTags = new Set([prTag, ...pr.shaTags])
-    for (const version of topLevel) {
-      const belongs = version.tags.some((tag) => ownTags.has(tag)) || version.imageVersion === prTag
-      if (!belongs) {
-        keep.set(version.digest, `not pull request ${pr.number}'s`)
-        continue
-      }
-      const guarded = tagProtection(version)
-      if (!guarded) {
-        remove.set(version.digest, `pull request ${pr.number} is closed`)
-        continue
-      }
-      keep.set(version.digest, guarded)
-      for (const tag of version.tags.filter((candidate) => ownTags.has(candidate))) {
-        if (support.canDeleteTag)
-          tagDeletions.push({
-            kind: 'tag',
-            digest: version.digest,
-            tag,
-            reason: `pull request ${pr.number} is closed; the digest stays for ${guarded}`,
-          })
-        else
-          notes.push(
-            `${tag} stays: its digest is kept (${guarded}) and this registry cannot delete a tag on its own`,
-          )
-      }
+/**
+ * A closed pull request: its versions (its `pr-N` or head `sha-…` tag, or the `pr-N` image
+ * version) go unless a tag protects them; then only its own tags go, where the registry can
+ * delete a tag on its own. Every other version stays.
+ */
+function decideClosedPullRequest(
+  topLevel: readonly StoredVersion[],
+  pr: NonNullable<RetentionRules['pullRequest']>,
+  rules: RetentionRules,
+  support: DeleteSupport,
+  fates: Fates,
+): void {
+  const prTag = `pr-${pr.number}`
+  const ownTags = new Set([prTag, ...pr.shaTags])
+  for (const version of topLevel) {
+    const belongs = version.tags.some((tag) => ownTags.has(tag)) || version.imageVersion === prTag
+    if (!belongs) {
+      fates.keep.set(version.digest, `not pull request ${pr.number}'s`)
+      continue
     }
-  } else {
-    // Newest first; an unknown creation time counts as newest, so it is never the one to go.
-    const ordered = [...topLevel].sort(
-      (left, right) =>
-        (right.created?.getTime() ?? Infinity) - (left.created?.getTime() ?? Infinity) ||
-        left.digest.localeCompare(right.digest),
-    )
-    ordered.forEach((version, rank) => {
-      const guarded = tagProtection(version)
-      if (guarded) return keep.set(version.digest, guarded)
-      if (!version.created) return keep.set(version.digest, 'creation time unknown')
-      if (rank < rules.keepLast)
-        return keep.set(version.digest, `one of the last ${rules.keepLast}`)
-      const ageDays = (rules.now.getTime() - version.created.getTime()) / MS_PER_DAY
-      if (rules.keepDays !== undefined && ageDays < rules.keepDays)
-        return keep.set(version.digest, `younger than ${rules.keepDays} days`)
-      remove.set(version.digest, `older than the last ${rules.keepLast}`)
-    })
+    const guarded = tagProtection(version, rules)
+    if (!guarded) {
+      fates.remove.set(version.digest, `pull request ${pr.number} is closed`)
+      continue
+    }
+    fates.keep.set(version.digest, guarded)
+    for (const tag of version.tags.filter((candidate) => ownTags.has(candidate))) {
+      if (support.canDeleteTag)
+        fates.tagDeletions.push({
+          kind: 'tag',
+          digest: version.digest,
+          tag,
+          reason: `pull request ${pr.number} is closed; the digest stays for ${guarded}`,
+        })
+      else
+        fates.notes.push(
+          `${tag} stays: its digest is kept (${guarded}) and this registry cannot delete a tag on its own`,
+        )
+    }
   }
+}
 
-  // Legs follow their indexes: kept when any parent is kept or a kept tag names them.
+/** Any other event: protected tags, the newest `keepLast` and those younger than `keepDays` stay. */
+function decideByAge(
+  topLevel: readonly StoredVersion[],
+  rules: RetentionRules,
+  fates: Fates,
+): void {
+  // Newest first; an unknown creation time counts as newest, so it is never the one to go.
+  const ordered = [...topLevel].sort(
+    (left, right) =>
+      (right.created?.getTime() ?? Infinity) - (left.created?.getTime() ?? Infinity) ||
+      left.digest.localeCompare(right.digest),
+  )
+  ordered.forEach((version, rank) => {
+    const guarded = tagProtection(version, rules)
+    if (guarded) return fates.keep.set(version.digest, guarded)
+    if (!version.created) return fates.keep.set(version.digest, 'creation time unknown')
+    if (rank < rules.keepLast)
+      return fates.keep.set(version.digest, `one of the last ${rules.keepLast}`)
+    const ageDays = (rules.now.getTime() - version.created.getTime()) / MS_PER_DAY
+    if (rules.keepDays !== undefined && ageDays < rules.keepDays)
+      return fates.keep.set(version.digest, `younger than ${rules.keepDays} days`)
+    fates.remove.set(version.digest, `older than the last ${rules.keepLast}`)
+  })
+}
+
+/** Legs follow their indexes: kept when any parent is kept or a kept tag names them. */
+function decideLegs(
+  versions: readonly StoredVersion[],
+  graph: IndexGraph,
+  rules: RetentionRules,
+  fates: Fates,
+): void {
+  const {keep, remove} = fates
   const legFate = (digest: string, seen = new Set<string>()): string | undefined => {
     if (keep.has(digest)) return keep.get(digest)
     if (seen.has(digest)) return undefined
     seen.add(digest)
-    const own = byDigest.get(digest)
-    const guarded = own ? tagProtection(own) : undefined
+    const own = graph.byDigest.get(digest)
+    const guarded = own ? tagProtection(own, rules) : undefined
     if (guarded) return guarded
-    for (const parent of parentsOf.get(digest) ?? []) {
+    for (const parent of graph.parentsOf.get(digest) ?? []) {
       if (keep.has(parent) || (!remove.has(parent) && legFate(parent, seen)))
         return `a leg of kept index ${parent}`
     }
     return undefined
   }
   for (const version of versions) {
-    if (!parentsOf.has(version.digest)) continue
+    if (!graph.parentsOf.has(version.digest)) continue
     const kept = legFate(version.digest)
     if (kept) keep.set(version.digest, kept)
     else remove.set(version.digest, 'a leg of a deleted index')
   }
+}
 
+/** The digests that go, in the order to delete them: an index before its legs, oldest first. */
+function digestDeletions(
+  versions: readonly StoredVersion[],
+  graph: IndexGraph,
+  fates: Fates,
+): Deletion[] {
   const depth = (digest: string, seen = new Set<string>()): number => {
     if (seen.has(digest)) return 0
     seen.add(digest)
-    return Math.max(0, ...(parentsOf.get(digest) ?? []).map((parent) => depth(parent, seen) + 1))
+    return Math.max(
+      0,
+      ...(graph.parentsOf.get(digest) ?? []).map((parent) => depth(parent, seen) + 1),
+    )
   }
-  const digestDeletions: Deletion[] = versions
-    .filter((version) => remove.has(version.digest) && !keep.has(version.digest))
+  return versions
+    .filter((version) => fates.remove.has(version.digest) && !fates.keep.has(version.digest))
     .sort(
       (left, right) =>
         depth(left.digest) - depth(right.digest) ||
@@ -219,19 +285,8 @@ export function decideRetention(
       kind: 'digest',
       digest: version.digest,
       tags: [...version.tags].sort(),
-      reason: remove.get(version.digest) ?? '',
+      reason: fates.remove.get(version.digest) ?? '',
     }))
-  return {
-    deletions: [...tagDeletions, ...digestDeletions],
-    kept: versions
-      .filter((version) => keep.has(version.digest))
-      .map((version) => ({
-        digest: version.digest,
-        tags: version.tags,
-        reason: keep.get(version.digest) ?? '',
-      })),
-    notes,
-  }
 }
 
 /** The closed pull request a `pull_request` event describes, or undefined for any other event. */

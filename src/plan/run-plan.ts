@@ -3,7 +3,6 @@ import {InputError} from '../errors.js'
 import type {RunFacts} from '../run-facts.js'
 import {planLegs, platformTagBase, type ImageLegs} from './platform-legs.js'
 import {planPushes, type ImagePlan} from './push-plan.js'
-import {closedPullRequest, type RetentionRules} from './retention.js'
 import {computeTags} from './tags/compute-tags.js'
 import {computeLabels} from './tags/labels.js'
 import type {TagContext, TagPlan} from './tags/tag-types.js'
@@ -15,8 +14,6 @@ export interface RunPlan {
   labels: Record<string, string>
   /** For `stage: platform|merge`: the per-platform legs of every image. */
   legs?: ImageLegs[]
-  /** For `stage: cleanup`: what each image keeps, and the pull request being closed, if any. */
-  retention?: RetentionRules
   /** What the user should see as warnings (the tag engine's, a dry run without tags). */
   warnings: string[]
 }
@@ -87,18 +84,5 @@ export function planRun(
           platformTagBase(tagPlan.tags, revision, config.metadata.shortShaLength),
           config.platforms,
         )
-  const retention: RetentionRules | undefined =
-    config.stage === 'cleanup'
-      ? {
-          ...config.retention,
-          defaultBranch: facts.defaultBranch,
-          now: facts.now,
-          pullRequest: closedPullRequest(
-            config.github.eventName,
-            config.github.payload,
-            config.metadata.shortShaLength,
-          ),
-        }
-      : undefined
-  return {tagPlan, plans, labels, legs, retention, warnings}
+  return {tagPlan, plans, labels, legs, warnings}
 }

@@ -20,8 +20,6 @@ export interface ImageOutcome {
   built: boolean
   /** The reference whose layers were kept, when the image was reused instead of rebuilt. */
   reusedFrom?: string
-  /** Digest → where each of its signatures went (`cosign: <ref>`, `ocir: <OCID>`), when signed. */
-  signatures?: Record<string, string[]>
   /** Each platform's manifest, for platform and merge runs. */
   platforms?: {platform: string; ref: string; digest: string}[]
 }

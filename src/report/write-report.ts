@@ -1,8 +1,15 @@
 import * as core from '@actions/core'
 import type {PipelineResult} from '../pipeline.js'
+import {escapeHtml as escape} from './html.js'
 
 /** The only writer of outputs and the job summary. Runs for partial failures too. */
 export async function writeReport(result: PipelineResult): Promise<void> {
+  writeOutputs(result)
+  for (const notice of result.notices) core.notice(notice)
+  if (process.env.GITHUB_STEP_SUMMARY) await writeSummary(result)
+}
+
+function writeOutputs(result: PipelineResult): void {
   const tags = result.images.flatMap((image) => image.refs)
   core.setOutput('registry', result.registry)
   core.setOutput('namespace', result.namespace)
@@ -37,18 +44,12 @@ export async function writeReport(result: PipelineResult): Promise<void> {
       Object.fromEntries(result.images.filter((i) => i.digest).map((i) => [i.name, i.digest])),
     ),
   )
-  core.setOutput('deleted', JSON.stringify(result.deleted ?? {}))
-  core.setOutput(
-    'signatures',
-    JSON.stringify(
-      Object.fromEntries(
-        result.images.filter((i) => i.signatures).map((i) => [i.name, i.signatures]),
-      ),
-    ),
-  )
-  for (const notice of result.notices) core.notice(notice)
+  // Each step's own outputs (signatures, deleted…), set whether or not the step ran.
+  for (const report of result.steps)
+    for (const [name, value] of Object.entries(report.outputs ?? {})) core.setOutput(name, value)
+}
 
-  if (!process.env.GITHUB_STEP_SUMMARY) return
+async function writeSummary(result: PipelineResult): Promise<void> {
   const summary = core.summary.addHeading(
     result.dryRun ? 'ocir-push: plan (dry run)' : 'ocir-push',
     2,
@@ -58,7 +59,7 @@ export async function writeReport(result: PipelineResult): Promise<void> {
     true,
   )
   // A cleanup has no image rows: its deletions follow.
-  const signed = result.images.some((image) => image.signatures)
+  const columns = result.steps.flatMap((report) => (report.column ? [report.column] : []))
   if (result.images.length > 0)
     summary.addTable([
       [
@@ -66,7 +67,7 @@ export async function writeReport(result: PipelineResult): Promise<void> {
         {data: 'references', header: true},
         {data: 'digest', header: true},
         {data: 'status', header: true},
-        ...(signed ? [{data: 'signatures', header: true}] : []),
+        ...columns.map((column) => ({data: escape(column.header), header: true})),
         {data: 'duration', header: true},
       ],
       ...result.images.map((image) => [
@@ -74,18 +75,13 @@ export async function writeReport(result: PipelineResult): Promise<void> {
         image.refs.map((ref) => `<code>${escape(ref)}</code>`).join('<br>'),
         image.digest ? `<code>${escape(image.digest)}</code>` : '',
         escape(statusOf(image)),
-        ...(signed ? [signaturesCell(image)] : []),
+        ...columns.map((column) => column.cells[image.name] ?? ''),
         `${(image.durationMs / 1000).toFixed(1)} s`,
       ]),
     ])
-  if (result.repositories.length > 0) {
-    summary.addRaw('Repositories:', true)
-    summary.addList(
-      result.repositories.map(
-        (repository) =>
-          `${escape(repository.name)}: ${escape(repository.status)}${repository.message ? ` (${escape(repository.message)})` : ''}`,
-      ),
-    )
+  for (const section of result.steps.flatMap((report) => report.sections ?? [])) {
+    summary.addRaw(section.title, true)
+    if (section.items.length > 0) summary.addList(section.items)
   }
   // Failed images that still pushed their immutable tags are pullable by digest too.
   const pullable = result.images.filter((image) => image.pushed && image.digest)
@@ -96,29 +92,12 @@ export async function writeReport(result: PipelineResult): Promise<void> {
       'sh',
     )
   }
-  if (result.deleted) addDeletions(summary, result.deleted, result.dryRun)
   for (const notice of result.notices) summary.addRaw(`> ${escape(notice)}`, true)
   if (result.dryRun && result.commands.length > 0) {
     summary.addRaw('Commands this run would make:', true)
     summary.addCodeBlock(result.commands.join('\n'), 'sh')
   }
   await summary.write()
-}
-
-/** A cleanup's deletions, per image: what went (or, in a dry run, would go). */
-function addDeletions(
-  summary: typeof core.summary,
-  deleted: Record<string, string[]>,
-  dryRun: boolean,
-): void {
-  for (const [image, references] of Object.entries(deleted)) {
-    summary.addRaw(
-      `${escape(image)}: ${references.length === 0 ? 'nothing to delete' : dryRun ? 'would delete' : 'deleted'}`,
-      true,
-    )
-    if (references.length > 0)
-      summary.addList(references.map((reference) => `<code>${escape(reference)}</code>`))
-  }
 }
 
 /** The summary's status column: what happened, and why when it was not a plain push. */
@@ -128,18 +107,4 @@ function statusOf(image: PipelineResult['images'][number]): string {
     return `reused from ${from} (inputs unchanged)${image.message ? `: ${image.message}` : ''}`
   }
   return image.message ? `${image.status}: ${image.message}` : image.status
-}
-
-/** Each signed digest (shortened) and where its signatures went. */
-function signaturesCell(image: PipelineResult['images'][number]): string {
-  return Object.entries(image.signatures ?? {})
-    .map(
-      ([digest, places]) =>
-        `<code>${escape(digest.slice(0, 19))}…</code>: ${places.map((place) => escape(place)).join(', ')}`,
-    )
-    .join('<br>')
-}
-
-function escape(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 }

@@ -2,20 +2,22 @@
 import {createArtifactsClient, createKmsCryptoClient} from '../adapters/oci-client.js'
 import {OciImageSignatures} from '../adapters/oci-image-signatures.js'
 import type {DigestSigner, RegistryClient} from '../adapters/ports.js'
-import type {ActionConfig} from '../config/action-config.js'
 import {ActionError} from '../errors.js'
+import type {CoreConfig} from '../steps/release-step.js'
 import {CosignSigner} from './cosign-signer.js'
 import {OcirSigner} from './ocir-signer.js'
+import type {SigningConfig} from './sign-key.js'
 
 export async function connectSigners(
-  config: ActionConfig,
+  signing: SigningConfig,
+  config: CoreConfig,
   namespace: string,
   registry: RegistryClient,
 ): Promise<DigestSigner[]> {
   const signers: DigestSigner[] = []
-  const {signing, oci} = config
-  if (signing?.cosign) signers.push(new CosignSigner(registry, signing.cosign.privateKey))
-  if (signing?.kms && oci) {
+  const {oci} = config
+  if (signing.cosign) signers.push(new CosignSigner(registry, signing.cosign.privateKey))
+  if (signing.kms && oci) {
     const region = oci.region?.id ?? config.registry.regionId
     if (!region) {
       throw new ActionError(

@@ -5,7 +5,7 @@
  * a re-run signs nothing twice.
  */
 import type {DigestSigner, LogSink, OcirSignatureApi, SignTarget} from '../adapters/ports.js'
-import type {KmsSigningConfig} from '../config/sign-key.js'
+import type {KmsSigningConfig} from './sign-key.js'
 import {ocirImageUri, ocirSignatureMessage} from '../plan/ocir-signature-message.js'
 
 export interface OcirSignerSettings {

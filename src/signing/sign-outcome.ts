@@ -1,6 +1,6 @@
 /**
- * The signing step of the release order (its `afterPublish`): every digest an image's release
- * put in the registry is signed by every signer before any moving tag may name it. For an index
+ * What the signing step does after publish: every digest an image's release put in the registry
+ * is signed by every signer before any moving tag may name it. For an index
  * (a merge, or a multi-platform build) that is the index and each platform manifest in it; for a
  * single manifest, its digest. A failure throws, which fails the image, so no moving tag moves.
  */
@@ -13,10 +13,13 @@ const INDEX_MEDIA_TYPES = new Set([
   'application/vnd.docker.distribution.manifest.list.v2+json',
 ])
 
-export function signingStep(
+/** Digest → where each of its signatures went (`cosign: <ref>`, `ocir: <OCID>`). */
+export type Signatures = Record<string, string[]>
+
+export function signOutcome(
   signers: readonly DigestSigner[],
   registry: Pick<RegistryClient, 'getManifest'>,
-): (plan: ImagePlan, outcome: ImageOutcome, log: LogSink) => Promise<void> {
+): (plan: ImagePlan, outcome: ImageOutcome, log: LogSink) => Promise<Signatures> {
   return async (plan, outcome, log) => {
     if (!outcome.digest) {
       throw new Error(
@@ -24,8 +27,7 @@ export function signingStep(
       )
     }
     const digests = await digestsToSign(plan.repository, outcome, registry)
-    const signatures: Record<string, string[]> = {}
-    outcome.signatures = signatures
+    const signatures: Signatures = {}
     for (const digest of digests) {
       for (const signer of signers) {
         const where = await signer.sign(
@@ -35,6 +37,7 @@ export function signingStep(
         ;(signatures[digest] ??= []).push(`${signer.kind}: ${where}`)
       }
     }
+    return signatures
   }
 }
 

@@ -1,7 +1,7 @@
 import {describe, expect, test} from 'vitest'
 
 import {InputError} from '../../../src/errors.js'
-import {computeTags, expandExpressions} from '../../../src/plan/tags/compute-tags.js'
+import {computeTags} from '../../../src/plan/tags/compute-tags.js'
 import type {TagContext} from '../../../src/plan/tags/tag-types.js'
 import {MERGE_SHA, PR_HEAD_SHA, SHA, runContext, type RunName} from './run-context.js'
 
@@ -1779,45 +1779,5 @@ describe('unusable rules and flavors', () => {
     expect(action).toThrow(InputError)
     expect(action).toThrow(message)
     expect((thrownBy(action) as InputError).input).toEqual(input)
-  })
-})
-
-describe('expandExpressions (for other inputs such as labels)', () => {
-  test.each([
-    {
-      why: 'a label with the commit date',
-      text: "org.opencontainers.image.created={{commit_date 'YYYY-MM-DDTHH:mm:ss.SSS[Z]'}}",
-      want: 'org.opencontainers.image.created=2024-03-05T09:20:30.000Z',
-    },
-    {
-      why: 'a label with the branch and sha',
-      text: 'build={{branch}}@{{sha}}',
-      want: 'build=main@a1b2c3d',
-    },
-    {
-      why: 'a label with {{is_not_default_branch}}',
-      text: 'preview={{is_not_default_branch}}',
-      want: 'preview=false',
-    },
-    {
-      why: 'text without expressions is unchanged',
-      text: 'maintainer=ops@example.com',
-      want: 'maintainer=ops@example.com',
-    },
-  ])('$why', ({text, want}) => {
-    expect(
-      expandExpressions(
-        text,
-        runContext('push main', {commitDate: new Date('2024-03-05T10:20:30+01:00')}),
-        'labels',
-      ),
-    ).toEqual(want)
-  })
-
-  test('an unknown expression names the input', () => {
-    const action = (): unknown => expandExpressions('x={{nope}}', runContext('push main'), 'labels')
-    expect(action).toThrow(InputError)
-    expect(action).toThrow(/input 'labels' has an unusable expression/)
-    expect((thrownBy(action) as InputError).hint).toMatch(/\{\{is_not_default_branch\}\}/)
   })
 })

@@ -529,23 +529,3 @@ function addTag(tags: ComputedTag[], tag: ComputedTag): void {
   existing.moving ||= tag.moving
   existing.isLatest ||= tag.isLatest
 }
-
-/**
- * Expands metadata-action's global expressions (`{{branch}}`, `{{sha}}`, `{{date '…'}}`,
- * `{{commit_date '…'}}`, …) in other inputs, such as a `labels` line. Throws InputError naming
- * `inputName` for an unknown expression.
- */
-export function expandExpressions(text: string, context: TagContext, inputName: string): string {
-  const evaluation = new Evaluation(eventFacts(context).facts, parseFlavor([]))
-  try {
-    return renderTemplate(text, evaluation.globalScope())
-  } catch (err) {
-    if (!(err instanceof ExpressionError)) throw err
-    throw new InputError(
-      inputName,
-      text,
-      'Use {{branch}}, {{tag}}, {{sha}}, {{base_ref}}, {{is_default_branch}}, {{is_not_default_branch}}, {{date}} or {{commit_date}}.',
-      `input '${inputName}' has an unusable expression in '${text}': ${err.message}`,
-    )
-  }
-}

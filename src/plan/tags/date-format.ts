@@ -144,10 +144,28 @@ function offset(minutes: number, separator: string): string {
   return `${sign}${pad(Math.floor(absolute / 60), 2)}${separator}${pad(absolute % 60, 2)}`
 }
 
+function hour12(clock: WallClock): number {
+  return clock.hour % 12 === 0 ? 12 : clock.hour % 12
+}
+
+function isoWeek(clock: WallClock): {week: number; year: number} {
+  return weekOfYear(clock, 1, 4)
+}
+
+function localeWeek(clock: WallClock): {week: number; year: number} {
+  return weekOfYear(clock, 0, 6)
+}
+
+/** Fractional seconds (`S`, `SS`, …), a `[literal]`, or any other text as it is. */
+function otherToken(token: string, clock: WallClock): string {
+  if (/^S+$/.test(token))
+    return pad(clock.millisecond, 3).padEnd(token.length, '0').slice(0, token.length)
+  if (token.startsWith('[') && token.endsWith(']')) return token.slice(1, -1)
+  return token
+}
+
+/** One moment format token: a table from token to the clock's value. */
 function formatToken(token: string, clock: WallClock, date: Date): string {
-  const hour12 = clock.hour % 12 === 0 ? 12 : clock.hour % 12
-  const isoWeek = (): {week: number; year: number} => weekOfYear(clock, 1, 4)
-  const localeWeek = (): {week: number; year: number} => weekOfYear(clock, 0, 6)
   switch (token) {
     case 'YYYY':
       return pad(clock.year, 4)
@@ -195,33 +213,33 @@ function formatToken(token: string, clock: WallClock, date: Date): string {
     case 'E':
       return String(clock.weekday === 0 ? 7 : clock.weekday)
     case 'W':
-      return String(isoWeek().week)
+      return String(isoWeek(clock).week)
     case 'WW':
-      return pad(isoWeek().week, 2)
+      return pad(isoWeek(clock).week, 2)
     case 'Wo':
-      return ordinal(isoWeek().week)
+      return ordinal(isoWeek(clock).week)
     case 'GGGG':
-      return pad(isoWeek().year, 4)
+      return pad(isoWeek(clock).year, 4)
     case 'GG':
-      return pad(isoWeek().year % 100, 2)
+      return pad(isoWeek(clock).year % 100, 2)
     case 'w':
-      return String(localeWeek().week)
+      return String(localeWeek(clock).week)
     case 'ww':
-      return pad(localeWeek().week, 2)
+      return pad(localeWeek(clock).week, 2)
     case 'wo':
-      return ordinal(localeWeek().week)
+      return ordinal(localeWeek(clock).week)
     case 'gggg':
-      return pad(localeWeek().year, 4)
+      return pad(localeWeek(clock).year, 4)
     case 'gg':
-      return pad(localeWeek().year % 100, 2)
+      return pad(localeWeek(clock).year % 100, 2)
     case 'H':
       return String(clock.hour)
     case 'HH':
       return pad(clock.hour, 2)
     case 'h':
-      return String(hour12)
+      return String(hour12(clock))
     case 'hh':
-      return pad(hour12, 2)
+      return pad(hour12(clock), 2)
     case 'k':
       return String(clock.hour === 0 ? 24 : clock.hour)
     case 'kk':
@@ -249,11 +267,9 @@ function formatToken(token: string, clock: WallClock, date: Date): string {
     case 'z':
     case 'zz':
       return clock.zoneName
+    default:
+      return otherToken(token, clock)
   }
-  if (/^S+$/.test(token))
-    return pad(clock.millisecond, 3).padEnd(token.length, '0').slice(0, token.length)
-  if (token.startsWith('[') && token.endsWith(']')) return token.slice(1, -1)
-  return token
 }
 
 /**

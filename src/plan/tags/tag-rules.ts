@@ -17,7 +17,6 @@ export const RULE_TYPES = [
 export type RuleType = (typeof RULE_TYPES)[number]
 
 export const REF_EVENTS = ['branch', 'tag', 'pr'] as const
-export type RefEvent = (typeof REF_EVENTS)[number]
 
 /** metadata-action's default priorities: the first tag of the highest one is the `version`. */
 export const DEFAULT_PRIORITIES: Record<RuleType, number> = {
@@ -92,6 +91,18 @@ function ruleError(line: string, problem: string, hint: string): InputError {
 
 /** Parses one rule line, filling in metadata-action's defaults; throws InputError. */
 export function parseRule(line: string): TagRule {
+  const {type, attrs} = readRuleFields(line)
+  checkAllowedAttributes(line, type, attrs)
+  checkTemplateBraces(line, type, attrs)
+  completeTypeAttributes(line, type, attrs)
+  checkMoving(line, attrs)
+  if (!has(attrs, 'enable')) attrs.enable = 'true'
+  const priority = rulePriority(line, type, attrs)
+  return {type, attrs, priority, line, switches: {}}
+}
+
+/** The type (default raw) and the other attributes of a line, keys lowercased, values trimmed. */
+function readRuleFields(line: string): {type: RuleType; attrs: Record<string, string>} {
   let fields: string[]
   try {
     fields = splitCsvLine(line)
@@ -114,22 +125,26 @@ export function parseRule(line: string): TagRule {
     }
     const key = field.slice(0, equals).trim().toLowerCase()
     const value = field.slice(equals + 1).trim()
-    if (key === 'type') {
-      const wanted = value.toLowerCase()
-      if (!(RULE_TYPES as readonly string[]).includes(wanted)) {
-        throw ruleError(
-          line,
-          `unknown type '${value}'`,
-          `Use one of type=${RULE_TYPES.join(', type=')}.`,
-        )
-      }
-      type = wanted as RuleType
-      continue
-    }
-    attrs[key] = value
+    if (key === 'type') type = ruleType(line, value)
+    else attrs[key] = value
   }
-  type ??= 'raw'
+  return {type: type ?? 'raw', attrs}
+}
 
+function ruleType(line: string, value: string): RuleType {
+  const wanted = value.toLowerCase()
+  if (!(RULE_TYPES as readonly string[]).includes(wanted)) {
+    throw ruleError(
+      line,
+      `unknown type '${value}'`,
+      `Use one of type=${RULE_TYPES.join(', type=')}.`,
+    )
+  }
+  return wanted as RuleType
+}
+
+/** Every attribute is a common one or one of the type's own. */
+function checkAllowedAttributes(line: string, type: RuleType, attrs: Record<string, string>): void {
   const allowed = [...COMMON_ATTRIBUTES, ...TYPE_ATTRIBUTES[type]]
   for (const key of Object.keys(attrs)) {
     if (!allowed.includes(key)) {
@@ -142,86 +157,112 @@ export function parseRule(line: string): TagRule {
       )
     }
   }
+}
 
+/** Each `{{` of a template attribute is closed (type=match's pattern is a regex, not checked). */
+function checkTemplateBraces(line: string, type: RuleType, attrs: Record<string, string>): void {
   for (const key of TEMPLATE_ATTRIBUTES) {
     if (!has(attrs, key) || (type === 'match' && key === 'pattern')) continue
     const problem = unbalancedBraces(attrs[key])
     if (problem) throw ruleError(line, `in ${key}=, ${problem}`, BRACES_HINT)
   }
+}
 
-  const switches: DefaultRuleSwitches = {}
+/** Checks the attributes the type requires and fills in its defaults. */
+function completeTypeAttributes(line: string, type: RuleType, attrs: Record<string, string>): void {
   switch (type) {
     case 'schedule':
       if (!has(attrs, 'pattern')) attrs.pattern = 'nightly'
-      break
+      return
     case 'semver':
     case 'pep440':
+      completePatternRule(line, type, attrs)
+      checkVersionMatch(line, type, attrs)
+      return
     case 'match':
-      if (!has(attrs, 'pattern') || attrs.pattern === '') {
-        throw ruleError(
-          line,
-          `type=${type} needs a pattern`,
-          type === 'match'
-            ? 'Add pattern=<regular expression>, e.g. pattern=v(\\d.\\d.\\d),group=1.'
-            : 'Add pattern=, e.g. pattern={{version}} or pattern={{major}}.{{minor}}.',
-        )
-      }
-      if (!has(attrs, 'value')) attrs.value = ''
-      if (type !== 'match') checkVersionMatch(line, type, attrs)
-      if (type === 'match') {
-        if (!has(attrs, 'group')) attrs.group = '0'
-        if (!/^\d+$/.test(attrs.group)) {
-          throw ruleError(
-            line,
-            `group '${attrs.group}' is not a number`,
-            'Use group=0 for the whole match or group=<n> for the n-th capture group.',
-          )
-        }
-        try {
-          matchRegExp(attrs.pattern)
-        } catch (err) {
-          throw ruleError(
-            line,
-            `pattern is not a valid regular expression (${(err as Error).message})`,
-            'Fix the pattern; quote the whole field ("pattern=…") when it contains commas.',
-          )
-        }
-      }
-      break
+      completePatternRule(line, type, attrs)
+      completeMatchRule(line, attrs)
+      return
     case 'edge':
       if (!has(attrs, 'branch')) attrs.branch = ''
-      break
+      return
     case 'ref':
-      if (!has(attrs, 'event') || !(REF_EVENTS as readonly string[]).includes(attrs.event)) {
-        throw ruleError(
-          line,
-          has(attrs, 'event') ? `unknown event '${attrs.event}'` : 'type=ref needs an event',
-          'Use event=branch, event=tag or event=pr.',
-        )
-      }
-      if (attrs.event === 'pr' && !has(attrs, 'prefix')) attrs.prefix = 'pr-'
-      break
+      completeRefRule(line, attrs)
+      return
     case 'raw':
-      if (!has(attrs, 'value')) {
-        throw ruleError(
-          line,
-          'type=raw needs a value',
-          'Add value=<tag>, e.g. type=raw,value=stable.',
-        )
-      }
-      break
+      checkRawRule(line, attrs)
+      return
     case 'sha':
-      if (!has(attrs, 'prefix')) attrs.prefix = 'sha-'
-      if (!has(attrs, 'format')) attrs.format = 'short'
-      if (!['short', 'long'].includes(attrs.format)) {
-        throw ruleError(
-          line,
-          `unknown format '${attrs.format}'`,
-          'Use format=short or format=long.',
-        )
-      }
-      break
+      completeShaRule(line, attrs)
+      return
   }
+}
+
+/** type=semver, type=pep440 and type=match: a pattern is required, value defaults to ''. */
+function completePatternRule(line: string, type: RuleType, attrs: Record<string, string>): void {
+  if (!has(attrs, 'pattern') || attrs.pattern === '') {
+    throw ruleError(
+      line,
+      `type=${type} needs a pattern`,
+      type === 'match'
+        ? 'Add pattern=<regular expression>, e.g. pattern=v(\\d.\\d.\\d),group=1.'
+        : 'Add pattern=, e.g. pattern={{version}} or pattern={{major}}.{{minor}}.',
+    )
+  }
+  if (!has(attrs, 'value')) attrs.value = ''
+}
+
+/** type=match: group defaults to 0 (the whole match) and the pattern is a valid regex. */
+function completeMatchRule(line: string, attrs: Record<string, string>): void {
+  if (!has(attrs, 'group')) attrs.group = '0'
+  if (!/^\d+$/.test(attrs.group)) {
+    throw ruleError(
+      line,
+      `group '${attrs.group}' is not a number`,
+      'Use group=0 for the whole match or group=<n> for the n-th capture group.',
+    )
+  }
+  try {
+    matchRegExp(attrs.pattern)
+  } catch (err) {
+    throw ruleError(
+      line,
+      `pattern is not a valid regular expression (${(err as Error).message})`,
+      'Fix the pattern; quote the whole field ("pattern=…") when it contains commas.',
+    )
+  }
+}
+
+/** type=ref: a known event is required; event=pr's prefix defaults to `pr-`. */
+function completeRefRule(line: string, attrs: Record<string, string>): void {
+  if (!has(attrs, 'event') || !(REF_EVENTS as readonly string[]).includes(attrs.event)) {
+    throw ruleError(
+      line,
+      has(attrs, 'event') ? `unknown event '${attrs.event}'` : 'type=ref needs an event',
+      'Use event=branch, event=tag or event=pr.',
+    )
+  }
+  if (attrs.event === 'pr' && !has(attrs, 'prefix')) attrs.prefix = 'pr-'
+}
+
+/** type=raw: a value is required. */
+function checkRawRule(line: string, attrs: Record<string, string>): void {
+  if (!has(attrs, 'value')) {
+    throw ruleError(line, 'type=raw needs a value', 'Add value=<tag>, e.g. type=raw,value=stable.')
+  }
+}
+
+/** type=sha: prefix defaults to `sha-`, format to short; format is short or long. */
+function completeShaRule(line: string, attrs: Record<string, string>): void {
+  if (!has(attrs, 'prefix')) attrs.prefix = 'sha-'
+  if (!has(attrs, 'format')) attrs.format = 'short'
+  if (!['short', 'long'].includes(attrs.format)) {
+    throw ruleError(line, `unknown format '${attrs.format}'`, 'Use format=short or format=long.')
+  }
+}
+
+/** Our `moving=` attribute, when written, is true or false. */
+function checkMoving(line: string, attrs: Record<string, string>): void {
   if (has(attrs, 'moving') && !/^(true|false)$/i.test(attrs.moving)) {
     throw ruleError(
       line,
@@ -229,19 +270,19 @@ export function parseRule(line: string): TagRule {
       'Use moving=true or moving=false.',
     )
   }
-  if (!has(attrs, 'enable')) attrs.enable = 'true'
-  let priority = DEFAULT_PRIORITIES[type]
-  if (has(attrs, 'priority')) {
-    if (!/^-?\d+$/.test(attrs.priority)) {
-      throw ruleError(
-        line,
-        `priority '${attrs.priority}' is not a whole number`,
-        `Use a whole number; the default for type=${type} is ${DEFAULT_PRIORITIES[type]}.`,
-      )
-    }
-    priority = Number(attrs.priority)
+}
+
+/** `priority=` as a whole number, else the type's default priority. */
+function rulePriority(line: string, type: RuleType, attrs: Record<string, string>): number {
+  if (!has(attrs, 'priority')) return DEFAULT_PRIORITIES[type]
+  if (!/^-?\d+$/.test(attrs.priority)) {
+    throw ruleError(
+      line,
+      `priority '${attrs.priority}' is not a whole number`,
+      `Use a whole number; the default for type=${type} is ${DEFAULT_PRIORITIES[type]}.`,
+    )
   }
-  return {type, attrs, priority, line, switches}
+  return Number(attrs.priority)
 }
 
 /** A match pattern is `/regex/flags` or a plain regular expression source. */

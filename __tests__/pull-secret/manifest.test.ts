@@ -1,7 +1,7 @@
 import {parseAllDocuments} from 'yaml'
 import {describe, expect, test} from 'vitest'
 import {InputError} from '../../src/errors.js'
-import {pullSecretManifest, type PullSecretRequest} from '../../src/plan/pull-secret.js'
+import {pullSecretManifest, type PullSecretRequest} from '../../src/pull-secret/manifest.js'
 
 const base: PullSecretRequest = {
   host: 'iad.ocir.io',

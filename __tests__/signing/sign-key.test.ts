@@ -1,6 +1,6 @@
 import {createPublicKey, generateKeyPairSync, sign, verify} from 'node:crypto'
 import {describe, expect, test} from 'vitest'
-import {parseSignKey, readSigning} from '../../src/config/sign-key.js'
+import {parseSignKey, readSigning} from '../../src/signing/sign-key.js'
 import {cosignEncryptedKey, makeSigningKey} from '../fixtures/cosign-check.js'
 import {expectInputError} from '../fixtures/expect-input-error.js'
 

@@ -12,7 +12,9 @@ import {createPrivateKey, scryptSync, type KeyObject} from 'node:crypto'
 import nacl from 'tweetnacl'
 import {InputError} from '../errors.js'
 import {OCIR_SIGNING_ALGORITHMS, type OcirSigningAlgorithm} from '../plan/ocir-signature-message.js'
-import type {InputGetter, SecretMasker} from './read-config.js'
+
+type InputGetter = (name: string) => string
+type SecretMasker = (secret: string) => void
 
 /** cosign signatures with a key of our own. */
 export interface CosignKeyConfig {

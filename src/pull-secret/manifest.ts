@@ -1,6 +1,6 @@
 /** A Kubernetes image pull Secret for the registry login, one YAML document per namespace. */
 import {InputError} from '../errors.js'
-import {OCIR_BEARER_USERNAME} from './username.js'
+import {OCIR_BEARER_USERNAME} from '../plan/username.js'
 
 export interface PullSecretRequest {
   /** Registry host[:port], the key under `auths`. */

@@ -1,0 +1,21 @@
+/**
+ * Every release step, in the order the release order calls them within each phase. The order is
+ * the point: a step whose output another signs or copies comes before it (attestations before
+ * signing, so they get signed; replication after signing, so it copies the signatures).
+ */
+import {cleanupStep} from '../cleanup/step.js'
+import {pullSecretStep} from '../pull-secret/step.js'
+import {repositoriesStep} from '../repositories/step.js'
+import {signingStep} from '../signing/step.js'
+import type {ReleaseStep} from './release-step.js'
+
+export const RELEASE_STEPS: readonly ReleaseStep[] = [
+  // After the login: the cluster's copy of it.
+  pullSecretStep,
+  // Before anything is built: where the images go.
+  repositoriesStep,
+  // After publish, before any moving tag: every pushed digest signed.
+  signingStep,
+  // A stage of its own, instead of the release.
+  cleanupStep,
+]
