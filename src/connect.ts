@@ -11,10 +11,10 @@ import {
   failureStatus,
   RetrySession,
 } from './adapters/retry.js'
-import type {ContainerEngine} from './adapters/ports.js'
-import type {ActionConfig} from './config/action-config.js'
+import type {ContainerEngine} from './ports.js'
+import type {ActionConfig} from './model/action-config.js'
 import {ActionError, describeFailure, LoginRefusedError, TransientError} from './errors.js'
-import type {Adapters} from './adapters/ports.js'
+import type {Adapters} from './pipeline.js'
 import type {RunIdentity} from './resolve-identity.js'
 import {loginHint} from './plan/login-hint.js'
 import {OCIR_BEARER_USERNAME} from './plan/username.js'
@@ -107,44 +107,13 @@ export async function connectAdapters(
     config.registry.host,
   )
   // Saved before the login, so the post step cleans up even when the login fails halfway.
-  saveCleanupState({dockerConfigDir, host: config.registry.host, logout: config.logout})
-  // A merge or a cleanup builds nothing: it needs no builder, so it runs on any runner.
-  let engine = NO_ENGINE
-  if (config.stage !== 'merge' && config.stage !== 'cleanup') {
-    const settings = engineSettingsOf(config, plan, dockerConfigDir)
-    const selection = await selectBuilder(config.builder, settings)
-    if (selection.buildx?.kind === 'create') {
-      saveBuilderState({
-        name: selection.buildx.builder,
-        dockerConfigDir,
-        buildxConfig: settings.buildxConfig,
-      })
-      core.info(
-        `Created the buildx builder ${selection.buildx.builder} (docker-container) for ${selection.buildx.why.join(', ')}: '${selection.buildx.on}' uses the docker driver, which cannot do that. The post step removes it`,
-      )
-    }
-    for (const note of selection.notes) core.warning(note)
-    engine = engineOf(selection, settings)
-  }
+  saveCleanupState({dockerConfigDir, host: config.registry.host})
+  const engine = await connectEngine(config, plan, dockerConfigDir)
   const retry = new RetrySession({
     retries: config.retries,
     baseMs: config.retryBaseMs ?? DEFAULT_RETRY_BASE_MS,
   })
-
-  let username = identity.username
-  let password = config.authToken
-  let tokens: TokenSource | undefined
-  if (config.push && !config.authToken && config.oci) {
-    const apiKey = config.oci
-    tokens = new TokenSource(() => fetchOcirToken({registry: config.registry.host, apiKey, retry}))
-    username = OCIR_BEARER_USERNAME
-    password = await tokens.token()
-    core.setSecret(password)
-    core.info(
-      `Got a short-lived registry token for ${config.registry.host} with the OCI API key (no auth token needed)`,
-    )
-  }
-
+  const {username, password, tokens} = await credentialsOf(config, identity, retry)
   const registry = new RegistryHttpClient({
     host: config.registry.host,
     insecure: config.registry.insecure,
@@ -153,110 +122,186 @@ export async function connectAdapters(
     retry,
     onSecret: core.setSecret,
   })
+  const login = new RegistryLogin(config, engine, registry, retry, username)
+  if (config.push && username && password) {
+    await login.first(password)
+    if (!config.logout)
+      publishLogin(dockerConfigDir, config.paths.userDockerConfig, config.registry.host)
+    // A push refused after a transient fault gets one fresh login (with a fresh token, if any).
+    retry.setCredentialsCheck(() => login.credentialsAccepted().catch(() => true))
+    retry.setRelogin(async () => {
+      const fresh = tokens ? await tokens.token() : password
+      core.setSecret(fresh)
+      registry.setCredentials(username, fresh)
+      await login.logIn(fresh)
+      core.info(`Logged in to ${config.registry.host} again, after a transient fault`)
+    })
+  }
+  const adapters: Adapters = {
+    engine,
+    registry,
+    retry,
+    steps: config.steps.filter((step) => !step.active).map((step) => idle(step)),
+    // Our own registry's base images are read with this run's login (renewed tokens included).
+    resolveBaseImages: baseImageResolver({
+      retry,
+      credentialsFor: (host) =>
+        host === config.registry.host && username && login.password
+          ? {username, password: login.password}
+          : undefined,
+    }),
+  }
+  if (tokens) adapters.refreshLogin = renewal(tokens, password, login, registry)
+  // Each step connects what it needs, in the list's order, after the run's own login.
+  const stepLogin = config.push && config.authToken && username ? {username, password} : undefined
+  for (const step of config.steps.filter((step) => step.active))
+    adapters.steps.push(
+      await step.connect({config, namespace: identity.namespace, registry, login: stepLogin}),
+    )
+  return {adapters, username}
+}
+
+/** The builder, chosen and (for buildx) set up; none for a merge or a cleanup, which build nothing. */
+async function connectEngine(
+  config: RunConfig,
+  plan: Pick<RunPlan, 'plans'>,
+  dockerConfigDir: string,
+): Promise<ContainerEngine> {
+  if (config.stage === 'merge' || config.stage === 'cleanup') return NO_ENGINE
+  const settings = engineSettingsOf(config, plan, dockerConfigDir)
+  const selection = await selectBuilder(config.builder, settings)
+  if (selection.buildx?.kind === 'create') {
+    saveBuilderState({
+      name: selection.buildx.builder,
+      dockerConfigDir,
+      buildxConfig: settings.buildxConfig,
+    })
+    core.info(
+      `Created the buildx builder ${selection.buildx.builder} (docker-container) for ${selection.buildx.why.join(', ')}: '${selection.buildx.on}' uses the docker driver, which cannot do that. The post step removes it`,
+    )
+  }
+  for (const note of selection.notes) core.warning(note)
+  return engineOf(selection, settings)
+}
+
+/** The login: the auth token as given, or a short-lived OCIR token from the API key. */
+async function credentialsOf(
+  config: RunConfig,
+  identity: RunIdentity,
+  retry: RetrySession,
+): Promise<{username: string; password: string; tokens?: TokenSource}> {
+  if (!(config.push && !config.authToken && config.oci))
+    return {username: identity.username, password: config.authToken}
+  const apiKey = config.oci
+  const tokens = new TokenSource(() =>
+    fetchOcirToken({registry: config.registry.host, apiKey, retry}),
+  )
+  const password = await tokens.token()
+  core.setSecret(password)
+  core.info(
+    `Got a short-lived registry token for ${config.registry.host} with the OCI API key (no auth token needed)`,
+  )
+  return {username: OCIR_BEARER_USERNAME, password, tokens}
+}
+
+/** Logs the builder in (a merge: checks the credentials with the registry), retried. */
+class RegistryLogin {
+  /** The password of the last login that worked. */
+  password = ''
+  readonly host: string
+
+  constructor(
+    private readonly config: RunConfig,
+    private readonly engine: ContainerEngine,
+    private readonly registry: RegistryHttpClient,
+    private readonly retry: RetrySession,
+    readonly username: string,
+  ) {
+    this.host = config.registry.host
+  }
 
   /** True unless the registry itself refuses the credentials (its own faults are retried). */
-  const credentialsAccepted = (): Promise<boolean> =>
-    registry.ping().then(
+  credentialsAccepted(): Promise<boolean> {
+    return this.registry.ping().then(
       () => true,
       (err: unknown) => {
         if (classifyFailure(err) === 'credentials') return false
         throw err
       },
     )
-  const logIn = async (password: string): Promise<void> => {
-    core.setSecret(Buffer.from(`${username}:${password}`).toString('base64'))
-    // A merge talks to the registry only: checking the credentials there is the login (and each
-    // of its requests is retried on its own).
-    if (engine === NO_ENGINE) return registry.ping()
-    await retry.run(
-      `${engine.name} login`,
-      async () => {
-        try {
-          await engine.login(config.registry.host, username, password)
-        } catch (err) {
-          if (classifyFailure(err) !== 'credentials') throw err
-          // Docker's classic login says `failed with status: 401 Unauthorized` when the registry's
-          // first GET /v2/ answered 5xx or 429: ask the registry before believing the refusal.
-          if (!(await credentialsAccepted())) throw err
-          throw new TransientError(
-            `${describeFailure(err)}, yet the registry accepts these credentials (a failed request worded as a refusal)`,
-          )
-        }
-      },
-      core.info,
-      {relogin: false},
-    )
   }
-  if (config.push && username && password) {
+
+  /** The first login: a refusal becomes a LoginRefusedError with the next step. */
+  async first(password: string): Promise<void> {
+    const {host} = this.config.registry
     try {
-      await logIn(password)
+      await this.logIn(password)
     } catch (err) {
       const detail = describeFailure(err)
       const kind = classifyFailure(err)
+      const failure = {kind, detail, attempts: attemptsOf(err), status: failureStatus(err)}
       throw new LoginRefusedError(
-        config.registry.host,
-        username,
+        host,
+        this.username,
         detail,
-        loginHint(
-          {kind, detail, attempts: attemptsOf(err), status: failureStatus(err)},
-          config.registry,
-          username,
-        ),
+        loginHint(failure, this.config.registry, this.username),
         kind,
       )
     }
-    core.info(`Logged in to ${config.registry.host} as ${username}`)
-    if (!config.logout)
-      publishLogin(dockerConfigDir, config.paths.userDockerConfig, config.registry.host)
-    // A push refused after a transient fault gets one fresh login (with a fresh token, if any).
-    const loggedIn = password
-    retry.setCredentialsCheck(() => credentialsAccepted().catch(() => true))
-    retry.setRelogin(async () => {
-      const fresh = tokens ? await tokens.token() : loggedIn
-      registry.setCredentials(username, fresh)
-      await logIn(fresh)
-      core.info(`Logged in to ${config.registry.host} again, after a transient fault`)
-    })
+    core.info(`Logged in to ${host} as ${this.username}`)
   }
 
-  // Our own registry's base images are read with this run's login (renewed tokens included).
-  let currentPassword = password
-  const adapters: Adapters = {
-    engine,
-    registry,
-    retry,
-    steps: config.steps.filter((step) => !step.active).map((step) => idle(step)),
-    resolveBaseImages: baseImageResolver({
-      retry,
-      credentialsFor: (host) =>
-        host === config.registry.host && username && currentPassword
-          ? {username, password: currentPassword}
-          : undefined,
-    }),
+  async logIn(password: string): Promise<void> {
+    core.setSecret(Buffer.from(`${this.username}:${password}`).toString('base64'))
+    // A merge talks to the registry only: checking the credentials there is the login (and each
+    // of its requests is retried on its own).
+    if (this.engine === NO_ENGINE) {
+      await this.registry.ping()
+    } else {
+      await this.retry.run(
+        `${this.engine.name} login`,
+        () => this.builderLogin(password),
+        core.info,
+        {relogin: false},
+      )
+    }
+    this.password = password
   }
-  if (tokens) {
-    const source = tokens
-    let current = password
-    let renewing: Promise<void> | undefined
-    adapters.refreshLogin = async () => {
-      const fresh = await source.token()
-      if (fresh === current) return
-      renewing ??= (async () => {
-        core.setSecret(fresh)
-        await logIn(fresh)
-        registry.setCredentials(username, fresh)
-        current = fresh
-        currentPassword = fresh
-        core.info(`Renewed the registry token for ${config.registry.host}`)
-      })().finally(() => (renewing = undefined))
-      await renewing
+
+  private async builderLogin(password: string): Promise<void> {
+    try {
+      await this.engine.login(this.config.registry.host, this.username, password)
+    } catch (err) {
+      if (classifyFailure(err) !== 'credentials') throw err
+      // Docker's classic login says `failed with status: 401 Unauthorized` when the registry's
+      // first GET /v2/ answered 5xx or 429: ask the registry before believing the refusal.
+      if (!(await this.credentialsAccepted())) throw err
+      throw new TransientError(
+        `${describeFailure(err)}, yet the registry accepts these credentials (a failed request worded as a refusal)`,
+      )
     }
   }
-  // Each step connects what it needs, in the list's order, after the run's own login.
-  const login = config.push && config.authToken && username ? {username, password} : undefined
-  for (const step of config.steps.filter((step) => step.active))
-    adapters.steps.push(
-      await step.connect({config, namespace: identity.namespace, registry, login}),
-    )
-  return {adapters, username}
+}
+
+/** Renews a short-lived token before it expires: one renewal at a time, each logged in again. */
+function renewal(
+  source: TokenSource,
+  first: string,
+  login: RegistryLogin,
+  registry: RegistryHttpClient,
+): () => Promise<void> {
+  let current = first
+  let renewing: Promise<void> | undefined
+  return async () => {
+    const fresh = await source.token()
+    if (fresh === current) return
+    renewing ??= (async () => {
+      core.setSecret(fresh)
+      await login.logIn(fresh)
+      registry.setCredentials(login.username, fresh)
+      current = fresh
+      core.info(`Renewed the registry token for ${login.host}`)
+    })().finally(() => (renewing = undefined))
+    await renewing
+  }
 }

@@ -76,6 +76,9 @@ export class OciRequestError extends ActionError {
   }
 }
 
+/** A registry that refuses deletes altogether: every further delete would be refused too. */
+export class DeleteRefusedError extends ActionError {}
+
 /** The registry refused our login, or kept failing it; nothing was built or pushed. */
 export class LoginRefusedError extends ActionError {
   constructor(

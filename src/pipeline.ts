@@ -1,24 +1,42 @@
 import * as core from '@actions/core'
-import type {Adapters} from './adapters/ports.js'
+import type {RetrySession} from './adapters/retry.js'
+import type {BaseImageDigest, ContainerEngine, RegistryClient} from './ports.js'
 import {dryRunCommands, type PlannedBuilder} from './plan/dry-run.js'
 import {pushRefusalHint} from './plan/login-hint.js'
 import type {ImagePlan} from './plan/push-plan.js'
-import type {RunPlan} from './plan/run-plan.js'
+import type {RunFacts, RunPlan} from './plan/run-plan.js'
 import type {RunIdentity} from './resolve-identity.js'
 import {builtImages} from './release/built-images.js'
 import {newOutcome, type ImageOutcome} from './release/image-outcome.js'
 import type {ReuseSettings} from './release/image-reuse.js'
 import {mergedImages} from './release/merged-images.js'
 import {buildPlatforms} from './release/platform-builds.js'
-import type {RunFacts} from './run-facts.js'
 import {
   afterPublishOf,
   planLinesOf,
+  vouchForReuseOf,
   type ConnectedStep,
   type RunConfig,
   type StepReport,
 } from './steps/release-step.js'
 import {releaseImages, type ImageSource} from './release/release-order.js'
+
+/**
+ * Every port a real run uses, connected and logged in (connect.ts). Here rather than in ports.ts:
+ * it holds the connected release steps, whose interface (steps/release-step.ts) names the ports.
+ */
+export interface Adapters {
+  engine: ContainerEngine
+  registry: RegistryClient
+  /** Renews a short-lived login before it expires; called before each image's pushes. */
+  refreshLogin?: () => Promise<void>
+  /** The run's retries: one policy for builder pushes, registry requests and the login. */
+  retry: RetrySession
+  /** Base image digests through their registries (this run's login for its own registry). */
+  resolveBaseImages?: (refs: readonly string[]) => Promise<BaseImageDigest[]>
+  /** The run's release steps, connected (steps/index.ts). */
+  steps: ConnectedStep[]
+}
 
 /** Everything the report needs: what was planned and what each image came to. */
 export interface PipelineResult {
@@ -213,6 +231,7 @@ function reuseSettings(
     },
     registry: adapters.registry,
     resolveBaseImages: adapters.resolveBaseImages,
+    vouch: vouchForReuseOf(adapters.steps),
   }
 }
 

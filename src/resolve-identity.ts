@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
 import {createObjectStorageClient, sdkLogsAsDebug} from './adapters/oci-client.js'
 import {lookupNamespace} from './adapters/oci-namespace.js'
-import type {ActionConfig} from './config/action-config.js'
+import type {ActionConfig} from './model/action-config.js'
 import {ActionError} from './errors.js'
 import {ocirUsername} from './plan/username.js'
 

@@ -1,17 +1,8 @@
 import {fetchCommitDate, fetchRepository} from './adapters/github-repository.js'
-import type {ActionConfig} from './config/action-config.js'
+import type {ActionConfig} from './model/action-config.js'
 import {commitDateFromPayload} from './plan/tags/commit-date.js'
 import type {RepositoryData} from './plan/tags/labels.js'
-
-/** What tags and labels need to know beyond the inputs. */
-export interface RunFacts {
-  /** The clock, already fixed by SOURCE_DATE_EPOCH when set. */
-  now: Date
-  defaultBranch?: string
-  commitDate?: Date
-  /** GitHub repository data for the OCI labels. */
-  repository?: RepositoryData
-}
+import type {RunFacts} from './plan/run-plan.js'
 
 /**
  * The facts tags and labels need beyond the inputs: the clock (SOURCE_DATE_EPOCH wins), the

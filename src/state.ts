@@ -5,7 +5,6 @@ export interface SavedState {
   /** This step's private docker config dir (holds our login). */
   dockerConfigDir: string
   host: string
-  logout: boolean
 }
 
 const POST_MARKER = 'isPost'

@@ -115,14 +115,67 @@ test('a reference docker would reject gets a reason naming it', async () => {
   ])
 })
 
-test('the token registry with credentials: a missing tag is not found, not a refusal', async () => {
+test('the token registry with credentials: a missing tag is not found, not a refusal; the bearer token is masked', async () => {
   const token = env.registries.token
+  const secrets: string[] = []
   const [result] = await resolveBaseImages([`${token.host}/nobody/here:1`], {
     retry: session(),
     credentialsFor: () => ({username: token.username!, password: token.password!}),
+    onSecret: (secret) => secrets.push(secret),
   })
   expect(result.reason).toMatch(/^not found: /)
+  // The Basic pair sent to the realm, then the registry's JWT.
+  expect(secrets).toEqual([
+    Buffer.from(`${token.username}:${token.password}`).toString('base64'),
+    expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
+  ])
 })
+
+test.each([
+  {
+    why: 'an http:// realm on a host that is not loopback',
+    challenge: () => 'Bearer realm="http://auth.example.com/token",service="r"',
+    reason: /^the token realm http:\/\/auth\.example\.com\/token of 127\.0\.0\.1:\d+ is plain HTTP/,
+  },
+  {
+    why: 'a challenge from another origin, reached through a redirect',
+    redirectTo: true,
+    challenge: (host: string) => `Basic realm="${host}"`,
+    reason:
+      /answered with a basic challenge; credentials go to the registry's own origin http:\/\/127\.0\.0\.1:\d+ only/,
+  },
+])(
+  'a base image registry with $why gets no credentials',
+  async ({challenge, redirectTo, reason}) => {
+    const seen: string[] = []
+    const elsewhere = createServer((req, res) => {
+      seen.push(`elsewhere ${req.method} ${req.url} ${req.headers.authorization ?? '-'}`)
+      res.writeHead(401, {'www-authenticate': challenge(`127.0.0.1:${elsewherePort}`)}).end()
+    })
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve))
+    const elsewherePort = (elsewhere.address() as AddressInfo).port
+    silent = createServer((req, res) => {
+      seen.push(`registry ${req.method} ${req.url} ${req.headers.authorization ?? '-'}`)
+      if (redirectTo)
+        res.writeHead(307, {location: `http://127.0.0.1:${elsewherePort}${req.url}`}).end()
+      else res.writeHead(401, {'www-authenticate': challenge('')}).end()
+    })
+    await new Promise<void>((resolve) => silent?.listen(0, '127.0.0.1', resolve))
+    const host = `127.0.0.1:${(silent.address() as AddressInfo).port}`
+    try {
+      const [result] = await resolveBaseImages([`${host}/x/y:1`], {
+        retry: session(),
+        credentialsFor: () => ({username: 'me', password: 'secret'}),
+        onSecret: () => {},
+      })
+      expect(result.reason).toMatch(reason)
+      expect(seen.filter((line) => !line.endsWith(' -'))).toEqual([])
+    } finally {
+      elsewhere.closeAllConnections()
+      await new Promise((resolve) => elsewhere.close(resolve))
+    }
+  },
+)
 
 test('one resolver per run looks each base image up once, however many images share it', async () => {
   const requests: string[] = []

@@ -1,3 +1,4 @@
+import {execFileSync} from 'node:child_process'
 import {
   chmodSync,
   mkdirSync,
@@ -8,7 +9,7 @@ import {
   writeFileSync,
 } from 'node:fs'
 import {dirname, join} from 'node:path'
-import {expect, test} from 'vitest'
+import {describe, expect, test} from 'vitest'
 import {contextDigest} from '../../src/adapters/build-context.js'
 
 /** A context: files (path → content), then symlinks (path → target). */
@@ -156,4 +157,41 @@ test('a big file (64 MiB, read in chunks): a change in its last byte counts', as
   )
   expect((await contextDigest(dir)).digest).not.toBe(first.digest)
   rmSync(dir, {recursive: true})
+})
+
+describe('files of a checkout that is not trusted', () => {
+  test('a named pipe in the context is an entry, never opened: the digest does not wait on it', async () => {
+    const dir = makeContext({'a.txt': '1'})
+    execFileSync('mkfifo', [join(dir, 'pipe')])
+    const result = await contextDigest(dir)
+    expect(result.files).toBe(2)
+  })
+
+  test.each([
+    {
+      why: 'a .dockerignore that is a named pipe',
+      make: (dir: string) => execFileSync('mkfifo', [join(dir, '.dockerignore')]),
+      error: /the \.dockerignore .* is a named pipe \(FIFO\), not a regular file/,
+    },
+    {
+      why: 'a .dockerignore over 1 MiB',
+      make: (dir: string) => writeFileSync(join(dir, '.dockerignore'), 'x\n'.repeat(600_000)),
+      error: /the \.dockerignore .* is 1200000 bytes, more than the 1 MiB allowed/,
+    },
+    {
+      why: 'a .dockerignore linked out of the workspace',
+      make: (dir: string) => {
+        const outside = mkdtempSync(join(process.env.RUNNER_TEMP ?? '/tmp', 'outside-'))
+        writeFileSync(join(outside, 'ignore'), 'SECRET-LINE\n')
+        symlinkSync(join(outside, 'ignore'), join(dir, '.dockerignore'))
+      },
+      error: /the \.dockerignore .* resolves to .*ignore, outside the workspace/,
+    },
+  ])('$why is refused, not read', async ({make, error}) => {
+    const dir = makeContext({'a.txt': '1'})
+    make(dir)
+    const attempt = contextDigest(dir, {bounds: {workspace: dir}})
+    await expect(attempt).rejects.toThrow(error)
+    await expect(contextDigest(dir, {bounds: {workspace: dir}})).rejects.not.toThrow(/SECRET/)
+  })
 })

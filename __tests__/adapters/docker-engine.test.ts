@@ -8,7 +8,9 @@ import {registryLayers} from '../fixtures/registry-probe.js'
 import {PROJECT_ROOT} from '../fixtures/run-action.js'
 import {testEnvironment, uniqueNamespace} from '../fixtures/test-env.js'
 
-const workspace = join(PROJECT_ROOT, 'examples/todo-app')
+// The project root, so that the fixture Dockerfiles are files of the workspace (files outside it
+// are refused).
+const workspace = PROJECT_ROOT
 
 function inspectLabels(ref: string): Record<string, string> {
   return JSON.parse(
@@ -32,7 +34,7 @@ test.each([
   {
     why: 'a Dockerfile with a backtick escape directive gets one LABEL step quoted its way',
     target: undefined,
-    file: '../../__tests__/fixtures/escape/Dockerfile',
+    file: '__tests__/fixtures/escape/Dockerfile',
     labelSteps: 1,
   },
 ])('$why', async ({target, labelSteps, file}) => {
@@ -53,9 +55,12 @@ test.each([
     {
       image: 'frontend',
       imageName: 'ocir-push-test/labels',
-      context: 'frontend',
+      context: 'examples/todo-app/frontend',
       file:
-        file ?? (target ? '../../__tests__/fixtures/targets/Dockerfile' : 'frontend/Dockerfile'),
+        file ??
+        (target
+          ? '__tests__/fixtures/targets/Dockerfile'
+          : 'examples/todo-app/frontend/Dockerfile'),
       target,
       buildArgs: {},
       labels,

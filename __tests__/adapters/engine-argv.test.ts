@@ -8,7 +8,7 @@ import {afterAll, beforeAll, expect, test} from 'vitest'
 import {BuildahEngine} from '../../src/adapters/buildah-engine.js'
 import {BuildxEngine} from '../../src/adapters/buildx-engine.js'
 import {DockerEngine} from '../../src/adapters/docker-engine.js'
-import type {ContainerEngine} from '../../src/adapters/ports.js'
+import type {ContainerEngine} from '../../src/ports.js'
 import {
   buildCommand,
   cachePullCommands,

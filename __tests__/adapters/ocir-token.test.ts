@@ -1,3 +1,5 @@
+import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
+import type {AddressInfo} from 'node:net'
 import {RetrySession} from '../../src/adapters/retry.js'
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import {
@@ -140,6 +142,83 @@ describe('fetchOcirToken against the OCI double', () => {
       operation: 'GetDockerToken',
     })
     expect((failure as OciRequestError).hint).toMatch(/oci-fingerprint/)
+  })
+
+  test('the token is handed to onSecret the moment it is obtained', async () => {
+    double.clearFaults()
+    const secrets: string[] = []
+    const token = await fetchOcirToken({
+      registry: double.host,
+      apiKey: apiKeyOf(credentials),
+      retry: {retries: 0, baseMs: 10},
+      onSecret: (secret) => secrets.push(secret),
+    })
+    expect(secrets).toEqual([token.token])
+  })
+
+  /** A stand-in registry host on 127.0.0.1 for one test; what it was asked is recorded. */
+  async function withRegistry(
+    handle: (req: IncomingMessage, res: ServerResponse) => void,
+    run: (host: string, asked: string[]) => Promise<void>,
+  ): Promise<void> {
+    const asked: string[] = []
+    const server = createServer((req, res) => {
+      asked.push(`${req.method} ${req.url}`)
+      handle(req, res)
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      await run(`127.0.0.1:${(server.address() as AddressInfo).port}`, asked)
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  }
+
+  test('a redirect is not followed: the signed request goes nowhere else', async () => {
+    double.clearFaults()
+    double.resetCalls()
+    await withRegistry(
+      (_req, res) =>
+        res.writeHead(302, {location: `http://${double.host}/20180419/docker/token`}).end(),
+      async (host, asked) => {
+        const failure = await fetchOcirToken({
+          registry: host,
+          apiKey: apiKeyOf(credentials),
+          retry: {retries: 2, baseMs: 10},
+          onSecret: () => {},
+        }).catch((err: unknown) => err)
+        expect(failure).toBeInstanceOf(OciRequestError)
+        expect((failure as Error).message).toMatch(
+          /redirected to http:\/\/127\.0\.0\.1:\d+\/20180419\/docker\/token; a request signed with the API key is not followed elsewhere/,
+        )
+        // Not retried, and the target of the redirect never saw the request.
+        expect(asked).toEqual(['GET /20180419/docker/token'])
+        expect(double.calls.GetDockerToken ?? 0).toBe(0)
+      },
+    )
+  })
+
+  test('a token answer over 1 MiB is not read to its end', async () => {
+    await withRegistry(
+      (_req, res) => {
+        res.writeHead(200, {'content-type': 'application/json'})
+        res.on('error', () => undefined)
+        res.end(JSON.stringify({token: 'x'.repeat(2 * 1024 * 1024)}))
+      },
+      async (host) => {
+        await expect(
+          fetchOcirToken({
+            registry: host,
+            apiKey: apiKeyOf(credentials),
+            retry: {retries: 1, baseMs: 10},
+            onSecret: () => {},
+          }),
+        ).rejects.toThrow(
+          /GetDockerToken\): the answer is (\d+|more than 1048576) bytes, over the cap of 1048576 bytes/,
+        )
+      },
+    )
   })
 
   test('a registry that is not listening fails with the URL in the message', async () => {

@@ -2,7 +2,14 @@ import {createHash} from 'node:crypto'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {afterEach, describe, expect, test} from 'vitest'
-import {nextPage, parseChallenge, RegistryHttpClient} from '../../src/adapters/registry-http.js'
+import {
+  DEFAULT_REGISTRY_LIMITS,
+  nextPage,
+  parseChallenge,
+  realmProblem,
+  RegistryHttpClient,
+  RegistryTrustError,
+} from '../../src/adapters/registry-http.js'
 import {RetrySession} from '../../src/adapters/retry.js'
 import {describeFailure, RegistryError} from '../../src/errors.js'
 
@@ -586,5 +593,542 @@ describe('blobs', () => {
         `${wanted} .*returned bytes whose digest is ${digestOf(Buffer.from('something else'))}`,
       ),
     )
+  })
+})
+
+/**
+ * A bare HTTP server on 127.0.0.1 that records what it received (method, path, Authorization) and
+ * answers with `handle`; closed after each test.
+ */
+interface RawServer {
+  host: string
+  origin: string
+  seen: {method: string; url: string; authorization?: string}[]
+}
+const rawServers: Server[] = []
+afterEach(async () => {
+  for (const server of rawServers.splice(0)) {
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+  }
+})
+
+async function serve(
+  handle: (req: IncomingMessage, res: ServerResponse, self: RawServer) => void,
+): Promise<RawServer> {
+  const self: RawServer = {host: '', origin: '', seen: []}
+  const server = createServer((req, res) => {
+    self.seen.push({
+      method: req.method ?? '',
+      url: req.url ?? '',
+      ...(req.headers.authorization ? {authorization: req.headers.authorization} : {}),
+    })
+    req.resume()
+    req.on('end', () => handle(req, res, self))
+  })
+  rawServers.push(server)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  self.host = `127.0.0.1:${(server.address() as AddressInfo).port}`
+  self.origin = `http://${self.host}`
+  return self
+}
+
+function rawClient(
+  host: string,
+  extra: Partial<ConstructorParameters<typeof RegistryHttpClient>[0]> = {},
+): RegistryHttpClient {
+  return new RegistryHttpClient({
+    host,
+    insecure: true,
+    username: 'u',
+    password: 'p',
+    retry: {retries: 0, baseMs: 1},
+    ...extra,
+  })
+}
+
+const failureOf = (promise: Promise<unknown>): Promise<unknown> =>
+  promise.then(
+    () => new Error('expected a failure'),
+    (err: unknown) => err,
+  )
+
+describe('untrusted tag listings', () => {
+  test('a Link header that leads back to a page already read fails, after two pages', async () => {
+    const server = await serve((req, res) => {
+      const last = new URL(req.url ?? '/', 'http://x').searchParams.get('last')
+      // Page 1 links to page 2, page 2 links back to page 1.
+      const next = last ? '/v2/ns/app/tags/list?n=1000' : '/v2/ns/app/tags/list?n=1000&last=a'
+      json(res, 200, {tags: [last ? 'b' : 'a']}, {link: `<${next}>; rel="next"`})
+    })
+    const error = await failureOf(rawClient(server.host).listTags('ns/app'))
+    expect(error).toBeInstanceOf(RegistryTrustError)
+    expect((error as Error).message).toMatch(
+      /the tag listing of ns\/app on 127\.0\.0\.1:\d+ loops: its Link header leads back to \/v2\/ns\/app\/tags\/list\?n=1000, a page already read \(after 2 pages\)/,
+    )
+    expect(server.seen).toHaveLength(2)
+  })
+
+  test('a Link header that names the page itself fails after one page', async () => {
+    const server = await serve((_req, res) =>
+      json(res, 200, {tags: ['a']}, {link: '</v2/ns/app/tags/list?n=1000>; rel="next"'}),
+    )
+    await expect(rawClient(server.host).listTags('ns/app')).rejects.toThrow(/loops/)
+    expect(server.seen).toHaveLength(1)
+  })
+
+  test(`a listing that never ends stops at ${DEFAULT_REGISTRY_LIMITS.tagPages} pages`, async () => {
+    // In process (a thousand local HTTP round trips would take seconds): every page links to a new one.
+    let pages = 0
+    const endless: typeof fetch = async () => {
+      pages++
+      return new Response(JSON.stringify({tags: [`t${pages}`]}), {
+        headers: {link: `</v2/ns/app/tags/list?n=1000&last=t${pages}>; rel="next"`},
+      })
+    }
+    const registry = rawClient('registry.example', {insecure: false, fetch: endless})
+    await expect(registry.listTags('ns/app')).rejects.toThrow(
+      'the tag listing of ns/app on registry.example goes on past 1000 pages (1000 tags so far); stopped there',
+    )
+    expect(pages).toBe(1000)
+  })
+
+  test('a listing with more pages than the cap fails; within the cap it is read whole', async () => {
+    const fake = await start('none')
+    fake.tags.set(
+      'ns/app',
+      Array.from({length: 2500}, (_, i) => `t${i}`),
+    )
+    const capped = (tagPages: number) =>
+      new RegistryHttpClient({
+        host: fake.host,
+        insecure: true,
+        retry: {retries: 0, baseMs: 1},
+        limits: {tagPages},
+      })
+    expect(await capped(3).listTags('ns/app')).toHaveLength(2500)
+    await expect(capped(2).listTags('ns/app')).rejects.toThrow(/goes on past 2 pages/)
+  })
+
+  test('a Link to another path is not followed', async () => {
+    const server = await serve((_req, res) =>
+      json(res, 200, {tags: ['a']}, {link: '</v2/ns/app/../../token?x=1>; rel="next"'}),
+    )
+    await expect(rawClient(server.host).listTags('ns/app')).rejects.toThrow(
+      /links to \/v2\/token\?x=1 as its next page, which is not a page of that listing/,
+    )
+    expect(server.seen).toHaveLength(1)
+  })
+
+  test('a page over the JSON cap fails, and the stream is not read to its end', async () => {
+    const page = JSON.stringify({tags: Array.from({length: 20_000}, (_, i) => `tag-${i}`)})
+    const server = await serve((_req, res) => {
+      // Chunked, no Content-Length: the cap is met while streaming.
+      res.writeHead(200, {'content-type': 'application/json'})
+      res.write(page.slice(0, 100_000))
+      setTimeout(() => res.end(page.slice(100_000)), 20)
+    })
+    const registry = rawClient(server.host, {limits: {jsonBytes: 64 * 1024}})
+    await expect(registry.listTags('ns/app')).rejects.toThrow(
+      /the tag listing of ns\/app on 127\.0\.0\.1:\d+: the answer is more than 65536 bytes, over the cap of 65536 bytes/,
+    )
+  })
+
+  test('a listed name that is not a tag fails the listing; nothing is asked with it', async () => {
+    const victim = `../../victim/manifests/sha256:${'a'.repeat(64)}`
+    const server = await serve((_req, res) => json(res, 200, {tags: ['1.0', victim]}))
+    await expect(rawClient(server.host).listTags('ns/app')).rejects.toThrow(
+      /holds "\.\.\/\.\.\/victim\/manifests\/sha256:a+", which is not a tag/,
+    )
+    expect(server.seen.map((request) => request.url)).toEqual(['/v2/ns/app/tags/list?n=1000'])
+  })
+})
+
+describe('names go into a URL only when they are names', () => {
+  test.each([
+    {
+      why: 'a DELETE of a tag',
+      call: (r: RegistryHttpClient) => r.deleteManifest('ns/app', 'latest'),
+      error: /refusing to DELETE latest in ns\/app .*only a sha256 digest/,
+    },
+    {
+      why: 'a DELETE of a path from a listing',
+      call: (r: RegistryHttpClient) =>
+        r.deleteManifest('ns/app', `../../victim/manifests/sha256:${'a'.repeat(64)}`),
+      error: /refusing to DELETE \.\.\/\.\.\/victim/,
+    },
+    {
+      why: 'a DELETE of a sha512 digest',
+      call: (r: RegistryHttpClient) => r.deleteManifest('ns/app', `sha512:${'a'.repeat(128)}`),
+      error: /only a sha256 digest/,
+    },
+    {
+      why: 'a DELETE in a repository path with ..',
+      call: (r: RegistryHttpClient) => r.deleteManifest('ns/../victim', `sha256:${'a'.repeat(64)}`),
+      error: /'ns\/\.\.\/victim' is not a repository path/,
+    },
+    {
+      why: 'a HEAD of a tag with a slash',
+      call: (r: RegistryHttpClient) =>
+        r.manifestDigest({repository: 'ns/app', reference: '../../x/manifests/1'}),
+      error: /is neither a tag nor a sha256 digest/,
+    },
+    {
+      why: 'a blob by an upper-case digest',
+      call: (r: RegistryHttpClient) => r.getBlob('ns/app', `sha256:${'A'.repeat(64)}`),
+      error: /is not a sha256 digest/,
+    },
+    {
+      why: 'a tag listing of a repository with a query',
+      call: (r: RegistryHttpClient) => r.listTags('ns/app?x=1'),
+      error: /is not a repository path/,
+    },
+  ])('$why is refused before any request', async ({call, error}) => {
+    const server = await serve((_req, res) => json(res, 202, {}))
+    const failure = await failureOf(call(rawClient(server.host)))
+    expect(failure).toBeInstanceOf(RegistryTrustError)
+    expect((failure as Error).message).toMatch(error)
+    expect(server.seen).toEqual([])
+  })
+
+  test('a DELETE by sha256 digest goes through', async () => {
+    const server = await serve((_req, res) => res.writeHead(202).end())
+    const digest = `sha256:${'a'.repeat(64)}`
+    expect(await rawClient(server.host).deleteManifest('ns/app', digest)).toBe(true)
+    expect(server.seen.map((r) => `${r.method} ${r.url}`)).toEqual([
+      `DELETE /v2/ns/app/manifests/${digest}`,
+    ])
+  })
+})
+
+describe('manifest and blob bytes are checked against their digest', () => {
+  const OTHER = Buffer.from(JSON.stringify({schemaVersion: 2, manifests: []}))
+
+  test('read by tag: bytes that do not match the Docker-Content-Digest header are refused', async () => {
+    const fake = await start('none')
+    fake.manifests.set('ns/app:1', {body: INDEX, type: INDEX_TYPE})
+    fake.faults = [
+      (req, res) =>
+        req.method === 'GET'
+          ? (res
+              .writeHead(200, {
+                'content-type': INDEX_TYPE,
+                'docker-content-digest': digestOf(INDEX),
+              })
+              .end(OTHER),
+            true)
+          : false,
+    ]
+    const failure = await failureOf(
+      client(fake).getManifest({repository: 'ns/app', reference: '1'}),
+    )
+    expect(failure).toBeInstanceOf(RegistryTrustError)
+    expect(describeFailure(failure)).toBe(
+      `GET manifest ns/app:1 on ${fake.host} returned bytes whose digest is ${digestOf(OTHER)}, not the ${digestOf(INDEX)} its Docker-Content-Digest header names. the registry or a proxy in between altered the content; nothing was done with it`,
+    )
+  })
+
+  test('read by tag: the digest returned is the one computed, and copies use it', async () => {
+    const fake = await start('none')
+    fake.manifests.set('ns/app:1', {body: INDEX, type: INDEX_TYPE})
+    // No header at all: the computed digest is the only one there is.
+    fake.faults = [
+      (req, res) =>
+        req.method === 'GET'
+          ? (res.writeHead(200, {'content-type': INDEX_TYPE}).end(INDEX), true)
+          : false,
+    ]
+    expect((await client(fake).getManifest({repository: 'ns/app', reference: '1'}))?.digest).toBe(
+      digestOf(INDEX),
+    )
+  })
+
+  test('read by digest: bytes that hash to another digest are refused, whatever the header says', async () => {
+    const fake = await start('none')
+    const wanted = digestOf(INDEX)
+    fake.manifests.set(`ns/app@${wanted}`, {body: OTHER, type: INDEX_TYPE})
+    fake.faults = [
+      (_req, res) => (
+        res
+          .writeHead(200, {'content-type': INDEX_TYPE, 'docker-content-digest': wanted})
+          .end(OTHER),
+        true
+      ),
+    ]
+    await expect(
+      client(fake).getManifest({repository: 'ns/app', reference: wanted}),
+    ).rejects.toThrow(
+      `GET manifest ns/app@${wanted} on ${fake.host} returned bytes whose digest is ${digestOf(OTHER)}`,
+    )
+  })
+
+  test('a copy whose source was altered puts nothing', async () => {
+    const fake = await start('none')
+    fake.manifests.set('ns/app:sha-1', {body: INDEX, type: INDEX_TYPE})
+    fake.faults = [
+      (req, res) =>
+        req.method === 'GET'
+          ? (res
+              .writeHead(200, {
+                'content-type': INDEX_TYPE,
+                'docker-content-digest': digestOf(INDEX),
+              })
+              .end(OTHER),
+            true)
+          : false,
+    ]
+    await expect(
+      client(fake).copyManifest({repository: 'ns/app', reference: 'sha-1'}, ['latest']),
+    ).rejects.toThrow(/returned bytes whose digest is/)
+    // Not retried (another attempt would meet the same answer), and no PUT.
+    expect(manifestRequests(fake)).toEqual(['GET /v2/ns/app/manifests/sha-1'])
+    expect(fake.manifests.has('ns/app:latest')).toBe(false)
+  })
+
+  test('a PUT answered with another Docker-Content-Digest fails; a matching one returns the computed digest', async () => {
+    const fake = await start('none')
+    const wrong = `sha256:${'0'.repeat(64)}`
+    fake.faults = [
+      (req, res) =>
+        req.method === 'PUT'
+          ? (res.writeHead(201, {'docker-content-digest': wrong}).end(), true)
+          : false,
+    ]
+    await expect(client(fake).putManifest('ns/app', 'v1', INDEX, INDEX_TYPE)).rejects.toThrow(
+      `PUT manifest ns/app:v1 on ${fake.host} answered Docker-Content-Digest ${wrong}, but the bytes sent hash to ${digestOf(INDEX)}`,
+    )
+    expect(await client(fake).putManifest('ns/app', 'v1', INDEX, INDEX_TYPE)).toBe(digestOf(INDEX))
+  })
+
+  test('a PUT by a digest the bytes do not have is refused before it is sent', async () => {
+    const fake = await start('none')
+    await expect(
+      client(fake).putManifest('ns/app', `sha256:${'0'.repeat(64)}`, INDEX, INDEX_TYPE),
+    ).rejects.toThrow(/the bytes to store hash to sha256:[0-9a-f]{64}, not to the digest/)
+    expect(fake.requests).toEqual([])
+  })
+
+  test('a HEAD whose digest header is not a sha256 digest is checked by reading the manifest', async () => {
+    const fake = await start('none')
+    fake.manifests.set('ns/app:1', {body: INDEX, type: INDEX_TYPE})
+    fake.faults = [
+      (req, res) =>
+        req.method === 'HEAD'
+          ? (res.writeHead(200, {'docker-content-digest': '../../x'}).end(), true)
+          : false,
+    ]
+    expect(await client(fake).manifestDigest({repository: 'ns/app', reference: '1'})).toBe(
+      digestOf(INDEX),
+    )
+    expect(manifestRequests(fake)).toEqual([
+      'HEAD /v2/ns/app/manifests/1',
+      'GET /v2/ns/app/manifests/1',
+    ])
+  })
+})
+
+describe('size caps', () => {
+  test.each([
+    {
+      why: `a manifest over ${DEFAULT_REGISTRY_LIMITS.manifestBytes} bytes (Content-Length)`,
+      size: DEFAULT_REGISTRY_LIMITS.manifestBytes + 1,
+      chunked: false,
+      call: (r: RegistryHttpClient) => r.getManifest({repository: 'ns/app', reference: '1'}),
+      error:
+        /GET manifest ns\/app:1 on .*: the answer is 4194305 bytes, over the cap of 4194304 bytes/,
+    },
+    {
+      why: 'a manifest over the cap, streamed without a length',
+      size: DEFAULT_REGISTRY_LIMITS.manifestBytes + 1,
+      chunked: true,
+      call: (r: RegistryHttpClient) => r.getManifest({repository: 'ns/app', reference: '1'}),
+      error: /GET manifest ns\/app:1 on .*: the answer is more than 4194304 bytes/,
+    },
+    {
+      why: `a blob over ${DEFAULT_REGISTRY_LIMITS.blobBytes} bytes, streamed`,
+      size: DEFAULT_REGISTRY_LIMITS.blobBytes + 1,
+      chunked: true,
+      call: (r: RegistryHttpClient) => r.getBlob('ns/app', `sha256:${'a'.repeat(64)}`),
+      error: /GET blob ns\/app@sha256:a{64} on .*: the answer is more than 16777216 bytes/,
+    },
+  ])('$why fails', async ({size, chunked, call, error}) => {
+    let written = 0
+    const server = await serve((_req, res) => {
+      res.writeHead(200, {
+        'content-type': 'application/vnd.oci.image.manifest.v1+json',
+        ...(chunked ? {} : {'content-length': String(size)}),
+      })
+      // Written in 256 KiB pieces, as long as the client reads.
+      const piece = Buffer.alloc(256 * 1024, 0x20)
+      const more = (): void => {
+        while (written < size) {
+          const part = piece.subarray(0, Math.min(piece.length, size - written))
+          written += part.length
+          if (!res.write(part)) return void res.once('drain', more)
+        }
+        res.end()
+      }
+      res.on('error', () => undefined)
+      more()
+    })
+    const failure = await failureOf(call(rawClient(server.host)))
+    expect(failure).toBeInstanceOf(RegistryTrustError)
+    expect((failure as Error).message).toMatch(error)
+  })
+})
+
+describe('credentials stay with their registry', () => {
+  /** A registry (Basic auth) whose upload Location points at `elsewhere`. */
+  async function registryUploadingTo(elsewhere: RawServer): Promise<RawServer> {
+    const basic = `Basic ${Buffer.from('u:p').toString('base64')}`
+    return serve((req, res, self) => {
+      if (req.headers.authorization !== basic)
+        return json(res, 401, {}, {'www-authenticate': `Basic realm="${self.host}"`})
+      if (req.method === 'HEAD') return void res.writeHead(404).end()
+      if (req.method === 'POST')
+        return void res
+          .writeHead(202, {location: `${elsewhere.origin}/v2/ns/app/blobs/uploads/u1?_state=s`})
+          .end()
+      json(res, 404, {})
+    })
+  }
+
+  test.each([
+    {why: 'a Basic challenge', challenge: (host: string) => `Basic realm="${host}"`},
+    {
+      why: 'a Bearer challenge (its realm on that host)',
+      challenge: (host: string) => `Bearer realm="http://${host}/token",service="x"`,
+    },
+  ])(
+    'an upload Location on another origin that answers 401 with $why gets no Authorization',
+    async ({challenge}) => {
+      const elsewhere = await serve((req, res, self) => {
+        if (req.url?.startsWith('/token')) return json(res, 200, {token: 'stolen'})
+        json(res, 401, {}, {'www-authenticate': challenge(self.host)})
+      })
+      const registry = await registryUploadingTo(elsewhere)
+      const failure = await failureOf(rawClient(registry.host).putBlob('ns/app', Buffer.from('x')))
+      expect(failure).toBeInstanceOf(RegistryTrustError)
+      expect((failure as Error).message).toMatch(
+        new RegExp(
+          `PUT ${elsewhere.origin}/v2/ns/app/blobs/uploads/u1, where the registry ${registry.host} sent us, answered with a (basic|bearer) challenge; credentials go to the registry's own origin ${registry.origin} only, so none were sent`,
+        ),
+      )
+      // The registry got the credentials; the other host only ever saw the one PUT, bare.
+      expect(registry.seen.some((request) => request.authorization)).toBe(true)
+      expect(elsewhere.seen).toEqual([
+        {
+          method: 'PUT',
+          url: expect.stringMatching(/^\/v2\/ns\/app\/blobs\/uploads\/u1\?_state=s&digest=/),
+        },
+      ])
+    },
+  )
+
+  test('an upload Location on another origin that takes the blob gets it without Authorization', async () => {
+    const elsewhere = await serve((req, res) => {
+      const digest = new URL(req.url ?? '/', 'http://x').searchParams.get('digest') ?? ''
+      res.writeHead(201, {'docker-content-digest': digest}).end()
+    })
+    const registry = await registryUploadingTo(elsewhere)
+    const body = Buffer.from('config')
+    expect(await rawClient(registry.host).putBlob('ns/app', body)).toBe(digestOf(body))
+    expect(elsewhere.seen).toHaveLength(1)
+    expect(elsewhere.seen[0].authorization).toBeUndefined()
+  })
+
+  test('a redirect to another origin: the blob is fetched there without Authorization, and checked', async () => {
+    const blob = Buffer.from('{"config":{}}')
+    const storage = await serve((_req, res) => res.writeHead(200).end(blob))
+    const basic = `Basic ${Buffer.from('u:p').toString('base64')}`
+    const registry = await serve((req, res, self) => {
+      if (req.headers.authorization !== basic)
+        return json(res, 401, {}, {'www-authenticate': `Basic realm="${self.host}"`})
+      res.writeHead(307, {location: `${storage.origin}/blob?sig=1`}).end()
+    })
+    expect(await rawClient(registry.host).getBlob('ns/app', digestOf(blob))).toEqual(blob)
+    expect(storage.seen).toEqual([{method: 'GET', url: '/blob?sig=1'}])
+  })
+
+  test('a redirect to another origin that answers 401 with a challenge gets no credentials', async () => {
+    const elsewhere = await serve((_req, res, self) =>
+      json(res, 401, {}, {'www-authenticate': `Basic realm="${self.host}"`}),
+    )
+    const registry = await serve((_req, res) =>
+      res.writeHead(302, {location: `${elsewhere.origin}/v2/ns/app/manifests/1`}).end(),
+    )
+    await expect(
+      rawClient(registry.host).getManifest({repository: 'ns/app', reference: '1'}),
+    ).rejects.toThrow(
+      /answered with a basic challenge; credentials go to the registry's own origin/,
+    )
+    expect(elsewhere.seen).toEqual([{method: 'GET', url: '/v2/ns/app/manifests/1'}])
+  })
+
+  test('redirects are followed a few times at most', async () => {
+    const registry = await serve((req, res) =>
+      res.writeHead(302, {location: `${req.url ?? '/'}x`}).end(),
+    )
+    await expect(
+      rawClient(registry.host).getManifest({repository: 'ns/app', reference: '1'}),
+    ).rejects.toThrow(/was redirected more than 5 times/)
+    expect(registry.seen).toHaveLength(DEFAULT_REGISTRY_LIMITS.redirects + 1)
+  })
+
+  test.each([
+    {realm: 'https://auth.docker.io/token', registry: 'registry-1.docker.io', ok: true},
+    {realm: 'http://127.0.0.1:5003/token', registry: '127.0.0.1:5002', ok: true},
+    {realm: 'http://localhost/token', registry: '[::1]:5000', ok: true},
+    {realm: 'http://auth.example.com/token', registry: 'registry.example.com', ok: false},
+    {realm: 'http://auth.example.com/token', registry: '127.0.0.1:5000', ok: false},
+    {realm: 'http://127.0.0.1:8080/token', registry: 'iad.ocir.io', ok: false},
+    {realm: 'http://10.0.0.5/token', registry: '10.0.0.5:5000', ok: false},
+    {realm: 'ftp://127.0.0.1/token', registry: '127.0.0.1:5000', ok: false},
+    {realm: 'not a url', registry: '127.0.0.1:5000', ok: false},
+  ])('realm $realm for the registry $registry: taken $ok', ({realm, registry, ok}) => {
+    const problem = realmProblem(realm, registry)
+    if (ok) expect(problem).toBeUndefined()
+    else expect(problem).toMatch(/^the token realm .* no credentials were sent$/)
+  })
+
+  test('a Bearer challenge with an http:// realm on a non-loopback host is refused, naming the realm, before any token request', async () => {
+    const registry = await serve((_req, res) =>
+      json(
+        res,
+        401,
+        {},
+        {'www-authenticate': 'Bearer realm="http://auth.example.com/token",service="r"'},
+      ),
+    )
+    const asked: string[] = []
+    const failure = await failureOf(
+      rawClient(registry.host, {onRequest: (_method, url) => asked.push(url)}).listTags('ns/app'),
+    )
+    expect(failure).toBeInstanceOf(RegistryTrustError)
+    expect((failure as Error).message).toBe(
+      `the token realm http://auth.example.com/token of ${registry.host} is plain HTTP, which only a loopback registry may use with a loopback realm; no credentials were sent`,
+    )
+    expect(asked.every((url) => url.startsWith(registry.origin))).toBe(true)
+  })
+
+  test('every bearer token and renewed password is handed to onSecret', async () => {
+    const fake = await start('bearer')
+    fake.tags.set('ns/app', ['1'])
+    const secrets: string[] = []
+    const registry = new RegistryHttpClient({
+      host: fake.host,
+      insecure: true,
+      username: 'u',
+      password: 'p',
+      retry: {retries: 0, baseMs: 1},
+      onSecret: (secret) => secrets.push(secret),
+    })
+    await registry.listTags('ns/app')
+    registry.setCredentials('u', 'fresh-token')
+    expect(secrets).toEqual([
+      Buffer.from('u:p').toString('base64'),
+      'tok-1-repository:ns/app:pull',
+      'fresh-token',
+    ])
   })
 })

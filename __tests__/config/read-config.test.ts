@@ -1,4 +1,4 @@
-import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, realpathSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, test} from 'vitest'
 import {resolveIdentity} from '../../src/resolve-identity.js'
@@ -13,6 +13,7 @@ mkdirSync(join(workspace, 'app'))
 writeFileSync(join(workspace, 'app', 'Dockerfile'), 'FROM scratch\n')
 writeFileSync(join(workspace, 'Dockerfile'), 'FROM scratch\n')
 const env = {GITHUB_WORKSPACE: workspace}
+const realWorkspace = realpathSync(workspace)
 const base = {registry: 'localhost:5000', images: 'app'}
 
 function read(inputs: Record<string, string | undefined>, extraEnv: Record<string, string> = {}) {
@@ -26,18 +27,19 @@ function read(inputs: Record<string, string | undefined>, extraEnv: Record<strin
 
 describe('accepted inputs', () => {
   test.each([
+    // The context comes back resolved and absolute: what the builders are given.
     {
       why: 'plain names, one per line, get context . and ./Dockerfile',
       images: 'app\nworker',
       want: [
-        {name: 'app', context: '.', file: 'Dockerfile'},
-        {name: 'worker', context: '.', file: 'Dockerfile'},
+        {name: 'app', context: realWorkspace, file: 'Dockerfile'},
+        {name: 'worker', context: realWorkspace, file: 'Dockerfile'},
       ],
     },
     {
       why: 'the short form name: context',
       images: '- app: ./app',
-      want: [{name: 'app', context: './app', file: './app/Dockerfile'}],
+      want: [{name: 'app', context: join(realWorkspace, 'app'), file: './app/Dockerfile'}],
     },
     {
       why: 'a full map keeps file, target and build-args',
@@ -46,7 +48,7 @@ describe('accepted inputs', () => {
       want: [
         {
           name: 'team/api',
-          context: 'app',
+          context: join(realWorkspace, 'app'),
           file: 'app/Dockerfile',
           target: 'prod',
           buildArgs: {A: '1'},
@@ -61,7 +63,7 @@ describe('accepted inputs', () => {
     {
       why: 'a bare string item means context .',
       images: '- app',
-      want: [{name: 'app', context: '.'}],
+      want: [{name: 'app', context: realWorkspace}],
     },
   ])('$why', ({images, want}) => {
     const config = read({...base, images})
@@ -189,6 +191,13 @@ describe('accepted inputs', () => {
   })
 })
 
+test.each(['https://proxy.example.com', 'http://127.0.0.1:9000/', 'http://localhost:9000'])(
+  'oci-endpoint %s is taken (http:// only on a loopback host)',
+  (endpoint) => {
+    expect(read({...base, 'oci-endpoint': endpoint}).ociEndpoint).toBe(endpoint.replace(/\/$/, ''))
+  },
+)
+
 describe('rejected inputs name the input, the value and the fix', () => {
   test.each([
     {
@@ -305,6 +314,19 @@ describe('rejected inputs name the input, the value and the fix', () => {
       inputs: {compartment: 'Sandbox'},
       input: 'compartment',
       message: /compartment OCID/,
+    },
+    {
+      why: 'an http:// oci-endpoint on a host that is not loopback',
+      inputs: {'oci-endpoint': 'http://proxy.example.com'},
+      input: 'oci-endpoint',
+      message:
+        /'http:\/\/proxy\.example\.com'.*use https \(https:\/\/proxy\.example\.com\).*loopback host/,
+    },
+    {
+      why: 'an http:// oci-endpoint on a private address is not loopback either',
+      inputs: {'oci-endpoint': 'http://10.0.0.5:8080/'},
+      input: 'oci-endpoint',
+      message: /use https \(https:\/\/10\.0\.0\.5:8080\)/,
     },
     {
       why: 'a token without a username',

@@ -3,6 +3,18 @@
  * `::error::` annotation that names the input and the value, prints no stack trace, and leaves the
  * registry untouched.
  */
+import {execFileSync} from 'node:child_process'
+import {
+  closeSync,
+  constants,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
+import {join} from 'node:path'
 import {describe, expect, test} from 'vitest'
 import {cosignEncryptedKey, makeSigningKey} from '../fixtures/cosign-check.js'
 import {registryTags} from '../fixtures/registry-probe.js'
@@ -29,7 +41,54 @@ const someOcid = {
   'oci-region': 'us-ashburn-1',
 }
 
-const CATALOGUE: {why: string; inputs: Record<string, string>; input: string; text: RegExp}[] = [
+/** Outside every workspace below: what a link of a hostile checkout points at. */
+const OUTSIDE = mkdtempSync(join(process.env.RUNNER_TEMP as string, 'bad-outside-'))
+writeFileSync(join(OUTSIDE, 'Dockerfile'), 'FROM scratch\n')
+const OUTSIDE_SECRET = 'apiVersion: v1\nkind: Secret\n# not to be overwritten\n'
+writeFileSync(join(OUTSIDE, 'secret.yaml'), OUTSIDE_SECRET)
+
+/** A checkout of its own with one image, `app/`, then changed by `build`. */
+function checkout(build: (dir: string) => void): string {
+  const dir = mkdtempSync(join(process.env.RUNNER_TEMP as string, 'bad-checkout-'))
+  mkdirSync(join(dir, 'app'))
+  writeFileSync(join(dir, 'app', 'Dockerfile'), 'FROM scratch\nCOPY . /\n')
+  build(dir)
+  return dir
+}
+
+const replaceDockerfile = (dir: string, make: (path: string) => void): void => {
+  execFileSync('rm', [join(dir, 'app', 'Dockerfile')])
+  make(join(dir, 'app', 'Dockerfile'))
+}
+const linkedWorkspace = checkout((dir) =>
+  replaceDockerfile(dir, (path) => symlinkSync(join(OUTSIDE, 'Dockerfile'), path)),
+)
+const fifoWorkspace = checkout((dir) =>
+  replaceDockerfile(dir, (path) => execFileSync('mkfifo', [path])),
+)
+/** RUNNER_TEMP inside the workspace here, so that only the RUNNER_TEMP rule can refuse the link. */
+const tempWorkspace = checkout((dir) => {
+  mkdirSync(join(dir, 'runner-temp', 'stash'), {recursive: true})
+  writeFileSync(join(dir, 'runner-temp', 'stash', 'Dockerfile'), 'FROM scratch\n')
+  symlinkSync(join(dir, 'runner-temp', 'stash'), join(dir, 'linked'))
+})
+const secretWorkspace = checkout((dir) =>
+  symlinkSync(join(OUTSIDE, 'secret.yaml'), join(dir, 'pull-secret.yaml')),
+)
+
+interface Row {
+  why: string
+  inputs: Record<string, string>
+  input: string
+  text: RegExp
+  /** A workspace of its own (default: examples/todo-app). */
+  workspace?: string
+  env?: Record<string, string>
+  /** A named pipe the run must not wait on: released after a while, so a hang fails, not stalls. */
+  fifo?: string
+}
+
+const CATALOGUE: Row[] = [
   {why: 'images is empty', inputs: {images: ''}, input: 'images', text: /list at least one image/},
   {
     why: 'images is an empty YAML list',
@@ -348,14 +407,89 @@ const CATALOGUE: {why: string; inputs: Record<string, string>; input: string; te
     input: 'SOURCE_DATE_EPOCH',
     text: /whole seconds/,
   },
+  // A checkout the job may not trust: its files must stay files of the checkout.
+  {
+    why: 'a Dockerfile that is a symlink to a file outside the workspace',
+    inputs: {images: '- todo-frontend: app'},
+    workspace: linkedWorkspace,
+    input: 'images',
+    text: /'app\/Dockerfile'.*image 'todo-frontend': the Dockerfile resolves to \S+\/Dockerfile, outside the workspace .*replace the symbolic link/,
+  },
+  {
+    why: 'a context that is a symlink into RUNNER_TEMP',
+    inputs: {images: '- name: todo-frontend\n  context: linked'},
+    workspace: tempWorkspace,
+    env: {RUNNER_TEMP: join(tempWorkspace, 'runner-temp')},
+    input: 'images',
+    text: /'linked'.*the context resolves to \S+runner-temp\/stash, inside RUNNER_TEMP/,
+  },
+  {
+    why: 'a pull-secret path that is a symlink to a file outside the workspace',
+    inputs: {images: '- todo-frontend: app', 'pull-secret': 'pull-secret.yaml'},
+    workspace: secretWorkspace,
+    input: 'pull-secret',
+    text: /'pull-secret\.yaml'.*is a symbolic link that resolves to \S+secret\.yaml, outside the workspace/,
+  },
+  {
+    why: 'a context of "-" (stdin to docker)',
+    inputs: {images: '- name: todo-frontend\n  context: "-"'},
+    input: 'images',
+    text: /'-'.*images\[0\]\.context starts with "-", which a builder reads as stdin/,
+  },
+  {
+    why: 'a build arg CONTAINER_HOST (where podman would send the build)',
+    inputs: {
+      images:
+        '- name: todo-frontend\n  context: frontend\n  build-args:\n    CONTAINER_HOST: ssh://attacker.example/run/podman.sock',
+    },
+    input: 'images',
+    text: /'CONTAINER_HOST'.*the build arg CONTAINER_HOST is a variable the builders .*give it another name/,
+  },
+  {
+    why: 'a Dockerfile that is a named pipe (the run fails at once, never waits on it)',
+    inputs: {images: '- todo-frontend: app'},
+    workspace: fifoWorkspace,
+    fifo: join(fifoWorkspace, 'app', 'Dockerfile'),
+    input: 'images',
+    text: /the Dockerfile is a named pipe \(FIFO\), not a regular file/,
+  },
 ]
 
+/**
+ * Opens `fifo` for writing (and closes it) every half second after `delayMs`: a run blocked on
+ * reading it gets an end of file and goes on, so a row that waits fails instead of hanging.
+ */
+function releaseLater(fifo: string, delayMs: number): () => void {
+  let interval: NodeJS.Timeout | undefined
+  const timer = setTimeout(() => {
+    interval = setInterval(() => {
+      try {
+        closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK))
+      } catch {
+        // nobody is reading it (ENXIO)
+      }
+    }, 500)
+  }, delayMs)
+  return () => {
+    clearTimeout(timer)
+    clearInterval(interval)
+  }
+}
+
 describe('every bad input stops the run before anything changes', () => {
-  test.each(CATALOGUE)('$why', async ({why, inputs, input, text}) => {
+  test.each(CATALOGUE)('$why', async ({why, inputs, input, text, workspace, env, fifo}) => {
+    const started = Date.now()
+    const release = fifo ? releaseLater(fifo, 20_000) : undefined
     const run = await runAction({
       inputs: {...good, ...inputs},
-      env: why.startsWith('SOURCE_DATE_EPOCH') ? {SOURCE_DATE_EPOCH: '2024-01-01'} : {},
-    })
+      workspace,
+      env: {
+        ...(why.startsWith('SOURCE_DATE_EPOCH') ? {SOURCE_DATE_EPOCH: '2024-01-01'} : {}),
+        ...env,
+      },
+    }).finally(release)
+    // Checked before any build: no row waits on the engine, the registry or a pipe.
+    if (fifo) expect(Date.now() - started).toBeLessThan(20_000)
     expect(run.exitCode).not.toBe(0)
     expect(run.errors).toHaveLength(1)
     expect(run.errors[0]).toContain(`'${input}'`)
@@ -367,6 +501,10 @@ describe('every bad input stops the run before anything changes', () => {
 
   test('the catalogue is large enough to mean something', () => {
     expect(CATALOGUE.length).toBeGreaterThanOrEqual(30)
+  })
+
+  test('the file a pull-secret link points at was not written through', () => {
+    expect(readFileSync(join(OUTSIDE, 'secret.yaml'), 'utf8')).toBe(OUTSIDE_SECRET)
   })
 
   test('the registry was not touched by any of them', async () => {

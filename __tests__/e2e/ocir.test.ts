@@ -92,6 +92,50 @@ describe('OCI API-key credentials, against the OCI double and a real registry be
     ).toEqual([])
   })
 
+  test('push: false still ensures the repositories (a pull request prepares them); a dry run says it would and creates none', async () => {
+    const creates = (): number => double.calls.CreateContainerRepository
+    const dryBefore = creates()
+    const dry = await runAction({
+      inputs: {
+        registry: front.host,
+        ...oci,
+        'ensure-repositories': 'true',
+        compartment: compartments[3],
+        images: '- todo-notification: ./notification',
+        builder: 'docker',
+        'dry-run': 'true',
+      },
+    })
+    expect(dry.exitCode, dry.stdout).toBe(0)
+    expect(creates()).toBe(dryBefore)
+    expect(dry.summary).toMatch(
+      /# ensure the repositories todo-notification .* in ocid1\.compartment[^:]*: a missing one is created private through the OCI Artifacts API \(a dry run creates none\)/,
+    )
+    expect(double.repositoriesNamed('todo-notification')).toEqual([])
+
+    const run = await runAction({
+      inputs: {
+        registry: front.host,
+        ...oci,
+        'ensure-repositories': 'true',
+        compartment: compartments[3],
+        images: '- todo-notification: ./notification',
+        builder: 'docker',
+        push: 'false',
+      },
+    })
+    expect(run.errors).toEqual([])
+    expect(run.exitCode).toBe(0)
+    expect(double.repositoriesNamed('todo-notification')).toMatchObject([
+      {compartmentId: compartments[3], isPublic: false},
+    ])
+    expect(run.summary).toContain('todo-notification: created')
+    expect(JSON.parse(run.outputs.images)).toMatchObject([
+      {name: 'todo-notification', pushed: false},
+    ])
+    expect(await registryTags(env.registries.token, `${namespace}/todo-notification`)).toEqual([])
+  })
+
   test("two runs at once create each repository once, both succeed, and the SDK's retry chatter stays out of the log", async () => {
     const names = [uniqueNamespace('svc-a'), uniqueNamespace('svc-b')]
     const images = names.map((name) => `- ${name}: ./frontend`).join('\n')

@@ -5,7 +5,15 @@
  * release: the signing key (as given and decrypted), its password and the Vault's answers. And the post step cleans up
  * after a run that failed after logging in.
  */
-import {mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {generateKeyPairSync} from 'node:crypto'
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, test} from 'vitest'
 import {
@@ -98,6 +106,53 @@ describe('the token and its base64 form never leak', () => {
       expect(samples.filter((sample) => sample.includes(secret))).toEqual([])
     }
     await runPost(run)
+  })
+})
+
+describe('a Dockerfile that is a symlink to a private key outside the workspace', () => {
+  // What a hostile checkout can do: link its Dockerfile to a key the runner holds. The run must
+  // refuse the file, and never print a line of it (as a reuse doubt, an error, or docker's output).
+  const pem = generateKeyPairSync('rsa', {modulusLength: 2048})
+    .privateKey.export({type: 'pkcs8', format: 'pem'})
+    .toString()
+  const keyDir = mkdtempSync(join(process.env.RUNNER_TEMP as string, 'leak-key-'))
+  writeFileSync(join(keyDir, 'id_rsa.pem'), pem, {mode: 0o600})
+  const bodyLines = pem.split('\n').filter((line) => line.length >= 16 && !line.includes('-----'))
+
+  test.each([
+    {why: 'a release with reuse', inputs: {}},
+    {why: 'a dry run', inputs: {'dry-run': 'true'}},
+  ])('$why: no line of the key in the log, outputs, summary or state', async ({inputs}) => {
+    const workspace = mkdtempSync(join(process.env.RUNNER_TEMP as string, 'leak-ws-'))
+    mkdirSync(join(workspace, 'app'))
+    writeFileSync(join(workspace, 'app', 'hello.txt'), 'hello\n')
+    symlinkSync(join(keyDir, 'id_rsa.pem'), join(workspace, 'app', 'Dockerfile'))
+    const run = await runAction({
+      inputs: {
+        registry: registry.host,
+        namespace: uniqueNamespace('leakpem'),
+        username: registry.username,
+        'auth-token': registry.password,
+        images: '- leaky-app: app',
+        builder: 'docker',
+        ...inputs,
+      },
+      workspace,
+    })
+    expect(bodyLines.length).toBeGreaterThan(20)
+    const written = everythingWritten(run)
+    for (const line of bodyLines) expect(written).not.toContain(line)
+    // Nor the start of one (a log line cut short would still hold it).
+    for (const line of bodyLines) expect(written).not.toContain(line.slice(0, 16))
+    expect(written).not.toContain('BEGIN PRIVATE KEY')
+    // Refused before anything ran, naming the link's target and the input.
+    expect(run.exitCode).not.toBe(0)
+    expect(run.errors).toEqual([
+      expect.stringMatching(
+        /'images'.*the Dockerfile resolves to \S+id_rsa\.pem, outside the workspace/,
+      ),
+    ])
+    expect(run.state.cleanup).toBeUndefined()
   })
 })
 

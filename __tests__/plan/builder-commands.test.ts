@@ -155,7 +155,7 @@ test('buildah and podman build arguments: docker format, authfile, timestamp, on
     imageName: 'h/ns/api',
     context: 'api',
     file: 'api/Dockerfile',
-    buildArgs: {TOKEN: 'x', BUILDAH_ISOLATION: 'chroot'},
+    buildArgs: {TOKEN: 'x', HTTP_PROXY: 'http://proxy.example:3128'},
     labels: {a: 'b'},
     platforms: ['linux/arm64'],
     refs: ['h/ns/api:1'],
@@ -179,7 +179,7 @@ test('buildah and podman build arguments: docker format, authfile, timestamp, on
     '--build-arg',
     'TOKEN',
     '--build-arg',
-    'BUILDAH_ISOLATION=chroot',
+    'HTTP_PROXY=http://proxy.example:3128',
     '--label',
     'a=b',
     '--tag',
@@ -191,6 +191,61 @@ test('buildah and podman build arguments: docker format, authfile, timestamp, on
   expect(() =>
     buildCommand(settings('podman'), {...step, platforms: ['linux/amd64', 'linux/arm64']}),
   ).toThrow(/one platform at a time/)
+})
+
+describe('build-arg names and the context word', () => {
+  const builders: ConcreteBuilder[] = ['docker', 'buildx', 'buildah', 'podman']
+  const onePlatform = {platforms: ['linux/amd64']}
+
+  test.each(builders)(
+    '%s: proxy, BuildKit and SOURCE_DATE_EPOCH args go in argv, never the builder’s environment',
+    (builder) => {
+      const buildArgs = {
+        HTTP_PROXY: 'http://p:1',
+        https_proxy: 'http://p:2',
+        NO_PROXY: 'localhost',
+        FTP_PROXY: 'http://p:3',
+        all_proxy: 'socks5://p:4',
+        BUILDKIT_INLINE_CACHE: '1',
+        SOURCE_DATE_EPOCH: '1700000000',
+        NPM_TOKEN: 's3cret',
+      }
+      const {args, env} = buildCommand(settings(builder), step({...onePlatform, buildArgs}))
+      expect(env).toEqual({NPM_TOKEN: 's3cret'})
+      for (const [name, value] of Object.entries(buildArgs).slice(0, -1))
+        expect(args).toContain(`${name}=${value}`)
+      expect(args.join(' ')).not.toContain('s3cret')
+    },
+  )
+
+  test.each(
+    builders.flatMap((builder) =>
+      ['CONTAINER_HOST', 'DOCKER_HOST', 'PATH', 'LD_PRELOAD', 'BUILDAH_ISOLATION'].map((name) => ({
+        builder,
+        name,
+      })),
+    ),
+  )('$builder: $name, a setting of the builders, is refused', ({builder, name}) => {
+    expect(() =>
+      buildCommand(settings(builder), step({...onePlatform, buildArgs: {[name]: 'x'}})),
+    ).toThrow(new RegExp(`build arg '${name}' is a variable the builders`))
+  })
+
+  test.each(builders)('%s: the context is the last word, as given (absolute)', (builder) => {
+    const {args} = buildCommand(settings(builder), step({...onePlatform, context: '/ws/backend'}))
+    expect(args.at(-1)).toBe('/ws/backend')
+  })
+
+  test.each(
+    builders.flatMap((builder) => ['-', '--no-cache'].map((context) => ({builder, context}))),
+  )(
+    '$builder: a context of $context is never passed as a word the builder reads as stdin or an option',
+    ({builder, context}) => {
+      expect(() => buildCommand(settings(builder), step({...onePlatform, context}))).toThrow(
+        /starts with '-', which the builder would read as stdin or an option/,
+      )
+    },
+  )
 })
 
 describe('renderCommand: a shell line for the dry run', () => {

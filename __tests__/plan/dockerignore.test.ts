@@ -175,11 +175,58 @@ describe('isIgnored', () => {
 })
 
 describe('problems docker refuses', () => {
+  // By line number and reason: the file's text is never quoted (it may be any file linked in).
   test.each([
-    {why: 'a lone !', text: '!', want: /line 1: '!' without a pattern/},
-    {why: 'an unclosed class', text: 'a\n[abc', want: /line 2: '\[abc' is not a valid pattern/},
+    {why: 'a lone !', text: '!', want: /^\.dockerignore line 1: '!' without a pattern$/},
+    {
+      why: 'an unclosed class',
+      text: 'a\n[abcSECRET',
+      want: /^\.dockerignore line 2: not a valid pattern \(unclosed \[\)$/,
+    },
+    {
+      why: 'an empty class',
+      text: 'x[]SECRET',
+      want: /^\.dockerignore line 1: not a valid pattern \(empty character class\)$/,
+    },
+    {
+      why: 'a range out of order',
+      text: '[z-a]SECRET',
+      want: /^\.dockerignore line 1: not a valid pattern \(a character class with a range out of order\)$/,
+    },
   ])('$why', ({text, want}) => {
-    expect(parseDockerignore(text).problems).toEqual([expect.stringMatching(want)])
+    const {problems} = parseDockerignore(text)
+    expect(problems).toEqual([expect.stringMatching(want)])
+    expect(problems.join('\n')).not.toContain('SECRET')
+  })
+})
+
+describe('matching takes time linear in the name, whatever the pattern', () => {
+  // A backtracking regex takes seconds here (2^n ways to place the stars); the automaton
+  // advances every position at once. The bound is generous: this checks complexity, not speed.
+  test.each([
+    {pattern: '*a*a*a*a*a*a*a*a*b', name: 'a'.repeat(40), limit: 10},
+    // 21 paths to match (the name and each parent directory), so more room.
+    {pattern: '**/*a*a*a*a*a*a*a*a*b', name: `${'a/'.repeat(20)}${'a'.repeat(40)}`, limit: 50},
+    {
+      pattern: '[a-z]*[a-z]*[a-z]*[a-z]*[a-z]*[a-z]*[a-z]*!',
+      name: 'abcdefghij'.repeat(4),
+      limit: 10,
+    },
+  ])('$pattern against $name.length characters', ({pattern, name, limit}) => {
+    const rules = parseDockerignore(pattern)
+    expect(rules.problems).toEqual([])
+    isIgnored(rules, 'warm-up')
+    const started = performance.now()
+    const ignored = isIgnored(rules, name)
+    const elapsed = performance.now() - started
+    expect(ignored).toBe(false)
+    expect(elapsed).toBeLessThan(limit)
+  })
+
+  test('a long name with many stars still matches correctly', () => {
+    const rules = parseDockerignore('*a*a*a*a*a*a*a*a*b')
+    expect(isIgnored(rules, `${'a'.repeat(40)}b`)).toBe(true)
+    expect(isIgnored(rules, `${'a'.repeat(7)}b`)).toBe(false)
   })
 })
 

@@ -1,5 +1,5 @@
 import {expect, test} from 'vitest'
-import {secretsWithheld} from '../../src/plan/fork-pull-request.js'
+import {secretsWithheld, untrustedEvent} from '../../src/plan/fork-pull-request.js'
 
 const pr = (head: unknown, base = 'acme/todo') => ({
   pull_request: {head: {repo: head}, base: {repo: {full_name: base}}},
@@ -57,4 +57,40 @@ test.each([
   },
 ])('$why', ({event, payload, actor, want}) => {
   expect(secretsWithheld(event, payload, actor)).toBe(want)
+})
+
+test.each([
+  {
+    why: 'pull_request_target, whatever the head',
+    event: 'pull_request_target',
+    payload: {},
+    want: 'pull_request_target',
+  },
+  {
+    why: 'workflow_run started by a fork',
+    event: 'workflow_run',
+    payload: {
+      workflow_run: {head_repository: {full_name: 'someone/todo'}},
+      repository: {full_name: 'acme/todo'},
+    },
+    want: 'workflow_run from a fork',
+  },
+  {
+    why: 'workflow_run of the repository itself',
+    event: 'workflow_run',
+    payload: {
+      workflow_run: {head_repository: {full_name: 'acme/todo'}},
+      repository: {full_name: 'acme/todo'},
+    },
+    want: undefined,
+  },
+  {why: 'a push', event: 'push', payload: {}, want: undefined},
+  {
+    why: 'a pull request (its secrets are withheld by GitHub instead)',
+    event: 'pull_request',
+    payload: {},
+    want: undefined,
+  },
+])('untrusted event: $why', ({event, payload, want}) => {
+  expect(untrustedEvent(event, payload, 'acme/todo')).toBe(want)
 })

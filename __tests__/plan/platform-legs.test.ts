@@ -1,5 +1,5 @@
 import {describe, expect, test} from 'vitest'
-import type {ImageSpec, Stage} from '../../src/config/action-config.js'
+import type {ImageSpec, Stage} from '../../src/model/action-config.js'
 import {imageIndex, indexAnnotations, legProblem} from '../../src/plan/image-index.js'
 import {
   checkStagePlatforms,

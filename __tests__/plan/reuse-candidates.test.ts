@@ -1,5 +1,5 @@
 import {expect, test} from 'vitest'
-import type {ImageSpec} from '../../src/config/action-config.js'
+import type {ImageSpec} from '../../src/model/action-config.js'
 import {planPushes} from '../../src/plan/push-plan.js'
 import {reuseCandidates} from '../../src/plan/reuse-candidates.js'
 import type {ComputedTag} from '../../src/plan/tags/tag-types.js'

@@ -1,3 +1,4 @@
+import {realpathSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, test} from 'vitest'
 import {readConfig} from '../../src/config/read-config.js'
@@ -82,7 +83,8 @@ describe('a dry run lists the commands in the configured builder’s words', () 
       builder: 'buildx',
       has: [
         'docker buildx build --file Dockerfile',
-        '--tag r.example/ns/frontend:sha-0123456 --push --metadata-file /rt/ocir-push-docker-XXXXXX/buildx-frontend-default.json .',
+        // The context as the builder gets it: resolved, absolute.
+        `--tag r.example/ns/frontend:sha-0123456 --push --metadata-file /rt/ocir-push-docker-XXXXXX/buildx-frontend-default.json ${realpathSync(join(PROJECT_ROOT, 'examples/todo-app/frontend'))}`,
       ],
       lacks: 'docker push',
     },

@@ -1,9 +1,10 @@
 import {createHash} from 'node:crypto'
-import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
+import {execFileSync} from 'node:child_process'
+import {mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, test} from 'vitest'
-import type {ManifestRef} from '../../src/adapters/ports.js'
-import type {ImageSpec} from '../../src/config/action-config.js'
+import type {ManifestRef} from '../../src/ports.js'
+import type {ImageSpec} from '../../src/model/action-config.js'
 import {planPushes, type ImagePlan} from '../../src/plan/push-plan.js'
 import {buildKey, decideReuse} from '../../src/release/image-reuse.js'
 import {
@@ -227,5 +228,45 @@ describe('decideReuse', () => {
     expect(decision.kind === 'build' && decision.reason).toMatch(reason)
     // The release found is still the layer cache's source.
     expect(decision.kind === 'build' && decision.previous?.tag).toBe('main')
+  })
+})
+
+describe('buildKey reads only files of the checkout', () => {
+  const settings = (workspace: string) => ({workspace, resolveBaseImages: noBases})
+  const body = 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj'
+
+  test('a Dockerfile linked to a key outside the workspace: no key, a doubt naming paths only', async () => {
+    const workspace = workspaceWith('FROM scratch\n')
+    const outside = mkdtempSync(join(process.env.RUNNER_TEMP as string, 'outside-'))
+    writeFileSync(
+      join(outside, 'key.pem'),
+      `-----BEGIN PRIVATE KEY-----\n${body}\n-----END PRIVATE KEY-----\n`,
+    )
+    rmSync(join(workspace, 'app/Dockerfile'))
+    symlinkSync(join(outside, 'key.pem'), join(workspace, 'app/Dockerfile'))
+    const {key, doubts} = await buildKey(settings(workspace), planOf('app'))
+    expect(key).toBeUndefined()
+    expect(doubts).toEqual([expect.stringMatching(/key\.pem, outside the workspace/)])
+    expect(doubts.join('\n')).not.toContain(body)
+  })
+
+  test('a Dockerfile that is a named pipe: a doubt at once, nothing waits on it', async () => {
+    const workspace = workspaceWith('FROM scratch\n')
+    rmSync(join(workspace, 'app/Dockerfile'))
+    execFileSync('mkfifo', [join(workspace, 'app/Dockerfile')])
+    const {doubts} = await buildKey(settings(workspace), planOf('app'))
+    expect(doubts).toEqual([expect.stringMatching(/is a named pipe \(FIFO\), not a regular file/)])
+  })
+
+  test('a <Dockerfile>.dockerignore counts, as it does for BuildKit', async () => {
+    const workspace = workspaceWith('FROM scratch\nCOPY . /\n')
+    writeFileSync(join(workspace, 'app/.dockerignore'), 'file.txt\n')
+    const before = (await buildKey(settings(workspace), planOf('app'))).key
+    writeFileSync(join(workspace, 'app/Dockerfile.dockerignore'), 'other.txt\n')
+    // file.txt is sent now (the Dockerfile's ignore file replaces the context's): it counts.
+    const withOwn = (await buildKey(settings(workspace), planOf('app'))).key
+    expect(withOwn).not.toBe(before)
+    writeFileSync(join(workspace, 'app/file.txt'), 'changed\n')
+    expect((await buildKey(settings(workspace), planOf('app'))).key).not.toBe(withOwn)
   })
 })

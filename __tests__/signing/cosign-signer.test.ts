@@ -1,6 +1,6 @@
 import {createHash} from 'node:crypto'
 import {describe, expect, test} from 'vitest'
-import type {RegistryClient} from '../../src/adapters/ports.js'
+import type {RegistryClient} from '../../src/ports.js'
 import {CosignSigner} from '../../src/signing/cosign-signer.js'
 import {checkCosignSignature, makeSigningKey} from '../fixtures/cosign-check.js'
 

@@ -190,9 +190,28 @@ describe('readSigning', () => {
       input: 'sign-kms-crypto-endpoint',
       message: /cryptographic endpoint/,
     },
+    {
+      why: 'an http:// endpoint on a host that is not loopback',
+      given: {
+        ...kms,
+        'sign-kms-crypto-endpoint': 'http://vault-crypto.kms.us-ashburn-1.oraclecloud.com',
+      },
+      input: 'sign-kms-crypto-endpoint',
+      message:
+        /'http:\/\/vault-crypto\.kms\.us-ashburn-1\.oraclecloud\.com'.*use https \(https:\/\/vault-crypto\.kms\.us-ashburn-1\.oraclecloud\.com\)/,
+    },
   ])('$why', ({given, input, message}) => {
     expectInputError(() => read(given), input, message)
   })
+
+  test.each(['http://127.0.0.1:8443', 'http://localhost:8443/', 'http://[::1]:8443'])(
+    'an http:// endpoint on a loopback host (%s) is taken',
+    (endpoint) => {
+      expect(
+        read({...kms, 'sign-kms-crypto-endpoint': endpoint}).signing?.kms?.cryptoEndpoint,
+      ).toBe(endpoint.replace(/\/$/, ''))
+    },
+  )
 
   test('a Vault key without OCI API credentials', () => {
     expectInputError(() => read(kms, false), 'sign-kms-key-id', /needs OCI API credentials/)

@@ -1,16 +1,11 @@
+import * as core from '@actions/core'
 import {describeFailure} from '../errors.js'
 import {mapWithLimit} from '../map-with-limit.js'
 import {parseImageReference, type ImageReference} from '../plan/image-reference.js'
 import {isLoopbackHost} from '../plan/registry-target.js'
 import {RegistryHttpClient} from './registry-http.js'
 import {classifyFailure, failureStatus, type RetrySession} from './retry.js'
-
-export interface BaseImageDigest {
-  ref: string
-  digest?: string
-  /** Why there is none (unreachable, 401, not found, timeout …). */
-  reason?: string
-}
+import type {BaseImageDigest} from '../ports.js'
 
 export interface ResolveBaseImagesOptions {
   /** Credentials for a registry host (our own registry's login), undefined for anonymous. */
@@ -20,6 +15,8 @@ export interface ResolveBaseImagesOptions {
   timeoutMs?: number
   /** Called once per HTTP request made (for counting in tests). */
   onRequest?: (method: string, url: string, status: number | 'error') => void
+  /** Called with every credential and bearer token a client obtains; default: core.setSecret. */
+  onSecret?: (secret: string) => void
 }
 
 export const DEFAULT_BASE_IMAGE_TIMEOUT_MS = 5000
@@ -57,6 +54,8 @@ export async function resolveBaseImages(
         timeoutMs: options.timeoutMs ?? DEFAULT_BASE_IMAGE_TIMEOUT_MS,
         retryCaps: PROBE_RETRIES,
         onRequest: options.onRequest,
+        // Tokens of Docker Hub and the like are masked as much as this run's own.
+        onSecret: options.onSecret ?? core.setSecret,
       })
       clients.set(reference.apiHost, client)
     }

@@ -1,7 +1,14 @@
 import {createHash} from 'node:crypto'
-import {createReadStream} from 'node:fs'
-import {lstat, readdir, readFile, readlink} from 'node:fs/promises'
+import {lstat, open, readdir, readlink} from 'node:fs/promises'
 import {join} from 'node:path'
+import {
+  CheckoutFileError,
+  checkCheckoutPath,
+  MAX_DOCKERIGNORE_BYTES,
+  READ_FLAGS,
+  readCheckoutFile,
+  type CheckoutBounds,
+} from '../config/checkout-files.js'
 import {mapWithLimit} from '../map-with-limit.js'
 import {
   isIgnored,
@@ -16,6 +23,8 @@ export interface ContextDigestOptions {
    * `.dockerignore`, as BuildKit does.
    */
   dockerfile?: string
+  /** Where the `.dockerignore` files must resolve (the workspace, out of RUNNER_TEMP). */
+  bounds?: CheckoutBounds
 }
 
 export interface ContextDigest {
@@ -49,7 +58,7 @@ export async function contextDigest(
   contextDir: string,
   options: ContextDigestOptions = {},
 ): Promise<ContextDigest> {
-  const rules = await readIgnoreRules(contextDir, options.dockerfile)
+  const rules = readIgnoreRules(contextDir, options)
   const found: {path: string; mode: number; kind: 'file' | 'link' | 'dir' | 'other'}[] = []
   await walk(contextDir, '', rules, found)
   const entries = await mapWithLimit(found, PARALLEL_READS, async (entry): Promise<Entry> => {
@@ -77,20 +86,24 @@ export async function contextDigest(
   }
 }
 
-async function readIgnoreRules(
-  contextDir: string,
-  dockerfile: string | undefined,
-): Promise<DockerignoreRules> {
+/**
+ * The rules of the first ignore file there is. One that is not a regular file of the checkout,
+ * or is larger than 1 MiB, is refused (CheckoutFileError), never read.
+ */
+function readIgnoreRules(contextDir: string, options: ContextDigestOptions): DockerignoreRules {
   const candidates = [
-    ...(dockerfile ? [`${dockerfile}.dockerignore`] : []),
+    ...(options.dockerfile ? [`${options.dockerfile}.dockerignore`] : []),
     join(contextDir, '.dockerignore'),
   ]
   for (const candidate of candidates) {
-    try {
-      return parseDockerignore(await readFile(candidate, 'utf8'))
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-    }
+    if (checkCheckoutPath(candidate, options.bounds).status === 'missing') continue
+    return parseDockerignore(
+      readCheckoutFile(candidate, {
+        what: '.dockerignore',
+        maxBytes: MAX_DOCKERIGNORE_BYTES,
+        bounds: options.bounds,
+      }),
+    )
   }
   return parseDockerignore('')
 }
@@ -127,9 +140,25 @@ async function walk(
   return sent
 }
 
-/** sha256 of a file's bytes, streamed: a big file is never held whole. */
+/**
+ * sha256 of a file's bytes, read in chunks: a big file is never held whole. Opened without
+ * following a link and without blocking, and checked to be a regular file once open: a pipe
+ * swapped in after the walk's lstat fails the digest instead of hanging it.
+ */
 async function hashFile(path: string): Promise<string> {
-  const hash = createHash('sha256')
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
-  return hash.digest('hex')
+  const handle = await open(path, READ_FLAGS)
+  try {
+    if (!(await handle.stat()).isFile())
+      throw new CheckoutFileError(`${path} in the build context is no longer a regular file`)
+    const hash = createHash('sha256')
+    const buffer = Buffer.alloc(256 * 1024)
+    for (;;) {
+      const {bytesRead} = await handle.read(buffer, 0, buffer.length, null)
+      if (bytesRead === 0) break
+      hash.update(buffer.subarray(0, bytesRead))
+    }
+    return hash.digest('hex')
+  } finally {
+    await handle.close()
+  }
 }

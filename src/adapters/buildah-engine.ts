@@ -9,7 +9,7 @@ import {
 } from '../plan/builder-commands.js'
 import type {BuildStep} from '../plan/build-step.js'
 import {BuildScheduler} from './build-scheduler.js'
-import type {ContainerEngine, LogSink} from './ports.js'
+import type {ContainerEngine, LogSink} from '../ports.js'
 import {childEnvironment, runCommand} from './run-command.js'
 
 /**

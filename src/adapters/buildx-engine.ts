@@ -4,7 +4,7 @@ import {buildCommand, buildxMetadataFile, type BuilderSettings} from '../plan/bu
 import type {BuildStep} from '../plan/build-step.js'
 import {DockerEngine} from './docker-engine.js'
 import {dockerToolEnvironment} from './docker-config.js'
-import type {LogSink} from './ports.js'
+import type {LogSink} from '../ports.js'
 
 /** The variables the `type=gha` cache backend reads (the runner sets them for actions). */
 const GHA_CACHE_VARIABLES = [

@@ -1,5 +1,4 @@
-import {readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {resolve} from 'node:path'
+import {rmSync, writeFileSync} from 'node:fs'
 import {describeFailure} from '../errors.js'
 import {
   buildCommand,
@@ -12,8 +11,10 @@ import {
   type BuilderSettings,
 } from '../plan/builder-commands.js'
 import type {BuildStep} from '../plan/build-step.js'
+import {escapeCharacter} from '../plan/dockerfile-inputs.js'
+import {MAX_DOCKERFILE_BYTES, readCheckoutFile} from '../config/checkout-files.js'
 import {BuildScheduler} from './build-scheduler.js'
-import type {ContainerEngine, LogSink} from './ports.js'
+import type {ContainerEngine, LogSink} from '../ports.js'
 import {childEnvironment, runCommand} from './run-command.js'
 
 /**
@@ -54,7 +55,7 @@ export class DockerEngine implements ContainerEngine {
     await this.pullCache(step, log)
     const command = buildCommand(this.settings, step)
     const labelled = labelledDockerfile(this.settings, step)
-    if (labelled) writeLabelledDockerfile(resolve(this.workspace, step.file), labelled, step)
+    if (labelled) writeLabelledDockerfile(this.workspace, step.file, labelled, step)
     try {
       await this.run(command, {log, cwd: this.workspace})
     } finally {
@@ -108,11 +109,22 @@ export class DockerEngine implements ContainerEngine {
 
 /**
  * Writes the Dockerfile with one LABEL line appended. A Dockerfile with an `escape` directive
- * gets its LABEL line quoted with that escape character.
+ * (at its top, where docker reads directives) gets its LABEL line quoted with that escape
+ * character. The Dockerfile is read as a file of the checkout: a regular file in the workspace,
+ * at most 1 MiB, never a pipe that would block the build.
  */
-function writeLabelledDockerfile(original: string, copy: string, step: BuildStep): void {
-  const text = readFileSync(original, 'utf8')
-  const escape = /^\s*#\s*escape\s*=\s*(\S)/im.exec(text)?.[1] ?? '\\'
+function writeLabelledDockerfile(
+  workspace: string,
+  dockerfile: string,
+  copy: string,
+  step: BuildStep,
+): void {
+  const text = readCheckoutFile(dockerfile, {
+    what: 'Dockerfile',
+    maxBytes: MAX_DOCKERFILE_BYTES,
+    bounds: {workspace},
+  })
+  const escape = escapeCharacter(text)
   writeFileSync(copy, `${text.replace(/\s*$/, '')}\n${labelLine(step.labels, escape)}\n`, {
     mode: 0o600,
   })

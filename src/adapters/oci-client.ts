@@ -8,7 +8,7 @@ import type * as OciCommon from 'oci-common'
 import type {ArtifactsClient} from 'oci-artifacts'
 import type {KmsCryptoClient} from 'oci-keymanagement'
 import type {ObjectStorageClient} from 'oci-objectstorage'
-import type {OciApiKey} from '../config/oci-key.js'
+import type {OciApiKey} from '../model/oci.js'
 import {OciRequestError} from '../errors.js'
 import {backoffMs, DEFAULT_RETRY_BASE_MS} from './retry.js'
 

@@ -9,7 +9,7 @@ import type {ArtifactsClient, requests} from 'oci-artifacts'
 import {mapWithLimit} from '../map-with-limit.js'
 import type {StoredVersion} from '../plan/retention.js'
 import {wrapOciError} from './oci-client.js'
-import type {CatalogImage, ImageCatalog, RegistryClient} from './ports.js'
+import type {CatalogImage, ImageCatalog, RegistryClient} from '../ports.js'
 import {readManifestFacts} from './registry-catalog.js'
 
 /** The Artifacts calls the catalog makes. */

@@ -6,7 +6,7 @@
  */
 import type {ArtifactsClient} from 'oci-artifacts'
 import type {KmsCryptoClient} from 'oci-keymanagement'
-import type {OcirImage, OcirSignatureApi} from './ports.js'
+import type {OcirImage, OcirSignatureApi} from '../ports.js'
 import {wrapOciError} from './oci-client.js'
 
 export class OciImageSignatures implements OcirSignatureApi {

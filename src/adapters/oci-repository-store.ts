@@ -7,7 +7,7 @@ import type {ArtifactsClient} from 'oci-artifacts'
 import {ActionError, InputError, OciRequestError} from '../errors.js'
 import {wrapOciError} from './oci-client.js'
 import {mapWithLimit} from '../map-with-limit.js'
-import type {RepositoryOutcome} from './ports.js'
+import type {RepositoryOutcome} from '../ports.js'
 
 /** A container repository as the pipeline needs it. */
 export interface RepoInfo {

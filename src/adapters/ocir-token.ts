@@ -4,9 +4,11 @@
  * token as password.
  * https://www.ateam-oracle.com/authentication-mechanisms-for-oci-container-registry-ocir
  */
-import type {OciApiKey} from '../config/oci-key.js'
+import type {OciApiKey} from '../model/oci.js'
+import * as core from '@actions/core'
 import {OciRequestError} from '../errors.js'
 import {createAuthProvider, loadOciCommon, wrapOciError} from './oci-client.js'
+import {readCapped} from './registry-http.js'
 import {retryAfterMs, RetrySession, type RetryPolicy} from './retry.js'
 import {isLoopbackHost} from '../plan/registry-target.js'
 
@@ -26,11 +28,15 @@ export interface OcirTokenRequest {
   requestTimeoutSeconds?: number
   /** Clock, for tests. */
   now?: () => number
+  /** Called with every token the moment it is obtained, so it is masked; default core.setSecret. */
+  onSecret?: (secret: string) => void
 }
 
 const TOKEN_PATH = '/20180419/docker/token'
 /** OCIR's token lifetime is not documented; a token that says nothing is assumed to last this long. */
 const ASSUMED_LIFETIME_SECONDS = 300
+/** A token answer is a few KiB; a registry sending more is not read further. */
+const TOKEN_ANSWER_BYTES = 1024 * 1024
 
 /** The token URL for a registry host. */
 export function ocirTokenUrl(registry: string): string {
@@ -56,7 +62,12 @@ export async function fetchOcirToken(request: OcirTokenRequest): Promise<OcirTok
         // Signed afresh on every attempt: the signature covers the date.
         const headers = new Headers()
         await signer.signHttpRequest({method: 'GET', uri: url, headers})
-        response = await fetch(url, {headers, signal: AbortSignal.timeout(timeoutMs)})
+        // Not followed: the signed request goes to the registry named, nowhere else.
+        response = await fetch(url, {
+          headers,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(timeoutMs),
+        })
       } catch (err) {
         throw wrapOciError(
           'GetDockerToken',
@@ -65,8 +76,25 @@ export async function fetchOcirToken(request: OcirTokenRequest): Promise<OcirTok
         )
       }
       const opcRequestId = response.headers.get('opc-request-id') ?? undefined
-      const text = await response.text()
-      if (response.ok) return parseToken(text, now(), opcRequestId)
+      if (response.status >= 300 && response.status < 400) {
+        await response.body?.cancel().catch(() => undefined)
+        throw new OciRequestError(
+          'GetDockerToken',
+          response.status,
+          undefined,
+          opcRequestId,
+          `${url} redirected to ${(response.headers.get('location') ?? '(nowhere)').slice(0, 200)}; a request signed with the API key is not followed elsewhere`,
+          `check the registry host ${request.registry}: OCIR answers the token request itself`,
+        )
+      }
+      const text = (
+        await readCapped(response, TOKEN_ANSWER_BYTES, `GET ${url} (GetDockerToken)`)
+      ).toString('utf8')
+      if (response.ok) {
+        const token = parseToken(text, now(), opcRequestId)
+        ;(request.onSecret ?? core.setSecret)(token.token)
+        return token
+      }
       const body = parseJson(text) as {code?: unknown; message?: unknown} | undefined
       throw new OciRequestError(
         'GetDockerToken',

@@ -4,19 +4,17 @@
  * deletes by digest. On the distribution registry, deleting a manifest by digest removes every tag
  * on it too; tags cannot be deleted on their own (2.x answers DELETE by tag with an error).
  */
-import {ActionError, RegistryError} from '../errors.js'
+import {ActionError, DeleteRefusedError, RegistryError} from '../errors.js'
 import {mapWithLimit} from '../map-with-limit.js'
 import type {StoredVersion} from '../plan/retention.js'
-import type {CatalogImage, ImageCatalog, RegistryClient} from './ports.js'
-import type {RegistryHttpClient} from './registry-http.js'
+import type {CatalogImage, ImageCatalog, RegistryClient} from '../ports.js'
+import {contentDigest} from '../model/digest.js'
+import {isSha256Digest, RegistryTrustError, type RegistryHttpClient} from './registry-http.js'
 
 const CREATED = 'org.opencontainers.image.created'
 const VERSION = 'org.opencontainers.image.version'
 /** Manifests read at once while listing. */
 const READ_CONCURRENCY = 4
-
-/** A registry that refuses deletes altogether: every further delete would be refused too. */
-export class DeleteRefusedError extends ActionError {}
 
 /** What the manifest under a digest says: media type, children, created time, version label. */
 export interface ManifestFacts {
@@ -26,7 +24,11 @@ export interface ManifestFacts {
   imageVersion?: string
 }
 
-/** Reads a manifest (and an image's config blob) for the facts retention needs. */
+/**
+ * Reads a manifest (and an image's config blob) for the facts retention needs. The manifest must
+ * hash to `digest`; of its children, only sha256 digests count (nothing else is ever read or
+ * deleted by).
+ */
 export async function readManifestFacts(
   registry: Pick<RegistryClient, 'getManifest' | 'getBlob'>,
   repository: string,
@@ -34,20 +36,31 @@ export async function readManifestFacts(
 ): Promise<ManifestFacts | undefined> {
   const manifest = await registry.getManifest({repository, reference: digest})
   if (!manifest) return undefined
+  const actual = contentDigest(manifest.body)
+  if (actual !== digest)
+    throw new RegistryTrustError(
+      `the manifest read as ${repository}@${digest} hashes to ${actual}; it is not used`,
+    )
   const body = JSON.parse(manifest.body.toString('utf8')) as {
-    manifests?: {digest: string}[]
-    config?: {digest: string}
+    manifests?: {digest?: unknown}[]
+    config?: {digest?: unknown}
     annotations?: Record<string, string>
   }
-  if (body.manifests) {
+  if (Array.isArray(body.manifests)) {
     return {
       mediaType: manifest.mediaType,
-      children: body.manifests.map((child) => child.digest),
+      children: body.manifests
+        .map((child) => child?.digest)
+        .filter((child): child is string => typeof child === 'string' && isSha256Digest(child)),
       created: dateOf(body.annotations?.[CREATED]),
       imageVersion: body.annotations?.[VERSION],
     }
   }
-  const blob = body.config ? await registry.getBlob(repository, body.config.digest) : undefined
+  const configDigest = body.config?.digest
+  const blob =
+    typeof configDigest === 'string' && isSha256Digest(configDigest)
+      ? await registry.getBlob(repository, configDigest)
+      : undefined
   const config = blob
     ? (JSON.parse(blob.toString('utf8')) as {
         created?: string

@@ -1,6 +1,7 @@
-import {createHash} from 'node:crypto'
-import {RegistryError} from '../errors.js'
-import type {ManifestRef, RegistryClient} from './ports.js'
+import {ActionError, RegistryError} from '../errors.js'
+import {contentDigest} from '../model/digest.js'
+import {isLoopbackHost} from '../plan/registry-target.js'
+import type {ManifestRef, RegistryClient} from '../ports.js'
 import {retryAfterMs, RetrySession, type RetryPolicy, type RunOptions} from './retry.js'
 
 /** Every manifest kind we read or copy: Docker schema 2, manifest lists, OCI manifests and indexes. */
@@ -31,7 +32,55 @@ export interface RegistryHttpOptions {
   timeoutMs?: number
   /** Caps on the session's retries for every request of this client (a probe that can give up). */
   retryCaps?: Pick<RunOptions, 'retries' | 'unreachableRetries'>
+  /** Caps on what the registry may send (tests lower them); DEFAULT_REGISTRY_LIMITS otherwise. */
+  limits?: Partial<RegistryLimits>
 }
+
+/** How much a registry may make us read or follow: its answers are untrusted. */
+export interface RegistryLimits {
+  /** One manifest body (distribution itself refuses manifests over 4 MiB). */
+  manifestBytes: number
+  /** One JSON answer: a page of a tag listing, a token (error bodies: 64 KiB, read for their code). */
+  jsonBytes: number
+  /** A blob read into memory (an image config). */
+  blobBytes: number
+  /** Pages of one tag listing. */
+  tagPages: number
+  /** Redirects followed for one request. */
+  redirects: number
+}
+
+export const DEFAULT_REGISTRY_LIMITS: RegistryLimits = {
+  manifestBytes: 4 * 1024 * 1024,
+  jsonBytes: 8 * 1024 * 1024,
+  blobBytes: 16 * 1024 * 1024,
+  tagPages: 1000,
+  redirects: 5,
+}
+
+/** The only digest form we read, sign or delete by. */
+export const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/
+/** A tag as the distribution spec allows it. */
+export const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/
+/** A repository path as the distribution spec allows it (lowercase components, `/` between). */
+const REPOSITORY =
+  /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/
+
+export function isSha256Digest(value: string): boolean {
+  return SHA256_DIGEST.test(value)
+}
+
+/**
+ * A registry answer we refuse to act on: bytes that are not what their digest says, an answer over
+ * a size cap, a listing that never ends, a name that would leave its repository in a URL, a
+ * challenge from another origin or over plain HTTP. Not a RegistryError: another attempt would
+ * meet the same answer, so it is never retried.
+ */
+export class RegistryTrustError extends ActionError {}
+
+/** Bodies we throw away are read this far at most, then the stream is cancelled. */
+const DISCARD_BYTES = 64 * 1024
+const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308])
 
 interface Challenge {
   scheme: string
@@ -40,10 +89,18 @@ interface Challenge {
 
 const TRANSIENT_STATUS = new Set([408, 429, 500, 502, 503, 504])
 
-/** The `/v2/` API, with Basic and Bearer challenges, pagination and retries. */
+/**
+ * The `/v2/` API, with Basic and Bearer challenges, pagination and retries. Everything the
+ * registry sends is checked before it is used: manifest and blob bytes against their digest,
+ * sizes against RegistryLimits, names before they go into a URL, and challenges against the
+ * registry's own origin (credentials never go anywhere else).
+ */
 export class RegistryHttpClient implements RegistryClient {
   private readonly base: string
+  /** scheme://host:port of the registry: the only origin that gets its credentials. */
+  private readonly origin: string
   private readonly fetchImpl: typeof fetch
+  private readonly limits: RegistryLimits
   /** Authorization header per scope, reused until the registry refuses it. */
   private readonly authorization = new Map<string, string>()
   private credentials: {username?: string; password?: string}
@@ -51,43 +108,75 @@ export class RegistryHttpClient implements RegistryClient {
   private basicAuthorization: string | undefined
   private readonly masked = new Set<string>()
   private readonly retry: RetrySession
+  /** The URL each answer came from (the last hop of its redirects). */
+  private readonly answeredBy = new WeakMap<Response, string>()
 
   constructor(private readonly options: RegistryHttpOptions) {
     this.retry =
       options.retry instanceof RetrySession ? options.retry : new RetrySession(options.retry)
     this.credentials = {username: options.username, password: options.password}
     this.base = `${options.insecure ? 'http' : 'https'}://${options.host}`
+    this.origin = new URL(this.base).origin
     this.fetchImpl = options.fetch ?? fetch
+    this.limits = {...DEFAULT_REGISTRY_LIMITS, ...options.limits}
   }
 
   async manifestDigest(ref: ManifestRef): Promise<string | undefined> {
-    const path = `/v2/${ref.repository}/manifests/${ref.reference}`
+    const path = this.manifestPath(ref.repository, ref.reference)
     const response = await this.request('HEAD', path, pullScope(ref.repository), {
       accept: MANIFEST_MEDIA_TYPES.join(', '),
     })
     if (response.status === 404) return undefined
     await this.expectOk(response, `HEAD ${ref.repository}:${ref.reference}`)
-    const digest = response.headers.get('docker-content-digest')
-    if (digest) return digest
-    // Some registries leave the header off HEAD answers: hash the manifest bytes instead.
+    await discard(response)
+    // A HEAD has no body to hash: a header of the one digest form we use (the very digest asked
+    // for, when asked by digest) is taken, and every later read by it is checked against its
+    // bytes. Anything else (or no header, as some registries answer): the manifest is read and
+    // hashed.
+    const digest = response.headers.get('docker-content-digest')?.trim()
+    const byDigest = isSha256Digest(ref.reference)
+    if (digest && isSha256Digest(digest) && (!byDigest || digest === ref.reference)) return digest
     const manifest = await this.getManifest(ref)
     return manifest?.digest
   }
 
+  /**
+   * A manifest's bytes, checked: read by digest, they must hash to it; read by tag, to the
+   * Docker-Content-Digest the registry names (when it names one). The digest returned is always
+   * the one computed from the bytes.
+   */
   async getManifest(
     ref: ManifestRef,
     scope = pullScope(ref.repository),
   ): Promise<{body: Buffer; mediaType: string; digest: string} | undefined> {
-    const path = `/v2/${ref.repository}/manifests/${ref.reference}`
+    const path = this.manifestPath(ref.repository, ref.reference)
     const response = await this.request('GET', path, scope, {
       accept: MANIFEST_MEDIA_TYPES.join(', '),
     })
-    if (response.status === 404) return undefined
-    await this.expectOk(response, `GET manifest ${ref.repository}:${ref.reference}`)
-    const body = Buffer.from(await response.arrayBuffer())
+    if (response.status === 404) {
+      await discard(response)
+      return undefined
+    }
+    const byDigest = isSha256Digest(ref.reference)
+    const what = `GET manifest ${ref.repository}${byDigest ? '@' : ':'}${ref.reference}`
+    await this.expectOk(response, what)
+    const body = await readCapped(
+      response,
+      this.limits.manifestBytes,
+      `${what} on ${this.options.host}`,
+    )
     const mediaType =
       (response.headers.get('content-type') ?? '').split(';')[0].trim() || mediaTypeOf(body)
-    const digest = response.headers.get('docker-content-digest') ?? contentDigest(body)
+    const digest = contentDigest(body)
+    if (byDigest && digest !== ref.reference)
+      throw this.digestMismatch(
+        `${what} on ${this.options.host} returned bytes whose digest is ${digest}`,
+      )
+    const named = response.headers.get('docker-content-digest')?.trim()
+    if (!byDigest && named && named !== digest)
+      throw this.digestMismatch(
+        `${what} on ${this.options.host} returned bytes whose digest is ${digest}, not the ${named} its Docker-Content-Digest header names`,
+      )
     return {body, mediaType, digest}
   }
 
@@ -102,13 +191,19 @@ export class RegistryHttpClient implements RegistryClient {
     )
   }
 
+  /** Returns the digest of the bytes sent; a registry that names another one fails the push. */
   private async putManifestOnce(
     repository: string,
     reference: string,
     body: Buffer,
     mediaType: string,
   ): Promise<string> {
-    const path = `/v2/${repository}/manifests/${reference}`
+    const digest = contentDigest(body)
+    if (isSha256Digest(reference) && reference !== digest)
+      throw new RegistryTrustError(
+        `PUT manifest ${repository}@${reference} on ${this.options.host}: the bytes to store hash to ${digest}, not to the digest they were to be stored under`,
+      )
+    const path = this.manifestPath(repository, reference)
     const response = await this.request(
       'PUT',
       path,
@@ -117,7 +212,13 @@ export class RegistryHttpClient implements RegistryClient {
       body,
     )
     await this.expectOk(response, `PUT manifest ${repository}:${reference}`)
-    return response.headers.get('docker-content-digest') ?? contentDigest(body)
+    await discard(response)
+    const named = response.headers.get('docker-content-digest')?.trim()
+    if (named && named !== digest)
+      throw this.digestMismatch(
+        `PUT manifest ${repository}:${reference} on ${this.options.host} answered Docker-Content-Digest ${named}, but the bytes sent hash to ${digest}`,
+      )
+    return digest
   }
 
   async copyManifest(from: ManifestRef, toTags: readonly string[]): Promise<string> {
@@ -140,18 +241,49 @@ export class RegistryHttpClient implements RegistryClient {
     return manifest.digest
   }
 
+  /**
+   * Every tag, following `Link` pages of the same listing: at most `tagPages` pages, none read
+   * twice (a Link loop fails), and every entry must be a tag.
+   */
   async listTags(repository: string): Promise<string[]> {
+    const listing = `/v2/${this.checkedRepository(repository)}/tags/list`
+    const where = `the tag listing of ${repository} on ${this.options.host}`
     const tags: string[] = []
-    let path: string | undefined = `/v2/${repository}/tags/list?n=1000`
+    const seen = new Set<string>()
+    let path: string | undefined = `${listing}?n=1000`
     while (path) {
+      if (seen.has(path))
+        throw new RegistryTrustError(
+          `${where} loops: its Link header leads back to ${path}, a page already read (after ${seen.size} pages)`,
+        )
+      if (seen.size >= this.limits.tagPages)
+        throw new RegistryTrustError(
+          `${where} goes on past ${this.limits.tagPages} pages (${tags.length} tags so far); stopped there`,
+        )
+      seen.add(path)
       const response = await this.request('GET', path, pullScope(repository), {
         accept: 'application/json',
       })
-      if (response.status === 404) return tags
+      if (response.status === 404) {
+        await discard(response)
+        return tags
+      }
       await this.expectOk(response, `list tags of ${repository}`)
-      const body = (await response.json()) as {tags?: string[] | null}
-      tags.push(...(body.tags ?? []))
+      const page = await readJson(response, this.limits.jsonBytes, where)
+      const found = (page as {tags?: unknown} | null)?.tags ?? []
+      if (!Array.isArray(found)) throw new RegistryTrustError(`${where} has no list of tags`)
+      for (const tag of found as unknown[]) {
+        if (typeof tag !== 'string' || !TAG.test(tag))
+          throw new RegistryTrustError(
+            `${where} holds ${clip(JSON.stringify(tag) ?? String(tag))}, which is not a tag; nothing of the listing was used`,
+          )
+        tags.push(tag)
+      }
       path = nextPage(response.headers.get('link'))
+      if (path && new URL(path, this.base).pathname !== listing)
+        throw new RegistryTrustError(
+          `${where} links to ${clip(path)} as its next page, which is not a page of that listing`,
+        )
     }
     return tags
   }
@@ -159,20 +291,24 @@ export class RegistryHttpClient implements RegistryClient {
   async getBlob(repository: string, digest: string): Promise<Buffer | undefined> {
     const response = await this.request(
       'GET',
-      `/v2/${repository}/blobs/${digest}`,
+      this.blobPath(repository, digest),
       pullScope(repository),
       {},
     )
-    if (response.status === 404) return undefined
+    if (response.status === 404) {
+      await discard(response)
+      return undefined
+    }
     await this.expectOk(response, `GET blob ${repository}@${digest}`)
-    const body = Buffer.from(await response.arrayBuffer())
+    const body = await readCapped(
+      response,
+      this.limits.blobBytes,
+      `GET blob ${repository}@${digest} on ${this.options.host}`,
+    )
     const got = contentDigest(body)
-    if (digest.startsWith('sha256:') && got !== digest)
-      throw new RegistryError(
+    if (got !== digest)
+      throw this.digestMismatch(
         `GET blob ${repository}@${digest} on ${this.options.host} returned bytes whose digest is ${got}`,
-        undefined,
-        'DIGEST_INVALID',
-        'the registry or a proxy in between altered the blob; try again or check the registry',
       )
     return body
   }
@@ -187,14 +323,17 @@ export class RegistryHttpClient implements RegistryClient {
   private async putBlobOnce(repository: string, body: Buffer, digest: string): Promise<string> {
     // Every step asks for the push scope, so a Bearer registry issues one token for all three.
     const scope = pushScope(repository)
-    const head = await this.request('HEAD', `/v2/${repository}/blobs/${digest}`, scope, {})
+    const head = await this.request('HEAD', this.blobPath(repository, digest), scope, {})
     if (head.ok) return digest
     if (head.status !== 404) await this.expectOk(head, `HEAD blob ${repository}@${digest}`)
-    const start = await this.request('POST', `/v2/${repository}/blobs/uploads/`, scope, {
-      'content-length': '0',
-    })
+    const start = await this.request(
+      'POST',
+      `/v2/${this.checkedRepository(repository)}/blobs/uploads/`,
+      scope,
+      {'content-length': '0'},
+    )
     await this.expectOk(start, `start a blob upload to ${repository}`)
-    await start.arrayBuffer().catch(() => undefined)
+    await discard(start)
     const location = start.headers.get('location')
     if (!location)
       throw new RegistryError(
@@ -202,8 +341,8 @@ export class RegistryHttpClient implements RegistryClient {
         start.status,
       )
     // Appended, not set through URLSearchParams: the registry's own query (its upload state) goes
-    // back byte for byte.
-    const upload = new URL(location, `${this.base}/`).toString()
+    // back byte for byte. A Location on another origin gets no credentials (send).
+    const upload = this.absoluteUrl(location, this.base, 'the upload Location')
     const put = await this.request(
       'PUT',
       `${upload}${upload.includes('?') ? '&' : '?'}digest=${encodeURIComponent(digest)}`,
@@ -215,33 +354,44 @@ export class RegistryHttpClient implements RegistryClient {
       body,
     )
     await this.expectOk(put, `PUT blob ${repository}@${digest}`)
-    await put.arrayBuffer().catch(() => undefined)
-    return put.headers.get('docker-content-digest') ?? digest
+    await discard(put)
+    const named = put.headers.get('docker-content-digest')?.trim()
+    if (named && named !== digest)
+      throw this.digestMismatch(
+        `PUT blob ${repository}@${digest} on ${this.options.host} answered Docker-Content-Digest ${named}`,
+      )
+    return digest
   }
 
   /**
-   * Deletes a manifest by digest (or a tag, where the registry allows it). True when deleted,
-   * false when it was not there (404). Any other refusal throws a RegistryError with its status and
-   * code (405 or UNSUPPORTED: the registry does not allow deletes).
+   * Deletes a manifest by its sha256 digest (nothing else is deleted: a name from a listing never
+   * becomes a DELETE). True when deleted, false when it was not there (404). Any other refusal
+   * throws a RegistryError with its status and code (405 or UNSUPPORTED: the registry does not
+   * allow deletes).
    */
   async deleteManifest(repository: string, reference: string): Promise<boolean> {
+    if (!isSha256Digest(reference))
+      throw new RegistryTrustError(
+        `refusing to DELETE ${clip(reference)} in ${repository} on ${this.options.host}: only a sha256 digest (sha256: and 64 hex digits) is deleted`,
+      )
     const response = await this.request(
       'DELETE',
-      `/v2/${repository}/manifests/${reference}`,
+      this.manifestPath(repository, reference),
       deleteScope(repository),
       {accept: MANIFEST_MEDIA_TYPES.join(', ')},
     )
     if (response.status === 404) {
-      await response.arrayBuffer().catch(() => undefined)
+      await discard(response)
       return false
     }
     await this.expectOk(response, `DELETE ${repository}@${reference}`)
-    await response.arrayBuffer().catch(() => undefined)
+    await discard(response)
     return true
   }
 
   /** A renewed login (a fresh short-lived token): cached authorizations are dropped. */
   setCredentials(username: string, password: string): void {
+    this.mask(password)
     this.credentials = {username, password}
     this.authorization.clear()
   }
@@ -250,6 +400,7 @@ export class RegistryHttpClient implements RegistryClient {
   async ping(): Promise<void> {
     const response = await this.request('GET', '/v2/', '', {})
     await this.expectOk(response, 'GET /v2/')
+    await discard(response)
   }
 
   private async request(
@@ -265,9 +416,19 @@ export class RegistryHttpClient implements RegistryClient {
     // No credentials yet for this scope, or the cached token expired or was revoked: ask again.
     const challenge = parseChallenge(response.headers.get('www-authenticate') ?? '')
     if (!challenge) return response
+    // Only the registry's own challenge is answered: a 401 from an upload Location or a redirect
+    // target elsewhere would hand our credentials (or a token bought with them) to that host.
+    const from = new URL(this.answeredBy.get(response) ?? `${this.base}${path}`)
+    if (from.origin !== this.origin) {
+      await discard(response)
+      throw new RegistryTrustError(
+        `${method} ${from.origin}${from.pathname}, where the registry ${this.options.host} sent us, answered with a ${challenge.scheme} challenge; credentials go to the registry's own origin ${this.origin} only, so none were sent`,
+        'check the address the registry hands out for uploads and redirects (a proxy in front of it may rewrite them)',
+      )
+    }
     const authorization = await this.authorize(challenge, scope)
     if (!authorization || authorization === cached) return response
-    await response.arrayBuffer().catch(() => undefined)
+    await discard(response)
     if (challenge.scheme === 'basic') this.basicAuthorization = authorization
     else this.authorization.set(scope, authorization)
     response = await this.send(method, path, headers, body, authorization)
@@ -283,37 +444,48 @@ export class RegistryHttpClient implements RegistryClient {
     if (basic) this.mask(basic.slice(6))
     if (challenge.scheme === 'basic') return basic
     if (challenge.scheme !== 'bearer' || !challenge.params.realm) return undefined
+    const problem = realmProblem(challenge.params.realm, this.options.host)
+    if (problem) throw new RegistryTrustError(problem, 'a token service must be served over https')
     const url = new URL(challenge.params.realm)
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service)
     const wanted = scope || challenge.params.scope
     if (wanted) url.searchParams.set('scope', wanted)
-    const response = await this.attempts(
+    const service = `the token service ${url.origin}${url.pathname}`
+    // The Basic credentials go to the realm's origin only, even when it redirects.
+    const response = await this.follow(
       'GET',
       url.toString(),
-      {headers: basic ? {authorization: basic} : {}},
+      {},
+      undefined,
+      basic,
+      url.origin,
       this.options.timeoutMs ?? 60_000,
     )
     if (!response.ok) {
-      await response.arrayBuffer().catch(() => undefined)
+      await discard(response)
       throw new RegistryError(
-        `the token service ${url.origin}${url.pathname} refused the credentials (HTTP ${response.status})`,
+        `${service} refused the credentials (HTTP ${response.status})`,
         response.status,
         'UNAUTHORIZED',
       )
     }
-    const token = (await response.json()) as {token?: string; access_token?: string}
-    const value = token.token ?? token.access_token
-    if (!value)
-      throw new RegistryError(
-        `the token service ${url.origin}${url.pathname} answered without a token`,
-        response.status,
-      )
+    const token = (await readJson(response, this.limits.jsonBytes, service)) as {
+      token?: unknown
+      access_token?: unknown
+    } | null
+    const value =
+      typeof token?.token === 'string'
+        ? token.token
+        : typeof token?.access_token === 'string'
+          ? token.access_token
+          : ''
+    if (!value) throw new RegistryError(`${service} answered without a token`, response.status)
     this.mask(value)
     return `Bearer ${value}`
   }
 
   private mask(secret: string): void {
-    if (this.masked.has(secret)) return
+    if (!secret || this.masked.has(secret)) return
     this.masked.add(secret)
     this.options.onSecret?.(secret)
   }
@@ -327,18 +499,126 @@ export class RegistryHttpClient implements RegistryClient {
     authorization: string | undefined,
   ): Promise<Response> {
     const url = /^https?:\/\//i.test(path) ? path : `${this.base}${path}`
-    // Credentials go to the registry only, never to another host an upload was sent to.
-    const sameOrigin = new URL(url).origin === new URL(this.base).origin
-    return this.attempts(
+    return this.follow(
       method,
       url,
-      {
-        method,
-        headers: {...headers, ...(authorization && sameOrigin ? {authorization} : {})},
-        body: body === undefined ? undefined : new Uint8Array(body),
-        redirect: 'follow',
-      },
+      headers,
+      body,
+      authorization,
+      this.origin,
       this.options.timeoutMs ?? 120_000,
+    )
+  }
+
+  /**
+   * One request and the redirects it meets (each hop through the run's retries, at most
+   * `redirects` of them). `authorization` goes to `authOrigin` only, never to an upload Location
+   * or a redirect target elsewhere; where the answer came from is kept for request().
+   */
+  private async follow(
+    method: string,
+    url: string,
+    headers: Record<string, string>,
+    body: Buffer | undefined,
+    authorization: string | undefined,
+    authOrigin: string,
+    timeoutMs: number,
+  ): Promise<Response> {
+    let hop = {method, url: this.absoluteUrl(url, this.base, 'a request'), headers, body}
+    for (let redirects = 0; ; redirects++) {
+      const sameOrigin = new URL(hop.url).origin === authOrigin
+      const response = await this.attempts(
+        hop.method,
+        hop.url,
+        {
+          method: hop.method,
+          headers: {...hop.headers, ...(authorization && sameOrigin ? {authorization} : {})},
+          body: hop.body === undefined ? undefined : new Uint8Array(hop.body),
+          redirect: 'manual',
+        },
+        timeoutMs,
+      )
+      const location = REDIRECT_STATUS.has(response.status)
+        ? response.headers.get('location')
+        : null
+      if (!location) {
+        this.answeredBy.set(response, hop.url)
+        return response
+      }
+      await discard(response)
+      if (redirects >= this.limits.redirects)
+        throw new RegistryTrustError(
+          `${method} ${new URL(url).origin}${new URL(url).pathname} on ${this.options.host} was redirected more than ${this.limits.redirects} times; stopped following`,
+        )
+      const next = this.absoluteUrl(location, hop.url, 'a redirect')
+      // As fetch does: a 303, or a 301/302 after a POST, goes on as a GET without its body.
+      const asGet =
+        response.status === 303 ||
+        ((response.status === 301 || response.status === 302) && hop.method === 'POST')
+      hop = asGet
+        ? {
+            method: hop.method === 'HEAD' ? 'HEAD' : 'GET',
+            url: next,
+            headers: withoutBodyHeaders(hop.headers),
+            body: undefined,
+          }
+        : {...hop, url: next}
+    }
+  }
+
+  /**
+   * `target` resolved against `base`; http(s) only, and plain HTTP only to the registry itself or
+   * a loopback host (an https registry never sends us to a plain-HTTP host).
+   */
+  private absoluteUrl(target: string, base: string, what: string): string {
+    let url: URL
+    try {
+      url = new URL(target, base)
+    } catch {
+      throw new RegistryTrustError(
+        `${what} on ${this.options.host} names ${clip(target)}, which is not a URL`,
+      )
+    }
+    const plainOk =
+      url.protocol === 'http:' && (url.origin === this.origin || isLoopbackHost(url.host))
+    if (url.protocol !== 'https:' && !plainOk)
+      throw new RegistryTrustError(
+        `${what} on ${this.options.host} names ${url.protocol}//${url.host}: only https (or plain HTTP to a loopback host) is followed`,
+      )
+    return url.toString()
+  }
+
+  private manifestPath(repository: string, reference: string): string {
+    return `/v2/${this.checkedRepository(repository)}/manifests/${this.checkedReference(repository, reference)}`
+  }
+
+  private blobPath(repository: string, digest: string): string {
+    if (!isSha256Digest(digest))
+      throw new RegistryTrustError(
+        `${clip(digest)} is not a sha256 digest (sha256: and 64 hex digits): no blob of ${repository} on ${this.options.host} is asked for by it`,
+      )
+    return `/v2/${this.checkedRepository(repository)}/blobs/${digest}`
+  }
+
+  /** A repository path goes into a URL only when it is one (no `..`, no `%2F`, no `?`). */
+  private checkedRepository(repository: string): string {
+    if (repository.length <= 255 && REPOSITORY.test(repository)) return repository
+    throw new RegistryTrustError(
+      `'${clip(repository)}' is not a repository path (lowercase names separated by /); it is not put into a URL on ${this.options.host}`,
+    )
+  }
+
+  private checkedReference(repository: string, reference: string): string {
+    if (TAG.test(reference) || isSha256Digest(reference)) return reference
+    throw new RegistryTrustError(
+      `'${clip(reference)}' is neither a tag nor a sha256 digest; it is not put into a URL of ${repository} on ${this.options.host}`,
+    )
+  }
+
+  private digestMismatch(message: string): RegistryTrustError {
+    return new RegistryTrustError(
+      message,
+      'the registry or a proxy in between altered the content; nothing was done with it',
     )
   }
 
@@ -373,7 +653,7 @@ export class RegistryHttpClient implements RegistryClient {
         }
         this.options.onRequest?.(method, url, response.status)
         if (!TRANSIENT_STATUS.has(response.status)) return response
-        await response.arrayBuffer().catch(() => undefined)
+        await discard(response)
         throw new RegistryError(
           `${method} ${url} answered HTTP ${response.status}`,
           response.status,
@@ -392,12 +672,14 @@ export class RegistryHttpClient implements RegistryClient {
     let detail = ''
     let code: string | undefined
     try {
-      const body = (await response.json()) as {errors?: {code?: string; message?: string}[]}
+      const body = JSON.parse(
+        (await readCapped(response, DISCARD_BYTES, what)).toString('utf8'),
+      ) as {errors?: {code?: string; message?: string}[]}
       const first = body.errors?.[0]
-      code = first?.code
-      detail = first ? `${first.code ?? ''}: ${first.message ?? ''}` : ''
+      code = typeof first?.code === 'string' ? first.code : undefined
+      detail = first ? clip(`${first.code ?? ''}: ${first.message ?? ''}`) : ''
     } catch {
-      // not a JSON error body
+      // not a JSON error body, or a long one
     }
     throw new RegistryError(
       `${what} on ${this.options.host} failed with HTTP ${response.status}${detail ? ` (${detail})` : ''}`,
@@ -420,6 +702,27 @@ export function pushScope(repository: string): string {
   return `repository:${repository}:pull,push`
 }
 
+/**
+ * Why a Bearer realm gets no credentials, or undefined when it may: an https realm, or a plain
+ * HTTP one between loopback hosts (the registry's and the realm's). Credentials never cross a
+ * network in clear text.
+ */
+export function realmProblem(realm: string, registryHost: string): string | undefined {
+  let url: URL
+  try {
+    url = new URL(realm)
+  } catch {
+    return `the token realm '${clip(realm)}' of ${registryHost} is not a URL; no credentials were sent`
+  }
+  if (url.protocol === 'https:') return undefined
+  if (url.protocol === 'http:' && isLoopbackHost(registryHost) && isLoopbackHost(url.host))
+    return undefined
+  const where = `${url.protocol}//${url.host}${url.pathname}`
+  return url.protocol === 'http:'
+    ? `the token realm ${where} of ${registryHost} is plain HTTP, which only a loopback registry may use with a loopback realm; no credentials were sent`
+    : `the token realm ${where} of ${registryHost} is not an https URL; no credentials were sent`
+}
+
 /** Parses `Bearer realm="…",service="…",scope="…"` or `Basic realm="…"`. */
 export function parseChallenge(header: string): Challenge | undefined {
   const match = /^\s*(\w+)\s*(.*)$/.exec(header)
@@ -431,24 +734,77 @@ export function parseChallenge(header: string): Challenge | undefined {
   return {scheme: match[1].toLowerCase(), params}
 }
 
-/** The next page from a `Link: </v2/…?last=x&n=100>; rel="next"` header. */
+/**
+ * The next page from a `Link: </v2/…?last=x&n=100>; rel="next"` header, as a path and query on
+ * the registry (an absolute link loses its origin, `..` segments are resolved).
+ */
 export function nextPage(link: string | null): string | undefined {
   if (!link) return undefined
   const match = /<([^>]+)>\s*;\s*rel="?next"?/.exec(link)
   if (!match) return undefined
-  const target = match[1]
-  if (target.startsWith('/')) return target
   try {
-    const url = new URL(target)
+    const url = new URL(match[1], 'http://registry.invalid')
     return `${url.pathname}${url.search}`
   } catch {
     return undefined
   }
 }
 
-/** The digest a registry names content by: `sha256:` and the hex SHA-256 of its bytes. */
-export function contentDigest(body: Buffer): string {
-  return `sha256:${createHash('sha256').update(body).digest('hex')}`
+/**
+ * Reads a body of at most `limit` bytes: one that declares more, or streams more, is cancelled
+ * there and fails with a RegistryTrustError naming `what`.
+ */
+export async function readCapped(response: Response, limit: number, what: string): Promise<Buffer> {
+  const declared = Number(response.headers.get('content-length') ?? 0)
+  const tooLarge = (size: string): RegistryTrustError =>
+    new RegistryTrustError(
+      `${what}: the answer is ${size}, over the cap of ${limit} bytes; stopped reading it`,
+    )
+  if (declared > limit) {
+    await response.body?.cancel().catch(() => undefined)
+    throw tooLarge(`${declared} bytes`)
+  }
+  if (!response.body) return Buffer.alloc(0)
+  const reader = response.body.getReader()
+  const chunks: Uint8Array[] = []
+  let total = 0
+  for (;;) {
+    const {done, value} = await reader.read()
+    if (done) break
+    total += value.byteLength
+    if (total > limit) {
+      await reader.cancel().catch(() => undefined)
+      throw tooLarge(`more than ${limit} bytes`)
+    }
+    chunks.push(value)
+  }
+  return Buffer.concat(chunks)
+}
+
+/** A JSON body of at most `limit` bytes. */
+export async function readJson(response: Response, limit: number, what: string): Promise<unknown> {
+  const text = (await readCapped(response, limit, what)).toString('utf8')
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    throw new RegistryTrustError(`${what}: the answer is not JSON`)
+  }
+}
+
+/** Reads what is left of an answer we do not need, a little at most (keep-alive), then drops it. */
+async function discard(response: Response): Promise<void> {
+  await readCapped(response, DISCARD_BYTES, '').catch(() => undefined)
+}
+
+function withoutBodyHeaders(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers).filter(([name]) => !/^content-(type|length)$/i.test(name)),
+  )
+}
+
+/** A value from the registry, short enough for a message. */
+function clip(value: string): string {
+  return value.length > 120 ? `${value.slice(0, 120)}…` : value
 }
 
 function mediaTypeOf(body: Buffer): string {

@@ -1,6 +1,6 @@
 import * as exec from '@actions/exec'
 import {CommandError} from '../errors.js'
-import type {LogSink} from './ports.js'
+import type {LogSink} from '../ports.js'
 
 /**
  * Variables a child tool never needs that can hold secrets: the runner passes every input as

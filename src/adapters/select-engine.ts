@@ -1,5 +1,5 @@
 import {writeFileSync} from 'node:fs'
-import type {Builder, CacheMode} from '../config/action-config.js'
+import type {Builder, CacheMode} from '../model/action-config.js'
 import {ActionError, describeFailure} from '../errors.js'
 import {
   builderSettingsOf,
@@ -23,7 +23,7 @@ import {BuildahEngine} from './buildah-engine.js'
 import {BuildxEngine, ghaCacheEnvironment} from './buildx-engine.js'
 import {dockerToolEnvironment} from './docker-config.js'
 import {DockerEngine} from './docker-engine.js'
-import type {ContainerEngine} from './ports.js'
+import type {ContainerEngine} from '../ports.js'
 import {childEnvironment, runCommand} from './run-command.js'
 
 export interface EngineSettings {

@@ -5,9 +5,8 @@
  * does not stop the others; the result lists every failure.
  */
 import * as core from '@actions/core'
-import type {CatalogImage, ImageCatalog} from '../adapters/ports.js'
-import {DeleteRefusedError} from '../adapters/registry-catalog.js'
-import {describeFailure} from '../errors.js'
+import type {CatalogImage, ImageCatalog} from '../ports.js'
+import {DeleteRefusedError, describeFailure} from '../errors.js'
 import type {ImagePlan} from '../plan/push-plan.js'
 import {
   decideRetention,

@@ -5,13 +5,13 @@
  */
 import {createArtifactsClient, ociClientOptionsOf} from '../adapters/oci-client.js'
 import {OciImageCatalog} from '../adapters/oci-image-catalog.js'
-import type {ImageCatalog} from '../adapters/ports.js'
+import type {ImageCatalog} from '../ports.js'
 import type {RegistryHttpClient} from '../adapters/registry-http.js'
 import {RegistryCatalog} from '../adapters/registry-catalog.js'
 import {parseWholeNumber} from '../config/parse-values.js'
 import {InputError} from '../errors.js'
 import {closedPullRequest, parseTagPatterns} from '../plan/retention.js'
-import type {RetentionInputs} from '../config/action-config.js'
+import type {RetentionInputs} from '../model/action-config.js'
 import {code, escapeHtml} from '../report/html.js'
 import {
   defineStep,

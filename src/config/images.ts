@@ -1,7 +1,8 @@
 import {parse as parseYaml} from 'yaml'
 import {InputError} from '../errors.js'
-import type {ImageSpec} from './action-config.js'
+import type {ImageSpec} from '../model/action-config.js'
 import {parsePlatforms} from './parse-values.js'
+import {buildArgNameProblem} from '../plan/builder-commands.js'
 
 const ITEM_KEYS = [
   'name',
@@ -220,15 +221,42 @@ function withDefaults(
           `images`,
           Array.isArray(platformsValue) ? platformsValue.join(',') : String(platformsValue),
         )
+  const dockerfile = file === undefined ? joinPath(context, 'Dockerfile') : normalisePath(file)
+  checkNotOption(name, where, 'context', context)
+  checkNotOption(name, where, 'file', dockerfile)
+  const buildArgs = stringMap(map['build-args'], 'build-args', where)
+  for (const arg of Object.keys(buildArgs)) {
+    const problem = buildArgNameProblem(arg)
+    if (problem) {
+      throw new InputError(
+        'images',
+        arg,
+        `image '${name}': ${where}.build-args: the build arg ${arg} ${problem}; give it another name, in the Dockerfile's ARG and here (e.g. APP_${arg.replace(/^[^A-Za-z_]+|[^A-Za-z0-9_]/g, '')})`,
+      )
+    }
+  }
   return {
     name,
     context,
-    file: file === undefined ? joinPath(context, 'Dockerfile') : normalisePath(file),
+    file: dockerfile,
     target: asString(map.target, 'target', where),
-    buildArgs: stringMap(map['build-args'], 'build-args', where),
+    buildArgs,
     platforms,
     labels: stringMap(map.labels, 'labels', where),
   }
+}
+
+/**
+ * A context or Dockerfile path is the word after `--file`, or the last word, of a build: `-` is
+ * stdin there, and `-…` an option (`--no-cache`).
+ */
+function checkNotOption(name: string, where: string, field: string, path: string): void {
+  if (!path.startsWith('-')) return
+  throw new InputError(
+    'images',
+    path,
+    `image '${name}': ${where}.${field} starts with "-", which a builder reads as stdin ("-") or as an option, not as a path; name a ${field === 'context' ? 'directory' : 'file'} of the workspace, e.g. ./${path.replace(/^-+$/, 'dir')}`,
+  )
 }
 
 function normalisePath(path: string): string {

@@ -4,9 +4,9 @@
  */
 import {createHash, createPrivateKey, createPublicKey, type KeyObject} from 'node:crypto'
 import {InputError} from '../errors.js'
-import {resolveRegion, type OciRegion} from '../plan/region.js'
+import type {OciApiKey} from '../model/oci.js'
+import {resolveRegion} from '../plan/region.js'
 
-/** Credentials after validation: the key decrypted and re-encoded in a form the SDK's parser reads. */
 /** The API key as given: the `oci-*` inputs, or the `OCI_CLI_*` variables they fall back to. */
 export interface OciKeyInputs {
   user: string
@@ -15,16 +15,6 @@ export interface OciKeyInputs {
   privateKey: string
   passphrase?: string
   region: string
-}
-
-export interface OciApiKey {
-  tenancy: string
-  user: string
-  fingerprint: string
-  /** Unencrypted PKCS#1 PEM. */
-  privateKeyPem: string
-  /** Undefined when an `oci-endpoint` makes the region unnecessary. */
-  region?: OciRegion
 }
 
 /**

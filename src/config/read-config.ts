@@ -1,20 +1,22 @@
-import {existsSync, readFileSync, statSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import {homedir, tmpdir} from 'node:os'
-import {isAbsolute, join, resolve} from 'node:path'
-import {secretsWithheld} from '../plan/fork-pull-request.js'
+import {join} from 'node:path'
+import {secretsWithheld, untrustedEvent} from '../plan/fork-pull-request.js'
 import {checkStagePlatforms} from '../plan/platform-legs.js'
 import {parseFlavor, parseRules} from '../plan/tags/tag-rules.js'
 import {InputError} from '../errors.js'
-import {resolveRegistryTarget} from '../plan/registry-target.js'
+import {isLoopbackHost, resolveRegistryTarget} from '../plan/registry-target.js'
 import {
   BUILDERS,
   CACHE_MODES,
   STAGES,
   type ActionConfig,
   type GitHubContext,
-} from './action-config.js'
-import {parseOciApiKey, type OciApiKey, type OciKeyInputs} from './oci-key.js'
+} from '../model/action-config.js'
+import type {OciApiKey} from '../model/oci.js'
+import {parseOciApiKey, type OciKeyInputs} from './oci-key.js'
 import {parseImages} from './images.js'
+import {checkBuildFiles} from './build-files.js'
 import type {CoreConfig, ReleaseStep, RunConfig, StepInputs} from '../steps/release-step.js'
 import {
   parseBoolean,
@@ -49,11 +51,19 @@ export function readConfig(
 ): RunConfig {
   const get = (name: string): string => (input(name) ?? '').trim()
 
-  const authToken = get('auth-token')
-  if (authToken) maskSecret(authToken)
+  const givenToken = get('auth-token')
+  if (givenToken) maskSecret(givenToken)
 
   const github = readGitHubContext(env)
-  const oci = readOciCredentials(get, env, maskSecret)
+  const givenOci = readOciCredentials(get, env, maskSecret)
+  // An event that runs with secrets on code anyone may have written gets none of them.
+  const untrusted = untrustedEvent(github.eventName, github.payload, github.repository)
+  const distrusted =
+    untrusted && !parseBoolean('allow-untrusted-push', get('allow-untrusted-push'), false)
+      ? untrusted
+      : undefined
+  const authToken = distrusted ? '' : givenToken
+  const oci = distrusted ? undefined : givenOci
   const registry = resolveRegistryTarget({
     registry: get('registry'),
     region: get('region') || env.OCI_CLI_REGION?.trim() || '',
@@ -84,11 +94,12 @@ export function readConfig(
   const rawUsername = get('username')
   const wantsPush = parseBoolean('push', get('push'), true)
   const dryRun = parseBoolean('dry-run', get('dry-run'), false)
-  const pushWithheld =
-    wantsPush &&
-    !authToken &&
-    !oci &&
-    secretsWithheld(github.eventName, github.payload, github.actor)
+  const pushWithheld = distrusted
+    ? `${distrusted} runs with secrets on code that anyone who opens a pull request may have written: the images are built but not pushed, and no credential is used. If this workflow builds only trusted code (not the pull request's head), set allow-untrusted-push: true.`
+    : wantsPush &&
+        !authToken &&
+        !oci &&
+        secretsWithheld(github.eventName, github.payload, github.actor)
       ? `GitHub withholds secrets from this pull request (a fork or Dependabot), so there are no registry credentials: the images are built but not pushed.`
       : undefined
   if (rawUsername && !authToken && !oci && !pushWithheld) {
@@ -115,10 +126,17 @@ export function readConfig(
 
   const platforms = parsePlatforms('platforms', get('platforms'))
   const stage = parseChoice('stage', get('stage'), STAGES, 'all')
-  const images = parseImages(get('images'), {platforms})
-  checkStagePlatforms(stage, images)
-  // A merge and a cleanup build nothing: they need no context or Dockerfile.
-  if (stage !== 'merge' && stage !== 'cleanup') checkBuildFiles(images, github.workspace)
+  const listed = parseImages(get('images'), {platforms})
+  checkStagePlatforms(stage, listed)
+  // A merge and a cleanup build nothing: they need no context or Dockerfile. The others build
+  // from resolved contexts, checked to be files of the checkout.
+  const images =
+    stage !== 'merge' && stage !== 'cleanup'
+      ? checkBuildFiles(listed, {
+          workspace: github.workspace,
+          runnerTemp: env.RUNNER_TEMP || tmpdir(),
+        })
+      : listed
   const compartment = get('compartment')
   if (
     compartment &&
@@ -136,6 +154,17 @@ export function readConfig(
       'oci-endpoint',
       ociEndpoint,
       'use a base URL with a scheme and no path, e.g. https://proxy.example.com',
+    )
+  }
+  // Every request to it is signed with the API key: plain HTTP only to this machine.
+  if (
+    ociEndpoint.startsWith('http://') &&
+    !isLoopbackHost(URL.canParse(ociEndpoint) ? new URL(ociEndpoint).host : '')
+  ) {
+    throw new InputError(
+      'oci-endpoint',
+      ociEndpoint,
+      `use https (https://${ociEndpoint.slice('http://'.length).replace(/\/$/, '')}): requests signed with the OCI API key go over http:// to a loopback host (localhost, 127.0.0.1, ::1) only`,
     )
   }
   const tagRules = lines(input('tags') ?? '')
@@ -282,27 +311,5 @@ function readMetadataVariables(env: NodeJS.ProcessEnv): ActionConfig['metadata']
   return {
     prHeadSha: prHeadSha.toLowerCase() !== 'false',
     shortShaLength: length ? Number(length) : undefined,
-  }
-}
-
-/** Missing contexts and Dockerfiles are input errors, found before the first build starts. */
-function checkBuildFiles(images: ActionConfig['images'], workspace: string): void {
-  for (const image of images) {
-    const context = isAbsolute(image.context) ? image.context : resolve(workspace, image.context)
-    if (!existsSync(context) || !statSync(context).isDirectory()) {
-      throw new InputError(
-        'images',
-        image.context,
-        `image '${image.name}': the context directory does not exist (paths are relative to the workspace, ${workspace})`,
-      )
-    }
-    const file = isAbsolute(image.file) ? image.file : resolve(workspace, image.file)
-    if (!existsSync(file)) {
-      throw new InputError(
-        'images',
-        image.file,
-        `image '${image.name}': no Dockerfile there; set "file:" for this image or add ${image.file}`,
-      )
-    }
   }
 }

@@ -2,7 +2,7 @@
  * The command lines of every builder, built in one place: the engines run exactly these, and a
  * dry run prints exactly these. Pure: paths come in, nothing is read or written here.
  */
-import type {Builder} from '../config/action-config.js'
+import type {Builder} from '../model/action-config.js'
 import {ActionError} from '../errors.js'
 import type {BuildCache, BuildStep} from './build-step.js'
 
@@ -51,15 +51,80 @@ export function builderSettingsOf(
   }
 }
 
-/** Names each tool reads from its own environment: such build args stay in argv. */
-const ENVIRONMENT_THE_TOOL_NEEDS: Record<ConcreteBuilder, RegExp> = {
-  docker: /^(PATH|HOME|TMPDIR|DOCKER_\w*|LD_\w*|HTTPS?_PROXY|NO_PROXY)$/i,
-  buildx:
-    /^(PATH|HOME|TMPDIR|DOCKER_\w*|BUILDX_\w*|BUILDKIT_\w*|LD_\w*|HTTPS?_PROXY|NO_PROXY|SOURCE_DATE_EPOCH)$/i,
-  buildah:
-    /^(PATH|HOME|TMPDIR|XDG_\w*|BUILDAH_\w*|CONTAINERS_\w*|STORAGE_\w*|REGISTRY_AUTH_FILE|LD_\w*|HTTPS?_PROXY|NO_PROXY)$/i,
-  podman:
-    /^(PATH|HOME|TMPDIR|XDG_\w*|BUILDAH_\w*|CONTAINERS_\w*|STORAGE_\w*|REGISTRY_AUTH_FILE|LD_\w*|HTTPS?_PROXY|NO_PROXY)$/i,
+/**
+ * Names a builder reads from its own environment: the docker CLI, buildx, buildah and podman, the
+ * Go runtime and TLS stack they are built on, the dynamic loader, the telemetry exporters. A
+ * build arg travels as `--build-arg NAME` with its value in the builder's environment, so such a
+ * name would change what the builder does (`CONTAINER_HOST` sends podman's build elsewhere,
+ * `LD_PRELOAD` loads a library into it), not what it builds: config refuses them before anything
+ * runs (buildArgNameProblem), for every builder, since `builder: auto` picks one later.
+ */
+const BUILDER_ENVIRONMENT = new RegExp(
+  '^(' +
+    [
+      'PATH',
+      'HOME',
+      'TMPDIR',
+      'DOCKER_\\w*',
+      'BUILDX_\\w*',
+      'BUILDKIT_\\w*',
+      'BUILDAH_\\w*',
+      'CONTAINERS_\\w*',
+      'CONTAINER_(HOST|CONNECTION|SSHKEY|PASSPHRASE)',
+      'STORAGE_\\w*',
+      'REGISTRY_AUTH_FILE',
+      'REGISTRIES_CONFIG_PATH',
+      'XDG_\\w*',
+      'LD_\\w*',
+      'SSL_CERT_(FILE|DIR)',
+      'GODEBUG',
+      'GOTRACEBACK',
+      'GOMAXPROCS',
+      'GOGC',
+      'GOMEMLIMIT',
+      'OTEL_\\w*',
+      'KUBECONFIG',
+      'SSH_AUTH_SOCK',
+      'NOTIFY_SOCKET',
+      'DBUS_SESSION_BUS_ADDRESS',
+    ].join('|') +
+    ')$',
+  'i',
+)
+
+/**
+ * Build args that are allowed but never put in the builder's environment, where the builder
+ * would act on them: Docker's predefined proxy ARGs (HTTP_PROXY … ALL_PROXY, either case), the
+ * BuildKit build args its documentation lists (BUILDKIT_INLINE_CACHE …), SOURCE_DATE_EPOCH (buildx
+ * and buildah take it from the environment as their own setting) and USER (podman's rootless
+ * set-up reads it). They go in argv as `--build-arg NAME=value`.
+ */
+const ARGV_ONLY = new RegExp(
+  '^(' +
+    [
+      'HTTPS?_PROXY',
+      'NO_PROXY',
+      'FTP_PROXY',
+      'ALL_PROXY',
+      'BUILDKIT_(INLINE_CACHE|CONTEXT_KEEP_GIT_DIR|MULTI_PLATFORM|SANDBOX_HOSTNAME|SYNTAX|CACHE_MOUNT_NS|DOCKERFILE_CHECK|SBOM_SCAN_CONTEXT|SBOM_SCAN_STAGE)',
+      'SOURCE_DATE_EPOCH',
+      'USER',
+    ].join('|') +
+    ')$',
+  'i',
+)
+
+/**
+ * Why `name` cannot be a build arg; undefined when it can. Config checks every build arg with
+ * this before anything runs; the command builders check again.
+ */
+export function buildArgNameProblem(name: string): string | undefined {
+  if (name === '' || /[=\s\p{Cc}]/u.test(name))
+    return 'is not a build-arg name (it may not be empty or hold "=", spaces or control characters)'
+  if (name.startsWith('-')) return 'is not a build-arg name (it may not start with "-")'
+  if (!ARGV_ONLY.test(name) && BUILDER_ENVIRONMENT.test(name))
+    return 'is a variable the builders (docker, buildx, buildah, podman) read from their own environment, where build-arg values are passed: it would change how the image is built, not what is built into it'
+  return undefined
 }
 
 /** The password always goes to stdin. */
@@ -168,7 +233,7 @@ function dockerBuild(settings: BuilderSettings, step: BuildStep): BuilderCommand
   const args = ['build', '--file', labelled ?? step.file]
   if (step.target) args.push('--target', step.target)
   if (step.platforms.length === 1) args.push('--platform', step.platforms[0])
-  const {args: buildArgs, env} = buildArgArguments(step.buildArgs, settings.builder)
+  const {args: buildArgs, env} = buildArgArguments(step.buildArgs)
   args.push(...buildArgs)
   if (!labelled) args.push(...labelArguments(step))
   // Only steps whose history matches a pulled image are reused; our LABEL line comes last, so it
@@ -180,7 +245,7 @@ function dockerBuild(settings: BuilderSettings, step: BuildStep): BuilderCommand
       args.push('--cache-from', ref)
   }
   for (const ref of step.refs) args.push('--tag', ref)
-  args.push(step.context)
+  args.push(contextArgument(step.context))
   return {tool: 'docker', args, env}
 }
 
@@ -196,7 +261,7 @@ function buildxBuild(settings: BuilderSettings, step: BuildStep): BuilderCommand
   if (step.target) args.push('--target', step.target)
   if (step.platforms.length > 0) args.push('--platform', step.platforms.join(','))
   args.push(`--provenance=${settings.provenance}`)
-  const {args: buildArgs, env} = buildArgArguments(step.buildArgs, settings.builder)
+  const {args: buildArgs, env} = buildArgArguments(step.buildArgs)
   args.push(...buildArgs, ...labelArguments(step))
   args.push(...buildxCacheArguments(settings, step))
   for (const ref of step.pushRefs) args.push('--tag', ref)
@@ -208,7 +273,7 @@ function buildxBuild(settings: BuilderSettings, step: BuildStep): BuilderCommand
         `type=image,name=${step.imageName},push-by-digest=true,name-canonical=true,push=true`,
       )
   }
-  args.push('--metadata-file', buildxMetadataFile(settings, step), step.context)
+  args.push('--metadata-file', buildxMetadataFile(settings, step), contextArgument(step.context))
   return {tool: 'docker', args, env}
 }
 
@@ -250,10 +315,10 @@ function daemonlessBuild(settings: BuilderSettings, step: BuildStep): BuilderCom
   if (step.target) args.push('--target', step.target)
   if (step.platforms.length === 1) args.push('--platform', step.platforms[0])
   if (step.sourceDateEpoch !== undefined) args.push('--timestamp', String(step.sourceDateEpoch))
-  const {args: buildArgs, env} = buildArgArguments(step.buildArgs, settings.builder)
+  const {args: buildArgs, env} = buildArgArguments(step.buildArgs)
   args.push(...buildArgs, ...labelArguments(step))
   for (const ref of step.refs) args.push('--tag', ref)
-  args.push(step.context)
+  args.push(contextArgument(step.context))
   return {tool, args, env}
 }
 
@@ -276,16 +341,19 @@ function daemonlessCacheArguments(settings: BuilderSettings, cache: BuildCache):
 
 /**
  * Build-arg values travel in the environment (`--build-arg NAME` reads it), not in argv, where
- * any process listing would show them. Names the tool itself reads stay in argv.
+ * any process listing would show them. The names of ARGV_ONLY stay in argv; the names of
+ * BUILDER_ENVIRONMENT are refused (config refused them already).
  */
-export function buildArgArguments(
-  buildArgs: Record<string, string>,
-  builder: ConcreteBuilder,
-): {args: string[]; env: Record<string, string>} {
+export function buildArgArguments(buildArgs: Record<string, string>): {
+  args: string[]
+  env: Record<string, string>
+} {
   const args: string[] = []
   const env: Record<string, string> = {}
   for (const [name, value] of Object.entries(buildArgs)) {
-    if (ENVIRONMENT_THE_TOOL_NEEDS[builder].test(name)) {
+    const problem = buildArgNameProblem(name)
+    if (problem) throw new ActionError(`build arg '${name}' ${problem}`, 'rename it (its ARG too)')
+    if (ARGV_ONLY.test(name)) {
       args.push('--build-arg', `${name}=${value}`)
     } else {
       args.push('--build-arg', name)
@@ -293,6 +361,19 @@ export function buildArgArguments(
     }
   }
   return {args, env}
+}
+
+/**
+ * The context as the last word of a build: config resolved it to an absolute path. A word that
+ * starts with `-` would be stdin (`-`) or an option to the builder, never a directory.
+ */
+function contextArgument(context: string): string {
+  if (context.startsWith('-'))
+    throw new ActionError(
+      `the build context '${context}' starts with '-', which the builder would read as stdin or an option`,
+      'name the context by a path, e.g. ./-dir',
+    )
+  return context
 }
 
 /** A command as a shell line, for a dry run's report: arguments quoted where a shell needs it. */

@@ -6,7 +6,7 @@
  * store), which refuses cache export (but inline), several platforms, attestations and push by
  * digest. Without a plan, the action's own defaults (`--cache-to type=gha`) fail every image there.
  */
-import type {ActionConfig} from '../config/action-config.js'
+import type {ActionConfig} from '../model/action-config.js'
 import {ActionError} from '../errors.js'
 import type {BuilderCommand} from './builder-commands.js'
 import type {RunPlan} from './run-plan.js'

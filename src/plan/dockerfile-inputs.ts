@@ -102,12 +102,12 @@ export function dockerfileInputs(
   if (target !== undefined && target !== '') {
     const named = stages.find((stage) => stage.name === target.toLowerCase())
     if (!named) {
-      const names = stages.flatMap((stage) => (stage.name ? [stage.name] : []))
+      const namedStages = stages.filter((stage) => stage.name !== undefined).length
       return {
         baseImages: [],
         doubts: [
           ...doubts,
-          `target '${target}' names no stage of the Dockerfile (${names.length ? `stages: ${names.join(', ')}` : 'no stage has a name'})`,
+          `target '${target}' names no stage of the Dockerfile (${namedStages === 0 ? 'no stage has a name' : `none of its ${namedStages} named stages`})`,
         ],
       }
     }
@@ -166,7 +166,7 @@ function readFrom(
   const [reference, as, name, ...extra] = words
   if (as !== undefined) {
     if (as.toLowerCase() !== 'as' || !name || extra.length > 0)
-      stage.doubts.push(`line ${line}: cannot read 'FROM ${rest}' (expected FROM image [AS name])`)
+      stage.doubts.push(`line ${line}: FROM has more words than "FROM image [AS name]"`)
     else stage.name = name.toLowerCase()
   }
   if (reference === undefined) {
@@ -183,21 +183,25 @@ function readFrom(
     return stage
   }
   if (text.toLowerCase() === 'scratch') return stage
-  const problem = referenceProblem(reference, text, unresolved)
-  if (problem) stage.doubts.push(`line ${line}: FROM ${problem}`)
+  const problem = referenceProblem(text, unresolved)
+  if (problem) stage.doubts.push(`line ${line}: FROM: ${problem}`)
   else stage.images.push(text)
   return stage
 }
 
-/** Why an image reference cannot be used in a key; undefined when it can. */
-function referenceProblem(raw: string, text: string, unresolved: string[]): string | undefined {
+/**
+ * Why an image reference cannot be used in a key; undefined when it can. Like every doubt, it
+ * quotes nothing of the Dockerfile (which may be any file the checkout links to): the line
+ * number says where to look.
+ */
+function referenceProblem(text: string, unresolved: string[]): string | undefined {
   if (unresolved.length > 0)
-    return `'${raw}' still has ${unresolved.map((name) => `$${name}`).join(', ')} after substitution: declare ${unresolved.length > 1 ? 'them' : 'it'} with ARG before the first FROM, or pass a build arg`
+    return `the image still has ${unresolved.length > 1 ? `${unresolved.length} variables` : 'a variable'} no ARG declares after substitution: declare ${unresolved.length > 1 ? 'them' : 'it'} with ARG before the first FROM, or pass a build arg`
   if (text === '')
-    return `'${raw}' is empty after substitution: give the ARG a default or pass a build arg`
-  if (text.includes('$')) return `'${raw}' still has a '$' after substitution ('${text}')`
+    return 'the image is empty after substitution: give the ARG a default or pass a build arg'
+  if (text.includes('$')) return "the image still has a '$' after substitution"
   if (!parseImageReference(text))
-    return `'${raw}' is '${text}', which is not a valid image reference`
+    return 'the image is not a valid image reference after substitution'
   return undefined
 }
 
@@ -252,9 +256,7 @@ function readSource(
     const index = Number(text)
     if (index < stage.index) stage.needs.add(index)
     else
-      stage.doubts.push(
-        `line ${line}: ${what}=${raw} names stage ${index}, which is not an earlier stage`,
-      )
+      stage.doubts.push(`line ${line}: ${what} names a stage by number that is not an earlier one`)
     return
   }
   const named = stages.find(
@@ -264,8 +266,8 @@ function readSource(
     stage.needs.add(named.index)
     return
   }
-  const problem = referenceProblem(raw, text, unresolved)
-  if (problem) stage.doubts.push(`line ${line}: ${what}=${problem}`)
+  const problem = referenceProblem(text, unresolved)
+  if (problem) stage.doubts.push(`line ${line}: ${what}: ${problem}`)
   else stage.images.push(text)
 }
 
@@ -304,11 +306,11 @@ function readCopy(
     if (isGitUrl(url)) {
       if (!/#[0-9a-f]{40}(?::|$)/.test(url))
         stage.doubts.push(
-          `line ${line}: ADD ${url} fetches a git repository, which can change without the Dockerfile changing; name a full commit (#<40-hex sha>) or COPY it from the context`,
+          `line ${line}: ADD of a git repository without a full commit fetches what can change without the Dockerfile changing; name a full commit (#<40-hex sha>) or COPY it from the context`,
         )
     } else if (/^https?:\/\//i.test(url) && !flags.has('checksum')) {
       stage.doubts.push(
-        `line ${line}: ADD ${url} downloads content that can change without the Dockerfile changing; pin it with --checksum=sha256:… or COPY it from the context`,
+        `line ${line}: ADD of a URL without --checksum downloads content that can change without the Dockerfile changing; pin it with --checksum=sha256:… or COPY it from the context`,
       )
     }
   }
@@ -446,6 +448,11 @@ function matchingBrace(word: string, open: number): number {
   return -1
 }
 
+/** The escape character docker reads this Dockerfile with: `\\`, or `` ` `` by an escape directive. */
+export function escapeCharacter(text: string): string {
+  return splitInstructions(text).escape
+}
+
 /**
  * Instructions with parser directives read, comments and blank lines dropped, continuation lines
  * joined and heredoc bodies skipped (they live in the Dockerfile, which is hashed whole).
@@ -465,7 +472,9 @@ function splitInstructions(text: string): {
     if (!directive || !DIRECTIVES.has(directive[1].toLowerCase())) break
     if (directive[1].toLowerCase() === 'escape') {
       if (directive[2] !== '\\' && directive[2] !== '`') {
-        doubts.push(`line ${index + 1}: escape directive '${directive[2]}' (docker takes \\ or \`)`)
+        doubts.push(
+          `line ${index + 1}: an escape directive that is neither \\ nor \` (docker takes only those)`,
+        )
       } else escape = directive[2]
     }
   }
@@ -488,7 +497,7 @@ function splitInstructions(text: string): {
     if (!match) continue
     const keyword = match[1].toUpperCase()
     if (!INSTRUCTIONS.has(keyword)) {
-      doubts.push(`line ${start}: unknown instruction '${match[1]}'`)
+      doubts.push(unknownInstruction(start, match[1]))
       continue
     }
     instructions.push({keyword, rest: match[2], line: start})
@@ -502,7 +511,7 @@ function splitInstructions(text: string): {
       )
         end++
       if (end >= lines.length) {
-        doubts.push(`line ${start}: heredoc <<${terminator} is never closed`)
+        doubts.push(`line ${start}: ${keyword} has a heredoc that is never closed`)
         return {instructions, escape, doubts}
       }
       index = end
@@ -511,4 +520,16 @@ function splitInstructions(text: string): {
   if (pending.trim() !== '')
     doubts.push(`line ${start}: the last instruction ends with a continuation '${escape}'`)
   return {instructions, escape, doubts}
+}
+
+/**
+ * The doubt for a line that is no instruction: its number and its first word, and only a word
+ * that could be an instruction (letters, at most 20). A file that is not a Dockerfile at all (a
+ * key the checkout links to) has lines whose first word is the secret itself: those are counted,
+ * never quoted.
+ */
+function unknownInstruction(line: number, word: string): string {
+  return /^[A-Za-z]{1,20}$/.test(word)
+    ? `line ${line}: ${word} is not a Dockerfile instruction`
+    : `line ${line}: not a Dockerfile instruction (the line does not start with an instruction word)`
 }

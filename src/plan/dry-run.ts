@@ -2,7 +2,7 @@
  * What a dry run prints: the command lines the builders would run, from the same argument
  * builders and build steps the real run uses, and the registry calls of the release order.
  */
-import type {ActionConfig} from '../config/action-config.js'
+import type {ActionConfig} from '../model/action-config.js'
 import {
   buildCommand,
   cachePullCommands,

@@ -25,3 +25,23 @@ export function secretsWithheld(
   const base = pullRequest?.base?.repo?.full_name
   return head !== undefined && base !== undefined && head !== base
 }
+
+/**
+ * Events that run with the repository's secrets while the code may come from anyone:
+ * `pull_request_target` (a workflow that checks out the pull request's head builds a stranger's
+ * code with secrets present) and `workflow_run` triggered by a fork's pull request. Undefined
+ * for every other event.
+ */
+export function untrustedEvent(
+  eventName: string,
+  payload: Record<string, unknown>,
+  repository: string,
+): string | undefined {
+  if (eventName === 'pull_request_target') return 'pull_request_target'
+  if (eventName !== 'workflow_run') return undefined
+  const run = payload.workflow_run as
+    {head_repository?: {full_name?: string} | null; event?: string} | undefined
+  const head = run?.head_repository?.full_name
+  const own = (payload.repository as {full_name?: string} | undefined)?.full_name ?? repository
+  return head !== undefined && head !== own ? 'workflow_run from a fork' : undefined
+}

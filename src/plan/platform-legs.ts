@@ -3,7 +3,7 @@
  * per-platform tag (a leg); `stage: merge` reads those tags back and pushes one OCI image index
  * per image. Pure: tag names and validation.
  */
-import type {ImageSpec, Stage} from '../config/action-config.js'
+import type {ImageSpec, Stage} from '../model/action-config.js'
 import {ActionError, InputError} from '../errors.js'
 import type {ImagePlan} from './push-plan.js'
 import {sanitizeTag} from './tags/sanitize-tag.js'

@@ -1,4 +1,4 @@
-import type {ImageSpec} from '../config/action-config.js'
+import type {ImageSpec} from '../model/action-config.js'
 import type {ComputedTag} from './tags/tag-types.js'
 
 /** What the run does for one image: where it goes and which tags it gets, in release order. */

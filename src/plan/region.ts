@@ -1,18 +1,7 @@
 /** OCI regions and the OCIR host of each, from the table generated out of oci-common. */
 import {InputError} from '../errors.js'
+import type {OciRegion} from '../model/oci.js'
 import {OCI_REGIONS, type OciRegionRow} from './oci-regions.generated.js'
-
-/** A resolved OCI region. */
-export interface OciRegion {
-  /** Region identifier, e.g. `us-ashburn-1`. */
-  id: string
-  /** Region key, lowercase, e.g. `iad`. */
-  key: string
-  /** Realm, e.g. `oc1`. */
-  realmId: string
-  /** Realm's second-level domain, e.g. `oraclecloud.com`. */
-  realmDomain: string
-}
 
 /** The commercial realm, the only one with `*.ocir.io` hosts. */
 const COMMERCIAL_REALM_DOMAIN = 'oraclecloud.com'

@@ -1,4 +1,4 @@
-import type {RegistryTarget} from '../config/action-config.js'
+import type {RegistryTarget} from '../model/action-config.js'
 import {InputError} from '../errors.js'
 import {isOcirHost, ocirHost, regionFromOcirHost, resolveRegion} from './region.js'
 

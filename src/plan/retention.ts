@@ -4,6 +4,7 @@
  * digest; an index and its per-platform legs are decided together.
  */
 import {InputError} from '../errors.js'
+import type {TagPattern} from '../model/action-config.js'
 import {parsePep440, parseSemver} from './tags/versions.js'
 
 /** One digest of a repository, as the catalog lists it. */
@@ -18,12 +19,6 @@ export interface StoredVersion {
   children: string[]
   /** The `org.opencontainers.image.version` label or annotation, when known (e.g. `pr-12`). */
   imageVersion?: string
-}
-
-/** A `keep-tags` line: a glob (`*`, `?`) or a regular expression written `/…/`. */
-export interface TagPattern {
-  source: string
-  test: (tag: string) => boolean
 }
 
 /** What the cleanup keeps and which pull request it is closing, if any. */

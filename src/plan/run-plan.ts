@@ -1,11 +1,23 @@
-import type {ActionConfig} from '../config/action-config.js'
+import type {ActionConfig} from '../model/action-config.js'
 import {InputError} from '../errors.js'
-import type {RunFacts} from '../run-facts.js'
 import {planLegs, platformTagBase, type ImageLegs} from './platform-legs.js'
 import {planPushes, type ImagePlan} from './push-plan.js'
 import {computeTags} from './tags/compute-tags.js'
-import {computeLabels} from './tags/labels.js'
+import {computeLabels, type RepositoryData} from './tags/labels.js'
 import type {TagContext, TagPlan} from './tags/tag-types.js'
+
+/**
+ * What tags and labels need to know beyond the inputs; run-facts.ts gathers them (the clock, the
+ * event payload, the GitHub API).
+ */
+export interface RunFacts {
+  /** The clock, already fixed by SOURCE_DATE_EPOCH when set. */
+  now: Date
+  defaultBranch?: string
+  commitDate?: Date
+  /** GitHub repository data for the OCI labels. */
+  repository?: RepositoryData
+}
 
 /** What the run will do, worked out before any login: tags, labels and the pushes per image. */
 export interface RunPlan {

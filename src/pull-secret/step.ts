@@ -3,8 +3,11 @@
  * It holds the auth token, so the file is mode 0600.
  */
 import * as core from '@actions/core'
-import {chmodSync, mkdirSync, writeFileSync} from 'node:fs'
-import {dirname, resolve} from 'node:path'
+import {
+  outputPathProblem,
+  writeCheckoutFile,
+  type CheckoutBounds,
+} from '../config/checkout-files.js'
 import {parseList} from '../config/parse-values.js'
 import {InputError} from '../errors.js'
 import {defineStep} from '../steps/release-step.js'
@@ -29,6 +32,15 @@ export const pullSecretStep = defineStep<PullSecretSettings>({
         'a pull secret needs username and auth-token: a token-free (BEARER_TOKEN) login expires within minutes, so it cannot serve a cluster',
       )
     }
+    // The file holds the token: it goes into the workspace only, never through a link out of it.
+    const problem = outputPathProblem(path, boundsOf(config))
+    if (problem) {
+      throw new InputError(
+        'pull-secret',
+        path,
+        `the pull secret file ${problem}; name a path inside the workspace that is not a symbolic link out of it, e.g. k8s/pull-secret.yaml`,
+      )
+    }
     return {
       path,
       name: inputs.get('pull-secret-name') || 'ocir-secret',
@@ -49,13 +61,19 @@ export const pullSecretStep = defineStep<PullSecretSettings>({
       name: settings.name,
       namespaces: settings.namespaces,
     })
-    const path = resolve(config.github.workspace, settings.path)
-    mkdirSync(dirname(path), {recursive: true})
-    writeFileSync(path, manifest, {mode: 0o600})
-    chmodSync(path, 0o600)
+    // A new file (mode 0600) renamed over the target: a link put there is replaced, not followed.
+    writeCheckoutFile(settings.path, manifest, boundsOf(config))
     core.info(
       `Wrote the pull secret manifest ${settings.path} (${settings.namespaces.length} namespace(s))`,
     )
     return {}
   },
 })
+
+/** Where the pull secret may be written: in the workspace, out of RUNNER_TEMP. */
+function boundsOf(config: {
+  github: {workspace: string}
+  paths: {runnerTemp: string}
+}): CheckoutBounds {
+  return {workspace: config.github.workspace, runnerTemp: config.paths.runnerTemp}
+}

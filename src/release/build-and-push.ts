@@ -1,4 +1,4 @@
-import type {ContainerEngine, LogSink} from '../adapters/ports.js'
+import type {ContainerEngine, LogSink} from '../ports.js'
 import type {RetrySession} from '../adapters/retry.js'
 import type {BuildStep} from '../plan/build-step.js'
 

@@ -1,6 +1,6 @@
-import type {ContainerEngine, LogSink} from '../adapters/ports.js'
+import type {ContainerEngine, LogSink} from '../ports.js'
 import type {RetrySession} from '../adapters/retry.js'
-import type {CacheMode} from '../config/action-config.js'
+import type {CacheMode} from '../model/action-config.js'
 import {imageBuildCache, imageBuildStep, type BuildOptions} from '../plan/build-step.js'
 import type {ImagePlan} from '../plan/push-plan.js'
 import {buildAndPush} from './build-and-push.js'
@@ -35,9 +35,9 @@ export function builtImages(input: BuiltImagesInput): ImageSource {
         return
       }
       if (decision?.kind === 'build') log(`building: ${decision.reason}`)
-      const labels = decision?.key
-        ? {...input.labels, [BUILD_KEY_LABEL]: decision.key}
-        : input.labels
+      // The key label is always the action's: with no key it is written empty, so a Dockerfile's
+      // own `LABEL dev.ocir-push.build-key=…` can never make a later run reuse this image.
+      const labels = {...input.labels, [BUILD_KEY_LABEL]: decision?.key ?? ''}
       const step = imageBuildStep(plan, labels, input)
       if (decision?.kind === 'build') {
         step.cache = imageBuildCache(plan, {

@@ -6,11 +6,10 @@
  * URL, a Dockerfile the key cannot read), the image is built, and the log says why.
  */
 import {createHash} from 'node:crypto'
-import {readFile} from 'node:fs/promises'
 import {isAbsolute, resolve} from 'node:path'
-import type {BaseImageDigest} from '../adapters/base-images.js'
-import {contextDigest} from '../adapters/build-context.js'
-import type {LogSink} from '../adapters/ports.js'
+import {contextDigest, type ContextDigest} from '../adapters/build-context.js'
+import {MAX_DOCKERFILE_BYTES, readCheckoutFile} from '../config/checkout-files.js'
+import type {BaseImageDigest, LogSink} from '../ports.js'
 import {describeFailure} from '../errors.js'
 import {dockerfileInputs} from '../plan/dockerfile-inputs.js'
 import type {ImagePlan} from '../plan/push-plan.js'
@@ -36,6 +35,12 @@ export interface ReuseSettings {
   facts: ReuseFacts
   registry: ReuseRegistry
   resolveBaseImages: (refs: readonly string[]) => Promise<BaseImageDigest[]>
+  /** Why an earlier release with the same key must not stand in (from the release steps). */
+  vouch?: (image: {
+    repository: string
+    imageName: string
+    digest: string
+  }) => Promise<string | undefined>
 }
 
 /** Decides, for one image, whether a previous release can stand in for a build. */
@@ -57,7 +62,20 @@ export async function decideReuse(
     }
     if (!previous) continue
     first ??= previous
-    if (key.key && previous.key === key.key) return {kind: 'reuse', previous, key: key.key}
+    if (key.key && previous.key === key.key) {
+      const objection = await settings.vouch?.({
+        repository: plan.repository,
+        imageName: plan.imageName,
+        digest: previous.digest,
+      })
+      if (!objection) return {kind: 'reuse', previous, key: key.key}
+      return {
+        kind: 'build',
+        key: key.key,
+        reason: `${previous.tag} not reused: ${objection}`,
+        previous,
+      }
+    }
     // Without a key there is nothing to compare: the first release found is the cache source.
     if (!key.key) break
   }
@@ -78,9 +96,15 @@ export async function buildKey(
 ): Promise<{key?: string; doubts: string[]}> {
   const path = (relative: string): string =>
     isAbsolute(relative) ? relative : resolve(settings.workspace, relative)
+  // Files of the checkout: regular files inside the workspace only, the Dockerfile at most 1 MiB.
+  const bounds = {workspace: settings.workspace}
   let dockerfile: string
   try {
-    dockerfile = await readFile(path(plan.image.file), 'utf8')
+    dockerfile = readCheckoutFile(plan.image.file, {
+      what: 'Dockerfile',
+      maxBytes: MAX_DOCKERFILE_BYTES,
+      bounds,
+    })
   } catch (err) {
     return {
       doubts: [`the Dockerfile ${plan.image.file} could not be read: ${describeFailure(err)}`],
@@ -97,7 +121,18 @@ export async function buildKey(
       ),
     }
   }
-  const context = await contextDigest(path(plan.image.context))
+  let context: ContextDigest
+  try {
+    // With the Dockerfile, so that a <Dockerfile>.dockerignore counts as it does for BuildKit.
+    context = await contextDigest(path(plan.image.context), {
+      dockerfile: path(plan.image.file),
+      bounds,
+    })
+  } catch (err) {
+    return {
+      doubts: [`the context ${plan.image.context} could not be read: ${describeFailure(err)}`],
+    }
+  }
   const sortedArgs = Object.entries(plan.image.buildArgs).sort(([a], [b]) => (a < b ? -1 : 1))
   const parts = {
     version: 1,

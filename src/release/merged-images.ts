@@ -1,5 +1,5 @@
-import type {RegistryClient} from '../adapters/ports.js'
-import {contentDigest} from '../adapters/registry-http.js'
+import type {RegistryClient} from '../ports.js'
+import {contentDigest} from '../model/digest.js'
 import {ActionError} from '../errors.js'
 import {
   imageIndex,
@@ -45,19 +45,17 @@ export function mergedImages(
             )
             continue
           }
-          const manifest = {
-            mediaType: found.mediaType,
-            digest: found.digest,
-            size: found.body.length,
-          }
+          // The index names the hash of the bytes read, never a digest the registry claims.
+          const digest = contentDigest(found.body)
+          const manifest = {mediaType: found.mediaType, digest, size: found.body.length}
           const problem = legProblem(manifest)
           if (problem) {
             problems.push(`platform ${leg.platform} cannot be merged: ${leg.ref}: ${problem}`)
             continue
           }
           entries.push({platform: leg.platform, manifest})
-          outcome.platforms.push({platform: leg.platform, ref: leg.ref, digest: found.digest})
-          log(`${leg.platform}: ${leg.ref} is ${found.digest} (${found.mediaType})`)
+          outcome.platforms.push({platform: leg.platform, ref: leg.ref, digest})
+          log(`${leg.platform}: ${leg.ref} is ${digest} (${found.mediaType})`)
         } catch (err) {
           problems.push(
             `platform ${leg.platform}: reading ${leg.ref} failed: ${describeFailure(err)}`,
@@ -71,20 +69,29 @@ export function mergedImages(
 
     async publish(plan, outcome, log) {
       const body = indexes.get(plan.image.name) as Buffer
-      if (plan.immutableTags.length === 0) {
-        // No immutable tag to push first: store the index by digest, the moving tags follow.
-        const digest = contentDigest(body)
-        outcome.digest = await registry.putManifest(
+      // The digest of the bytes we send is the one signed and tagged; a registry naming another fails.
+      const digest = contentDigest(body)
+      const put = async (reference: string): Promise<void> => {
+        const named = await registry.putManifest(
           plan.repository,
-          digest,
+          reference,
           body,
           OCI_INDEX_MEDIA_TYPE,
         )
+        if (named !== digest)
+          throw new ActionError(
+            `the registry stored the index of ${plan.imageName} under ${named}, but its bytes hash to ${digest}`,
+          )
+      }
+      if (plan.immutableTags.length === 0) {
+        // No immutable tag to push first: store the index by digest, the moving tags follow.
+        await put(digest)
+        outcome.digest = digest
         outcome.pushed = true
         log(`pushed the index of ${plan.imageName} by digest (${outcome.digest})`)
       }
       for (const tag of plan.immutableTags) {
-        const digest = await registry.putManifest(plan.repository, tag, body, OCI_INDEX_MEDIA_TYPE)
+        await put(tag)
         outcome.digest ||= digest
         outcome.refs.push(`${plan.imageName}:${tag}`)
         outcome.pushed = true

@@ -1,5 +1,5 @@
 import * as core from '@actions/core'
-import type {ContainerEngine, LogSink} from '../adapters/ports.js'
+import type {ContainerEngine, LogSink} from '../ports.js'
 import type {RetrySession} from '../adapters/retry.js'
 import {describeFailure} from '../errors.js'
 import {mapWithLimit} from '../map-with-limit.js'
@@ -7,6 +7,7 @@ import {legBuildStep, type BuildOptions} from '../plan/build-step.js'
 import type {ImageLegs, PlatformLeg} from '../plan/platform-legs.js'
 import {buildAndPush} from './build-and-push.js'
 import {newOutcome, type ImageOutcome} from './image-outcome.js'
+import {printToolLines} from './tool-lines.js'
 
 export interface PlatformBuildsInput extends BuildOptions {
   images: readonly ImageLegs[]
@@ -78,7 +79,7 @@ async function buildLeg(
     core.startGroup(
       `${plan.image.name} ${leg.platform}: ${result.status} in ${(result.durationMs / 1000).toFixed(1)} s`,
     )
-    for (const line of lines) core.info(line)
+    printToolLines(lines)
     if (result.message) core.info(result.message)
     core.endGroup()
   }

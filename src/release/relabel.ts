@@ -2,8 +2,8 @@
  * Reuse without a rebuild: a new image config with this run's labels and the very same layers.
  * Only the config blob and the manifest are written; no layer is uploaded or downloaded.
  */
-import type {RegistryClient} from '../adapters/ports.js'
-import {contentDigest} from '../adapters/registry-http.js'
+import type {RegistryClient} from '../ports.js'
+import {contentDigest} from '../model/digest.js'
 import {ActionError} from '../errors.js'
 
 /** The label that holds an image's build key (see build-key.ts). */
@@ -66,7 +66,8 @@ export async function readCandidate(
     config = child ? parse<Manifest>(child.body, `${repository}@${first.digest}`).config : undefined
   }
   const labels = config ? await readLabels(registry, repository, config.digest) : {}
-  return {tag, ...found, key: labels[BUILD_KEY_LABEL]}
+  // The digest of the bytes read, whatever the registry named them.
+  return {tag, ...found, digest: contentDigest(found.body), key: labels[BUILD_KEY_LABEL]}
 }
 
 /**
@@ -93,11 +94,11 @@ export async function relabelImage(
         )
       }
       const relabelled = await relabelManifest(registry, repository, child.body, labels)
-      const digest = await registry.putManifest(
-        repository,
-        relabelled.digest,
-        relabelled.body,
-        child.mediaType,
+      const digest = relabelled.digest
+      stored(
+        await registry.putManifest(repository, digest, relabelled.body, child.mediaType),
+        digest,
+        `a manifest of ${repository}`,
       )
       manifests.push({...entry, digest, size: relabelled.body.length})
     }
@@ -106,11 +107,24 @@ export async function relabelImage(
   } else {
     body = (await relabelManifest(registry, repository, previous.body, labels)).body
   }
-  const where = tags.length > 0 ? tags : [contentDigest(body)]
-  let digest = ''
+  const digest = contentDigest(body)
+  const where = tags.length > 0 ? tags : [digest]
   for (const reference of where)
-    digest = await registry.putManifest(repository, reference, body, previous.mediaType)
+    stored(
+      await registry.putManifest(repository, reference, body, previous.mediaType),
+      digest,
+      `${repository}:${reference}`,
+    )
   return digest
+}
+
+/** The digest we computed is the one used: a registry that names another fails the reuse. */
+function stored(named: string, digest: string, what: string): void {
+  if (named !== digest)
+    throw new ActionError(
+      `the registry stored ${what} under ${named}, but the bytes sent hash to ${digest}`,
+      'build instead: set reuse: false for this run',
+    )
 }
 
 async function relabelManifest(
@@ -131,7 +145,8 @@ async function relabelManifest(
   const config = parse<ImageConfig>(configBody, manifest.config.digest)
   config.config = {...config.config, Labels: {...config.config?.Labels, ...labels}}
   const newConfig = Buffer.from(JSON.stringify(config), 'utf8')
-  const configDigest = await registry.putBlob(repository, newConfig)
+  const configDigest = contentDigest(newConfig)
+  stored(await registry.putBlob(repository, newConfig), configDigest, `a config of ${repository}`)
   const body = Buffer.from(
     JSON.stringify({
       ...manifest,

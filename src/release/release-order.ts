@@ -12,7 +12,7 @@
  * Never throws for one image's failure: the outcomes say.
  */
 import * as core from '@actions/core'
-import type {LogSink, RegistryClient} from '../adapters/ports.js'
+import type {LogSink, RegistryClient} from '../ports.js'
 import type {RetrySession} from '../adapters/retry.js'
 import {describeFailure} from '../errors.js'
 import {mapWithLimit} from '../map-with-limit.js'
@@ -20,6 +20,7 @@ import type {ImagePlan} from '../plan/push-plan.js'
 import {mayMoveLatest} from '../plan/tags/latest-guard.js'
 import type {TagPlan} from '../plan/tags/tag-types.js'
 import {newOutcome, type ImageOutcome} from './image-outcome.js'
+import {printToolLines} from './tool-lines.js'
 
 /** How an image's manifest comes to exist: the one thing the releasing stages do differently. */
 export interface ImageSource {
@@ -240,7 +241,7 @@ function isFailed(outcome: ImageOutcome): boolean {
 
 function flush(entry: Entry, verdict: string): void {
   core.startGroup(`${entry.plan.image.name}: ${verdict}`)
-  for (const line of entry.lines.splice(0)) core.info(line)
+  printToolLines(entry.lines.splice(0))
   if (entry.outcome.status === 'failed' && entry.outcome.message) core.info(entry.outcome.message)
   core.endGroup()
 }

@@ -7,7 +7,7 @@
 import * as core from '@actions/core'
 import {createArtifactsClient, ociClientOptionsOf, sdkLogsAsDebug} from '../adapters/oci-client.js'
 import {ensureRepositories, OciRepositoryStore} from '../adapters/oci-repository-store.js'
-import type {ContainerEngine, RepositoryEnsurer, RepositoryOutcome} from '../adapters/ports.js'
+import type {ContainerEngine, RepositoryEnsurer, RepositoryOutcome} from '../ports.js'
 import {parseBoolean} from '../config/parse-values.js'
 import {describeFailure, InputError} from '../errors.js'
 import {buildCacheRepository} from '../plan/build-step.js'

@@ -1,7 +1,7 @@
 /** The signers of a real run, from the signing config: a cosign key, an OCI Vault key, or both. */
 import {createArtifactsClient, createKmsCryptoClient} from '../adapters/oci-client.js'
 import {OciImageSignatures} from '../adapters/oci-image-signatures.js'
-import type {DigestSigner, RegistryClient} from '../adapters/ports.js'
+import type {DigestSigner, RegistryClient} from '../ports.js'
 import {ActionError} from '../errors.js'
 import type {CoreConfig} from '../steps/release-step.js'
 import {CosignSigner} from './cosign-signer.js'

@@ -5,8 +5,8 @@
  * put in its place; a digest this key already signed is left as it is.
  */
 import {createPublicKey, sign, verify, type KeyObject} from 'node:crypto'
-import type {DigestSigner, LogSink, RegistryClient, SignTarget} from '../adapters/ports.js'
-import {contentDigest} from '../adapters/registry-http.js'
+import type {DigestSigner, LogSink, RegistryClient, SignTarget} from '../ports.js'
+import {contentDigest} from '../model/digest.js'
 import {
   cosignPayload,
   layerSignature,
@@ -63,6 +63,16 @@ export class CosignSigner implements DigestSigner {
     )
     log(`${imageName}@${digest}: cosign signature stored at ${where}`)
     return where
+  }
+
+  /** A `.sig` layer for this digest's payload whose signature verifies with our key. */
+  async signed({repository, imageName, digest}: SignTarget): Promise<boolean> {
+    const payload = cosignPayload(imageName, digest)
+    const payloadDigest = contentDigest(payload)
+    const existing = await this.registry.getManifest({repository, reference: signatureTag(digest)})
+    return signatureLayers(existing?.body.toString('utf8')).some(
+      (layer) => layer.digest === payloadDigest && this.signedByUs(layer, payload),
+    )
   }
 
   private signedByUs(layer: SignatureLayer, payload: Buffer): boolean {

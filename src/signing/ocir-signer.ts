@@ -4,7 +4,7 @@
  * CreateContainerImageSignature. A signature by the same key version is success, not an error:
  * a re-run signs nothing twice.
  */
-import type {DigestSigner, LogSink, OcirSignatureApi, SignTarget} from '../adapters/ports.js'
+import type {DigestSigner, LogSink, OcirImage, OcirSignatureApi, SignTarget} from '../ports.js'
 import type {KmsSigningConfig} from './sign-key.js'
 import {ocirImageUri, ocirSignatureMessage} from '../plan/ocir-signature-message.js'
 
@@ -26,13 +26,24 @@ export class OcirSigner implements DigestSigner {
     private readonly settings: OcirSignerSettings,
   ) {}
 
-  async sign(target: SignTarget, log: LogSink): Promise<string> {
-    const {kms, namespace, region, description} = this.settings
+  /** Whether OCIR holds a signature of this digest by our Vault key version. */
+  async signed(target: SignTarget): Promise<boolean> {
+    const image = await this.lookup(target)
+    return (await this.api.findSignature(image, this.settings.kms.keyVersionId)) !== undefined
+  }
+
+  private lookup(target: SignTarget): Promise<OcirImage> {
+    const {namespace} = this.settings
     const prefix = `${namespace}/`
     const repositoryName = target.repository.startsWith(prefix)
       ? target.repository.slice(prefix.length)
       : target.repository
-    const image = await this.api.lookupImage(ocirImageUri(namespace, repositoryName, target.digest))
+    return this.api.lookupImage(ocirImageUri(namespace, repositoryName, target.digest))
+  }
+
+  async sign(target: SignTarget, log: LogSink): Promise<string> {
+    const {kms, region, description} = this.settings
+    const image = await this.lookup(target)
     const existing = await this.api.findSignature(image, kms.keyVersionId)
     if (existing) {
       log(

@@ -11,6 +11,7 @@
 import {createPrivateKey, scryptSync, type KeyObject} from 'node:crypto'
 import nacl from 'tweetnacl'
 import {InputError} from '../errors.js'
+import {isLoopbackHost} from '../plan/registry-target.js'
 import {OCIR_SIGNING_ALGORITHMS, type OcirSigningAlgorithm} from '../plan/ocir-signature-message.js'
 
 type InputGetter = (name: string) => string
@@ -82,6 +83,17 @@ export function readSigning(
         'sign-kms-crypto-endpoint',
         cryptoEndpoint,
         "use the vault's cryptographic endpoint, e.g. https://<vault>-crypto.kms.us-ashburn-1.oraclecloud.com (Vault details)",
+      )
+    }
+    // The signing requests are signed with the API key: plain HTTP only to this machine.
+    if (
+      cryptoEndpoint.startsWith('http://') &&
+      !isLoopbackHost(URL.canParse(cryptoEndpoint) ? new URL(cryptoEndpoint).host : '')
+    ) {
+      throw new InputError(
+        'sign-kms-crypto-endpoint',
+        cryptoEndpoint,
+        `use https (https://${cryptoEndpoint.slice('http://'.length).replace(/\/$/, '')}): the Vault's crypto endpoint is reached over http:// only on a loopback host (localhost, 127.0.0.1, ::1)`,
       )
     }
     if (!hasOciCredentials) {

@@ -4,9 +4,12 @@
  * (a merge, or a multi-platform build) that is the index and each platform manifest in it; for a
  * single manifest, its digest. A failure throws, which fails the image, so no moving tag moves.
  */
-import type {DigestSigner, LogSink, RegistryClient} from '../adapters/ports.js'
+import type {DigestSigner, LogSink, RegistryClient} from '../ports.js'
 import type {ImagePlan} from '../plan/push-plan.js'
 import type {ImageOutcome} from '../release/image-outcome.js'
+import {isSha256Digest} from '../adapters/registry-http.js'
+import {ActionError} from '../errors.js'
+import {contentDigest} from '../model/digest.js'
 
 const INDEX_MEDIA_TYPES = new Set([
   'application/vnd.oci.image.index.v1+json',
@@ -41,14 +44,33 @@ export function signOutcome(
   }
 }
 
-/** The image's digest first, then each platform manifest of an index (attestations left out). */
+/**
+ * The image's digest first, then each platform manifest of an index (attestations left out). Only
+ * digests this run pushed (or read and hashed) are signed: the index is read by the digest the
+ * push recorded and must hash to it, so its children are the ones pushed. Every digest must be a
+ * sha256 one. Anything else throws before any signer is called.
+ */
 async function digestsToSign(
   repository: string,
   outcome: ImageOutcome,
   registry: Pick<RegistryClient, 'getManifest'>,
 ): Promise<string[]> {
   const digests = [outcome.digest, ...(outcome.platforms ?? []).map((leg) => leg.digest)]
+  const notSigned = (why: string): ActionError =>
+    new ActionError(
+      `nothing of ${repository} was signed: ${why}`,
+      'the registry, or a proxy in front of it, answered with something else than what this run pushed; check it and re-run',
+    )
+  for (const digest of digests)
+    if (!isSha256Digest(digest)) throw notSigned(`'${digest}' is not a sha256 digest`)
   const manifest = await registry.getManifest({repository, reference: outcome.digest})
+  if (manifest) {
+    const actual = contentDigest(manifest.body)
+    if (actual !== outcome.digest)
+      throw notSigned(
+        `the manifest read by the pushed digest ${outcome.digest} hashes to ${actual}, so its contents are not what was pushed`,
+      )
+  }
   if (manifest && INDEX_MEDIA_TYPES.has(manifest.mediaType)) {
     const index = JSON.parse(manifest.body.toString('utf8')) as {
       manifests?: {
@@ -61,7 +83,12 @@ async function digestsToSign(
       const attestation =
         child.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' ||
         child.platform?.os === 'unknown'
-      if (child.digest && !attestation) digests.push(child.digest)
+      if (attestation) continue
+      if (typeof child.digest !== 'string' || !isSha256Digest(child.digest))
+        throw notSigned(
+          `the index ${outcome.digest} lists ${JSON.stringify(child.digest)?.slice(0, 100)}, which is not a sha256 digest`,
+        )
+      digests.push(child.digest)
     }
   }
   return [...new Set(digests.filter(Boolean))]

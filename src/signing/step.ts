@@ -18,9 +18,18 @@ export const signingStep = defineStep<SigningConfig>({
   async connect(settings, {config, namespace, registry}) {
     // Platform legs are signed by the merge that releases them.
     if (!config.push || config.stage === 'platform') return {}
-    const sign = signOutcome(await connectSigners(settings, config, namespace, registry), registry)
+    const signers = await connectSigners(settings, config, namespace, registry)
+    const sign = signOutcome(signers, registry)
     const signed = new Map<string, Signatures>()
     return {
+      // An earlier release stands in for a build only if this run's keys signed it: a forged
+      // key label on an image nobody signed gets it rebuilt, not relabelled and signed.
+      async vouchForReuse(image) {
+        for (const signer of signers)
+          if (!(await signer.signed(image)))
+            return `it carries no ${signer.kind} signature by the configured key`
+        return undefined
+      },
       afterPublish: async (plan, outcome, log) => {
         signed.set(plan.image.name, await sign(plan, outcome, log))
       },

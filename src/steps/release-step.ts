@@ -16,14 +16,13 @@
  * instead of 4–6, `insteadOfRelease` for a step that is a stage of its own (cleanup).
  * Then `report`: its outputs, its summary column and sections, notices and failures.
  */
-import type {ContainerEngine, LogSink} from '../adapters/ports.js'
+import type {ContainerEngine, LogSink} from '../ports.js'
 import type {RegistryHttpClient} from '../adapters/registry-http.js'
-import type {ActionConfig} from '../config/action-config.js'
+import type {ActionConfig} from '../model/action-config.js'
 import type {PlanLines} from '../plan/dry-run.js'
 import type {ImagePlan} from '../plan/push-plan.js'
-import type {RunPlan} from '../plan/run-plan.js'
+import type {RunFacts, RunPlan} from '../plan/run-plan.js'
 import type {ImageOutcome} from '../release/image-outcome.js'
-import type {RunFacts} from '../run-facts.js'
 
 /** How a step reads its inputs. */
 export interface StepInputs {
@@ -84,6 +83,15 @@ export interface StepReport {
 export interface StepHooks {
   /** Undefined to go on; a reason to stop the run before anything is built or pushed. */
   beforePush?(context: BeforePushContext): Promise<string | undefined>
+  /**
+   * Whether an earlier release may stand in for a build (whole-image reuse): undefined when it
+   * may, else why not (its signature does not verify with the configured key, say).
+   */
+  vouchForReuse?(image: {
+    repository: string
+    imageName: string
+    digest: string
+  }): Promise<string | undefined>
   afterPublish?(plan: ImagePlan, outcome: ImageOutcome, log: LogSink): Promise<void>
   afterRelease?(images: readonly ImageOutcome[]): Promise<void>
   /** The whole run, for a step that is a stage of its own; the images it reports, if any. */
@@ -182,4 +190,17 @@ export function planLinesOf(
       lines[phase].push(...(own[phase] ?? []))
   }
   return lines
+}
+
+/** Every step's objection to reusing an earlier release, in the list's order; undefined: none. */
+export function vouchForReuseOf(
+  steps: readonly ConnectedStep[],
+): (image: {repository: string; imageName: string; digest: string}) => Promise<string | undefined> {
+  return async (image) => {
+    for (const step of steps) {
+      const objection = await step.vouchForReuse?.(image)
+      if (objection) return objection
+    }
+    return undefined
+  }
 }

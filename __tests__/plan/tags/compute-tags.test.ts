@@ -30,6 +30,45 @@ function thrownBy(action: () => unknown): unknown {
   throw new Error('expected an error')
 }
 
+describe('branch names that would name a release (a deliberate difference from metadata-action)', () => {
+  test.each<Row & {warning: RegExp}>([
+    {
+      why: 'a branch named latest does not make the tag latest',
+      run: 'push feature branch',
+      context: {ref: 'refs/heads/latest'},
+      want: ['sha-a1b2c3d'],
+      warning: /branch 'latest' would make the tag 'latest', which names a release/,
+    },
+    {
+      why: 'a branch named 1.2.3 does not make the release tag 1.2.3',
+      run: 'push feature branch',
+      context: {ref: 'refs/heads/1.2.3'},
+      want: ['sha-a1b2c3d'],
+      warning: /branch '1\.2\.3' would make the tag '1\.2\.3'/,
+    },
+    {
+      why: 'a branch named v2.0.0-rc.1 does not either',
+      run: 'push feature branch',
+      context: {ref: 'refs/heads/v2.0.0-rc.1'},
+      want: ['sha-a1b2c3d'],
+      warning: /prefix=branch-/,
+    },
+    {
+      why: 'with a prefix the branch tag names no release, so it is kept',
+      run: 'push feature branch',
+      context: {ref: 'refs/heads/1.2.3'},
+      rules: ['type=ref,event=branch,prefix=branch-', 'type=sha'],
+      want: ['branch-1.2.3', 'sha-a1b2c3d'],
+      warning: /^$/,
+    },
+  ])('$why', (row) => {
+    expect(names(row)).toEqual(row.want)
+    const {warnings} = computeTags(row.rules ?? [], [], runContext(row.run, row.context))
+    if (row.warning.source === '^$') expect(warnings).toEqual([])
+    else expect(warnings.join('\n')).toMatch(row.warning)
+  })
+})
+
 describe('default rules (tags input empty)', () => {
   test.each<Row>([
     {

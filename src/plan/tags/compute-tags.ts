@@ -46,6 +46,8 @@ interface RuleOutput {
   latestVersion?: string
   /** A raw rule whose value is `latest`. */
   isLatest?: boolean
+  /** The value is a branch name: anyone who may push a branch chose it. */
+  fromBranch?: boolean
 }
 
 class Evaluation {
@@ -420,6 +422,7 @@ function processRule(evaluation: Evaluation, rule: TagRule): RuleOutput | undefi
             value: facts.branch,
             latestAuto: rule.switches.latest === 'default-branch' && evaluation.isDefaultBranch(),
             moving: true,
+            fromBranch: true,
           }
         case 'tag': {
           if (!facts.tag) return undefined
@@ -481,6 +484,14 @@ export function computeTags(rules: string[], flavor: string[], context: TagConte
       )
       continue
     }
+    if (output.fromBranch && releaseLike(name)) {
+      // Differs from metadata-action: whoever may push a branch must not be able to move
+      // `latest` or overwrite a release (a branch named `1.2.3`, which a cleanup then keeps).
+      evaluation.warn(
+        `rule '${rule.line}': the branch '${facts.branch}' would make the tag '${name}', which names a release, so it made no tag. Rename the branch, or give branch tags a prefix (type=ref,event=branch,prefix=branch-).`,
+      )
+      continue
+    }
     if (latest === undefined) {
       // metadata-action: the first rule that makes a tag decides latest (it also sets `version`).
       latest = parsedFlavor.latest === 'auto' ? output.latestAuto : parsedFlavor.latest === 'true'
@@ -517,6 +528,11 @@ export function computeTags(rules: string[], flavor: string[], context: TagConte
     revision: facts.sha,
     latestVersion: latest ? latestVersion : undefined,
   }
+}
+
+/** `latest`, or a name that parses as a release version (`1.2.3`, `v2.0.0-rc.1`). */
+function releaseLike(name: string): boolean {
+  return name === 'latest' || parseSemver(name) !== undefined
 }
 
 /** Adds a tag once; when two rules make the same name, moving wins (the safer release order). */

@@ -1,10 +1,10 @@
-/** The outside world as the pipeline sees it: only the calls it makes. */
-import type {BuildStep} from '../plan/build-step.js'
-import type {ImagePlan} from '../plan/push-plan.js'
-import type {StoredVersion} from '../plan/retention.js'
-import type {BaseImageDigest} from './base-images.js'
-import type {RetrySession} from './retry.js'
-import type {ConnectedStep} from '../steps/release-step.js'
+/**
+ * The outside world as the pipeline sees it: only the calls it makes. The adapters in adapters/
+ * implement these; the pipeline, the release order and the steps call only these.
+ */
+import type {BuildStep} from './plan/build-step.js'
+import type {ImagePlan} from './plan/push-plan.js'
+import type {StoredVersion} from './plan/retention.js'
 
 /** Writes lines of one image's log; kept together so parallel builds never interleave. */
 export type LogSink = (line: string) => void
@@ -101,18 +101,12 @@ export interface ImageCatalog {
   deleteDigest(image: CatalogImage, digest: string): Promise<void>
 }
 
-/** Every port a real run uses, connected and logged in. */
-export interface Adapters {
-  engine: ContainerEngine
-  registry: RegistryClient
-  /** Renews a short-lived login before it expires; called before each image's pushes. */
-  refreshLogin?: () => Promise<void>
-  /** The run's retries: one policy for builder pushes, registry requests and the login. */
-  retry: RetrySession
-  /** Base image digests through their registries (this run's login for its own registry). */
-  resolveBaseImages?: (refs: readonly string[]) => Promise<BaseImageDigest[]>
-  /** The run's release steps, connected (steps/index.ts). */
-  steps: ConnectedStep[]
+/** One base image's digest, as its registry reported it; a reason instead when there is none. */
+export interface BaseImageDigest {
+  ref: string
+  digest?: string
+  /** Why there is none (unreachable, 401, not found, timeout …). */
+  reason?: string
 }
 
 /** A manifest to sign: by digest, in a repository of this run's registry. */
@@ -129,6 +123,8 @@ export interface DigestSigner {
   /** `cosign` or `ocir`, for the log and the `signatures` output. */
   kind: string
   sign(target: SignTarget, log: LogSink): Promise<string>
+  /** Whether the digest already carries a signature by this signer's key. */
+  signed(target: SignTarget): Promise<boolean>
 }
 
 /** An image in OCIR, as LookupContainerImageByUri returns it. */

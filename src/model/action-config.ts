@@ -1,7 +1,8 @@
-import type {TagPattern} from '../plan/retention.js'
-import type {OciApiKey} from './oci-key.js'
-
-/** The one typed, validated view of the action's inputs that the rest of the code sees. */
+/**
+ * The one typed, validated view of the action's inputs that the rest of the code sees. config/
+ * reads it; plan/ plans from it; neither imports the other for it.
+ */
+import type {OciApiKey} from './oci.js'
 
 export type Builder = 'auto' | 'buildx' | 'docker' | 'buildah' | 'podman'
 export const BUILDERS: readonly Builder[] = ['auto', 'buildx', 'docker', 'buildah', 'podman']
@@ -126,6 +127,12 @@ export interface ActionConfig {
     /** Where the user's buildx keeps its builders: BUILDX_CONFIG, else <docker config>/buildx. */
     buildxConfig: string
   }
+}
+
+/** A `keep-tags` line: a glob (`*`, `?`) or a regular expression written `/…/`. */
+export interface TagPattern {
+  source: string
+  test: (tag: string) => boolean
 }
 
 /** The retention inputs of `stage: cleanup`. */
