@@ -28,10 +28,9 @@ import {benchPush, localImageRefs, SERVICES} from './lib/push.mjs'
 import {benchHosts} from './lib/registry.mjs'
 import {ratio} from './lib/stats.mjs'
 import {benchStartup} from './lib/startup.mjs'
+import {completeness, evaluateTargets, formatValue, PARTS} from './lib/targets.mjs'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const PARTS = ['startup', 'scale', 'push', 'cold']
-const TARGETS = {pushWall: 0.8, pushRequests: 1.0, bundleBytes: 3 * 1024 * 1024, dryRunMs: 300}
 
 function option(name, envName, fallback) {
   const index = process.argv.indexOf(`--${name}`)
@@ -156,10 +155,13 @@ try {
 
 if (!failed) {
   results.targets = evaluateTargets(results)
+  // Only a run in which every part ran and none was skipped replaces latest.json; a partial run
+  // must not hide missing figures. partial.json is git-ignored: a scratch result, never committed.
+  const {complete, missing} = completeness(results, settings.only)
+  results.complete = complete
+  if (!complete) results.missingParts = missing
   printTable(results)
-  // Only a run of every part replaces latest.json; a partial run must not hide missing figures.
-  // partial.json is git-ignored: it is a scratch result, never a committed one.
-  const complete = PARTS.every((part) => settings.only.includes(part))
+  for (const {part, reason} of missing) log(`incomplete: ${part} ${reason}`)
   const file = join(root, `bench/results/${complete ? 'latest' : 'partial'}.json`)
   mkdirSync(dirname(file), {recursive: true})
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`)
@@ -198,53 +200,6 @@ function describeDist(root) {
     uncommittedChanges:
       git(['status', '--porcelain', '--untracked-files=all', '--', 'dist']) !== '',
   }
-}
-
-function evaluateTargets(r) {
-  const targets = []
-  if (r.push) {
-    const {action, recipe} = r.push.contestants
-    const wall = ratio(action.wallMsMedian, recipe.wallMsMedian)
-    const requests = ratio(action.requestsMedian, recipe.requestsMedian)
-    targets.push({
-      name: 'push wall time, action / recipe',
-      value: wall,
-      target: `<= ${TARGETS.pushWall}`,
-      pass: wall <= TARGETS.pushWall,
-    })
-    targets.push({
-      name: 'push requests, action / recipe',
-      value: requests,
-      target: `<= ${TARGETS.pushRequests}`,
-      pass: requests <= TARGETS.pushRequests,
-    })
-  }
-  if (r.cold) {
-    for (const scenario of Object.values(r.cold.scenarios)) {
-      targets.push({
-        name: `cold, ${scenario.what}: wall time, action / recipe`,
-        value: scenario.ratio,
-        target: `<= ${scenario.target}`,
-        pass: scenario.ratio !== null && scenario.ratio <= scenario.target,
-      })
-    }
-  }
-  if (r.startup) {
-    const {bundle, dryRunMsMedian} = r.startup
-    targets.push({
-      name: 'dist/ size, bytes',
-      value: bundle.bytes,
-      target: `< ${TARGETS.bundleBytes} (3 MiB)`,
-      pass: bundle.bytes < TARGETS.bundleBytes,
-    })
-    targets.push({
-      name: 'dry-run cold start, ms',
-      value: Math.round(dryRunMsMedian),
-      target: `< ${TARGETS.dryRunMs}`,
-      pass: dryRunMsMedian < TARGETS.dryRunMs,
-    })
-  }
-  return targets
 }
 
 function table(rows) {
@@ -415,7 +370,12 @@ function printTable(r) {
     out.push(
       table([
         ['', 'value', 'target', 'result'],
-        ...r.targets.map((t) => [t.name, t.value, t.target, t.pass ? 'PASS' : 'FAIL']),
+        ...r.targets.map((t) => [
+          t.name,
+          formatValue(t.value),
+          t.target,
+          t.pass ? 'PASS' : t.missing ? 'FAIL (not measured)' : 'FAIL',
+        ]),
       ]),
     )
   }

@@ -13,6 +13,7 @@ import {
 } from './adapters/retry.js'
 import type {ContainerEngine} from './ports.js'
 import type {ActionConfig} from './model/action-config.js'
+import {isKeyless} from './model/oci.js'
 import {ActionError, describeFailure, LoginRefusedError, TransientError} from './errors.js'
 import type {Adapters} from './pipeline.js'
 import type {RunIdentity} from './resolve-identity.js'
@@ -20,6 +21,8 @@ import {loginHint} from './plan/login-hint.js'
 import {OCIR_BEARER_USERNAME} from './plan/username.js'
 import {buildxNeeds, privateBuilderName} from './plan/buildx-builder.js'
 import {plannedConfigDir, type PlannedBuilder} from './plan/dry-run.js'
+import type {BuilderSelection} from './plan/builder-selection.js'
+import {classicBuilderSecretsError} from './plan/builder-commands.js'
 import type {RunPlan} from './plan/run-plan.js'
 import type {ConfiguredStep, ConnectedStep, RunConfig} from './steps/release-step.js'
 import {saveBuilderState, saveCleanupState} from './state.js'
@@ -62,7 +65,21 @@ export function engineSettingsOf(
       createBuilder: config.buildxCreateBuilder,
       privateName: privateBuilderName(config.github),
     },
+    annotationLevels: config.metadata.annotationLevels,
+    secrets: config.secrets,
   }
+}
+
+/**
+ * The classic builder cannot mount build secrets: when builder: auto picked it, the run stops
+ * here, before anything is built or pushed (an explicit docker was refused with the inputs).
+ */
+function refuseSecretsOnClassicBuilder(config: ActionConfig, selection: BuilderSelection): void {
+  if (selection.builder === 'docker' && config.secrets.length > 0)
+    throw classicBuilderSecretsError(
+      config.secrets,
+      config.builder === 'docker' ? 'docker' : 'auto',
+    )
 }
 
 /**
@@ -75,15 +92,16 @@ export async function planBuilder(
 ): Promise<PlannedBuilder | undefined> {
   if (config.stage === 'merge' || config.stage === 'cleanup') return undefined
   const settings = engineSettingsOf(config, plan, plannedConfigDir(config.paths.runnerTemp))
+  let selection: BuilderSelection
   try {
-    return {
-      selection: await selectBuilder(config.builder, settings, {
-        plan: {probeConfigDir: config.paths.userDockerConfig},
-      }),
-    }
+    selection = await selectBuilder(config.builder, settings, {
+      plan: {probeConfigDir: config.paths.userDockerConfig},
+    })
   } catch (err) {
     return {unprobed: describeFailure(err)}
   }
+  refuseSecretsOnClassicBuilder(config, selection)
+  return {selection}
 }
 
 /** A dry run connects nothing, except a cleanup's: it lists what it would delete. */
@@ -170,6 +188,7 @@ async function connectEngine(
   if (config.stage === 'merge' || config.stage === 'cleanup') return NO_ENGINE
   const settings = engineSettingsOf(config, plan, dockerConfigDir)
   const selection = await selectBuilder(config.builder, settings)
+  refuseSecretsOnClassicBuilder(config, selection)
   if (selection.buildx?.kind === 'create') {
     saveBuilderState({
       name: selection.buildx.builder,
@@ -199,7 +218,7 @@ async function credentialsOf(
   const password = await tokens.token()
   core.setSecret(password)
   core.info(
-    `Got a short-lived registry token for ${config.registry.host} with the OCI API key (no auth token needed)`,
+    `Got a short-lived registry token for ${config.registry.host} with the ${isKeyless(apiKey) ? 'OCI session token (keyless; renewed underneath the registry token)' : 'OCI API key'} (no auth token needed)`,
   )
   return {username: OCIR_BEARER_USERNAME, password, tokens}
 }

@@ -1,6 +1,9 @@
 import * as core from '@actions/core'
 import {readConfig} from './config/read-config.js'
+import {secretEnvVariables} from './config/build-secrets.js'
+import {withholdVariables} from './adapters/run-command.js'
 import {connectAdapters, needsConnection, planBuilder} from './connect.js'
+import {openKeylessSession} from './keyless-oci.js'
 import {resolveIdentity} from './resolve-identity.js'
 import {describeFailure, PushFailedError} from './errors.js'
 import {runPipeline} from './pipeline.js'
@@ -13,7 +16,11 @@ import {RELEASE_STEPS} from './steps/index.js'
 export async function main(): Promise<void> {
   markMainStarted()
   try {
-    const config = readConfig(core.getInput, process.env, core.setSecret, RELEASE_STEPS)
+    // The variables build secrets come from: no child process inherits them (withheld secrets too).
+    withholdVariables(secretEnvVariables(core.getInput('secret-envs')))
+    const read = readConfig(core.getInput, process.env, core.setSecret, RELEASE_STEPS)
+    // Keyless OCI: GitHub's OIDC token exchanged for a session token before any OCI call.
+    const config = await openKeylessSession(read, needsConnection(read))
     const identity = await resolveIdentity(config)
     const facts = await gatherRunFacts(config)
     const plan = planRun(config, facts, identity.namespace)

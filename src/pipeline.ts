@@ -46,6 +46,8 @@ export interface PipelineResult {
   version: string
   tagNames: string[]
   labels: Record<string, string>
+  /** The `annotations` output (`level:key=value` lines). */
+  annotations: string[]
   images: ImageOutcome[]
   /** `nextStep`: what to do, when it is not the release's (a cleanup's re-run). */
   failures: {image: string; message: string; nextStep?: string}[]
@@ -108,6 +110,7 @@ function emptyResult(config: RunConfig, identity: RunIdentity, plan: RunPlan): P
         ? [...new Set((legs ?? []).flatMap((image) => image.legs.map((leg) => leg.tag)))]
         : tagPlan.tags.map((tag) => tag.name),
     labels: plan.labels,
+    annotations: plan.annotations,
     images: [],
     failures: [],
     notices: config.pushWithheld ? [config.pushWithheld] : [],
@@ -185,7 +188,7 @@ async function release(
   }
   const source: ImageSource =
     config.stage === 'merge'
-      ? mergedImages(legs ?? [], adapters.registry, labels)
+      ? mergedImages(legs ?? [], adapters.registry, labels, config.metadata.annotationLevels)
       : builtImages({
           engine: adapters.engine,
           retry: adapters.retry,
@@ -194,6 +197,7 @@ async function release(
           cache: config.cache,
           localImages: plans.flatMap((image) => image.refs.slice(0, 1)),
           reuse: reuseSettings(config, tagPlan.revision, adapters),
+          annotationLevels: config.metadata.annotationLevels,
         })
   return releaseImages({
     plans,
@@ -210,8 +214,9 @@ async function release(
 }
 
 /**
- * How builds find previous releases: for reuse, and for the layer cache. Nothing is looked up
- * when nothing is pushed, or when both are off.
+ * How builds find previous releases (for reuse, and for the layer cache) and compute the build
+ * key every pushed image stores, with reuse off too. Nothing is looked up when nothing is pushed;
+ * with reuse and the cache both off, only the base images are (for the key).
  */
 function reuseSettings(
   config: RunConfig,
@@ -219,9 +224,9 @@ function reuseSettings(
   adapters: Adapters,
 ): ReuseSettings | undefined {
   if (!config.push || !adapters.resolveBaseImages) return undefined
-  if (!config.reuse && config.cache === 'none') return undefined
   return {
     reuse: config.reuse,
+    layerCache: config.cache !== 'none',
     workspace: config.github.workspace,
     facts: {
       eventName: config.github.eventName,
@@ -232,11 +237,12 @@ function reuseSettings(
     registry: adapters.registry,
     resolveBaseImages: adapters.resolveBaseImages,
     vouch: vouchForReuseOf(adapters.steps),
+    secretIds: config.secrets.map((secret) => secret.id),
   }
 }
 
 /** The plan goes to the log before anything happens, so the log shows intent before outcome. */
-function logPlan(config: RunConfig, {plans, labels, legs}: RunPlan): void {
+function logPlan(config: RunConfig, {plans, labels, annotations, legs}: RunPlan): void {
   core.startGroup(config.stage === 'all' ? 'Plan' : `Plan (stage ${config.stage})`)
   if (legs) {
     for (const image of legs)
@@ -251,5 +257,8 @@ function logPlan(config: RunConfig, {plans, labels, legs}: RunPlan): void {
     }
   }
   for (const [key, value] of Object.entries(labels)) core.info(`label ${key}=${value}`)
+  // Only when asked for: unset, they are an output only (and the labels of any index written).
+  if (config.metadata.annotationLevels)
+    for (const annotation of annotations) core.info(`annotation ${annotation}`)
   core.endGroup()
 }

@@ -93,7 +93,7 @@ export interface ImageCatalog {
   readonly canDeleteTag: boolean
   /** Every version (digest, its tags, created time, media type, children) of one image. */
   listVersions(image: CatalogImage): Promise<StoredVersion[]>
-  /** The digest a tag names right now; undefined when the tag does not exist. */
+  /** The digest a tag (or a digest) names right now; undefined when it does not exist. */
   resolveTag(image: CatalogImage, tag: string): Promise<string | undefined>
   /** Removes one tag; its digest stays. */
   deleteTag(image: CatalogImage, tag: string, digest: string): Promise<void>

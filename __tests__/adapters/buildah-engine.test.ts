@@ -100,7 +100,7 @@ describe('layer cache: a cold buildah takes unchanged layers from the cache repo
   }
 
   test('version 2 reuses the dependency layer of version 1; without the cache the step runs again', async () => {
-    const cache: BuildCache = {images: [`${repository}:1`], repository: cacheRepository}
+    const cache: BuildCache = {images: [`${repository}:1`], imageName: cacheRepository}
     const first = await release('1', cache)
     expect(first.lines.join('\n')).toContain(`--> Pushing cache ${cacheRepository}:`)
     expect(first.lines.join('\n')).not.toMatch(/Using cache/)

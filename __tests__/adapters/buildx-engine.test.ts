@@ -1,5 +1,6 @@
 import {describe, expect, test} from 'vitest'
-import {ghaCacheEnvironment, parseBuildxMetadata} from '../../src/adapters/buildx-engine.js'
+import {parseBuildxMetadata} from '../../src/adapters/buildx-engine.js'
+import {ghaCacheEnvironment} from '../../src/model/gha-cache.js'
 import {ActionError} from '../../src/errors.js'
 
 const DIGEST = `sha256:${'a'.repeat(64)}`

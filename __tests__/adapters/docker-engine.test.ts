@@ -155,7 +155,7 @@ describe('layer cache: a cold engine takes the unchanged layers of the previous 
   test('version 2 reuses the dependency layer of version 1; without the cache the step runs again', async () => {
     const cache = (images: string[]): BuildCache => ({
       images,
-      repository: `${repository}-buildcache`,
+      imageName: `${repository}-buildcache`,
     })
     const first = await release('1', cache([]))
     expect(dependencyStep(first.lines)).toMatch(/Running in/)

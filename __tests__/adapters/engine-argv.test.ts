@@ -88,7 +88,7 @@ test.each([
           '127.0.0.1:5999/argv/todo-backend:1.2.2',
           '127.0.0.1:5999/argv/todo-backend:missing',
         ],
-        repository: '127.0.0.1:5999/argv/todo-backend-buildcache',
+        imageName: '127.0.0.1:5999/argv/todo-backend-buildcache',
       },
     }
     const lines: string[] = []

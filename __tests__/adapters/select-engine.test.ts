@@ -84,6 +84,7 @@ test('every probe runs with the build environment: our config dir, the user buil
   expect(calls.map((call) => call.line)).toEqual([
     'docker buildx version',
     'docker buildx inspect --bootstrap',
+    'docker info --format {{json .DriverStatus}}',
   ])
   for (const call of calls)
     expect(call.env).toMatchObject({
@@ -101,7 +102,11 @@ test('a dry run probes with the user config, does not bootstrap and creates noth
     }),
     {run, plan: {probeConfigDir: '/home/runner/.docker'}},
   )
-  expect(calls.map((call) => call.line)).toEqual(['docker buildx version', 'docker buildx inspect'])
+  expect(calls.map((call) => call.line)).toEqual([
+    'docker buildx version',
+    'docker buildx inspect',
+    'docker info --format {{json .DriverStatus}}',
+  ])
   expect(calls[0].env.DOCKER_CONFIG).toBe('/home/runner/.docker')
   expect(selection.buildx).toMatchObject({kind: 'create', builder: 'p'})
   expect(selection.setup.map((command) => command.args.join(' '))).toEqual([

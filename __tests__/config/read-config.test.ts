@@ -445,3 +445,36 @@ describe("metadata-action's DOCKER_METADATA_* variables are read here, once", ()
     )
   })
 })
+
+describe('DOCKER_METADATA_ANNOTATIONS_LEVELS', () => {
+  const levels = (value?: string) =>
+    read(
+      {registry: 'r.example', images: 'app'},
+      value === undefined ? {} : {DOCKER_METADATA_ANNOTATIONS_LEVELS: value},
+    ).metadata.annotationLevels
+
+  test('unset or empty: undefined (the output gets the manifest level, builds get none)', () => {
+    expect(levels()).toBeUndefined()
+    expect(levels('  ')).toBeUndefined()
+  })
+
+  test('comma-separated, in the order given, each once, spaces ignored', () => {
+    expect(levels('index,manifest')).toEqual(['index', 'manifest'])
+    expect(levels(' manifest , manifest-descriptor,index-descriptor,manifest ')).toEqual([
+      'manifest',
+      'manifest-descriptor',
+      'index-descriptor',
+    ])
+  })
+
+  test.each(['manifests', 'Index', 'manifest,', 'manifest[linux/amd64]'])(
+    "'%s' is an error naming the variable and the known levels",
+    (value) => {
+      expectInputError(
+        () => levels(value),
+        'DOCKER_METADATA_ANNOTATIONS_LEVELS',
+        /is not an annotation level: use a comma-separated list of manifest, index, manifest-descriptor, index-descriptor/,
+      )
+    },
+  )
+})

@@ -4,13 +4,14 @@
  * ARGV_SHIM_FAIL breaks the parts a row says are broken. The shims' log shows which builder was
  * asked, in which order, and which one built and pushed.
  */
-import {mkdtempSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {expect, test} from 'vitest'
 import {PROJECT_ROOT, runAction} from '../fixtures/run-action.js'
 
 const SHIM = join(PROJECT_ROOT, '__tests__/fixtures/argv-shims/shim')
-const DIGEST = `sha256:${'0'.repeat(63)}7`
+/** The one reference each row pushes (tags: type=sha, the default commit). */
+const REF = '127.0.0.1:5999/auto/todo-frontend:sha-0123456'
 
 /** A runner with these tools installed and nothing else on PATH. */
 function runnerWith(tools: string[]): {path: string; log: string} {
@@ -32,6 +33,21 @@ function calls(log: string): string[] {
     })
 }
 
+/**
+ * What each push the shims ran answered: the tool, the reference and the digest (a digest of
+ * its own per call), from `$ARGV_LOG.pushed`.
+ */
+function pushes(log: string): {tool: string; ref: string; digest: string}[] {
+  if (!existsSync(`${log}.pushed`)) return []
+  return readFileSync(`${log}.pushed`, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => {
+      const [tool, ref, digest] = line.split(' ')
+      return {tool, ref, digest}
+    })
+}
+
 async function runAuto(tools: string[], broken: string[]) {
   const runner = runnerWith(tools)
   const run = await runAction({
@@ -48,7 +64,7 @@ async function runAuto(tools: string[], broken: string[]) {
     },
     env: {PATH: runner.path, ARGV_LOG: runner.log, ARGV_SHIM_FAIL: broken.join(',')},
   })
-  return {run, calls: calls(runner.log)}
+  return {run, calls: calls(runner.log), pushes: pushes(runner.log)}
 }
 
 test.each([
@@ -56,7 +72,12 @@ test.each([
     why: 'buildx when the plugin answers, without asking anyone else (on a private builder: the default one has the docker driver, which cannot export the cache)',
     tools: ['docker', 'buildah', 'podman'],
     broken: [],
-    probes: ['docker buildx version', 'docker buildx inspect', 'docker buildx create'],
+    probes: [
+      'docker buildx version',
+      'docker buildx inspect',
+      'docker info',
+      'docker buildx create',
+    ],
     built: ['docker buildx build'],
   },
   {
@@ -95,13 +116,19 @@ test.each([
     built: ['podman build', 'podman push'],
   },
 ])('auto picks $why', async ({tools, broken, probes, built}) => {
-  const {run, calls: recorded} = await runAuto(tools, broken)
+  const {run, calls: recorded, pushes: pushed} = await runAuto(tools, broken)
   expect(run.errors).toEqual([])
   expect(run.exitCode).toBe(0)
   expect(recorded).toEqual([...probes, ...built])
+  // The picked builder pushed the run's one reference, once; the action reports the digest that
+  // push answered (each shim call answers a digest of its own), not one it made up or another's.
+  const builder = built[0].split(' ')[0]
+  expect(pushed.map(({tool, ref}) => ({tool, ref}))).toEqual([{tool: builder, ref: REF}])
+  const [{digest}] = pushed
   expect(JSON.parse(run.outputs.images)).toMatchObject([
-    {name: 'todo-frontend', status: 'pushed', pushed: true, digest: DIGEST},
+    {name: 'todo-frontend', status: 'pushed', pushed: true, digest},
   ])
+  expect(JSON.parse(run.outputs.digests)).toEqual({'todo-frontend': digest})
 })
 
 test('auto with no working builder fails before building, naming each builder it tried and why', async () => {

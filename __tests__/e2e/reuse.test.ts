@@ -229,3 +229,50 @@ test('on a cold engine, a changed image takes its unchanged dependency layer fro
   expect(secondLayers.slice(0, -1)).toEqual(firstLayers.slice(0, -1))
   expect(secondLayers.at(-1)).not.toBe(firstLayers.at(-1))
 })
+
+test('after a reuse: false release on main, a pull request that changes one of four services builds only that one', async () => {
+  const services = ['svc-1', 'svc-2', 'svc-3', 'svc-4']
+  for (const name of services) {
+    write(`${name}/Dockerfile`, `FROM ${base}\nCOPY app.txt /app.txt\n`)
+    write(`${name}/app.txt`, `${name} 1\n`)
+  }
+  const images = services.map((name) => `- name: ${name}\n  context: ${name}`).join('\n')
+
+  // main, with reuse off: everything is built, and every image still stores its build key.
+  const onMain = await release(images, {reuse: 'false'})
+  expect(services.map((name) => onMain.images[name].built)).toEqual([true, true, true, true])
+  expect(onMain.run.stdout).toMatch(/building: reuse is false/)
+  const mainSha = `sha-${shaOf(commit).slice(0, 7)}`
+  for (const name of services) {
+    const labels = await registryLabels(open, `${namespace}/${name}`, mainSha)
+    expect(labels['dev.ocir-push.build-key'], name).toMatch(/^sha256:[0-9a-f]{64}$/)
+  }
+
+  // A pull request from the same repository that changes one file of svc-3.
+  write('svc-3/app.txt', 'svc-3 from the pull request\n')
+  const sha = 'beadfeed'.padEnd(40, '0')
+  const repo = {full_name: 'acme/todo'}
+  const run = await runAction({
+    inputs: {registry: open.host, namespace, images, builder: 'docker'},
+    sha,
+    workspace,
+    eventName: 'pull_request',
+    ref: 'refs/pull/9/merge',
+    event: {
+      action: 'synchronize',
+      number: 9,
+      pull_request: {number: 9, head: {sha, repo}, base: {ref: 'main', repo}},
+      repository: {...repo, default_branch: 'main', html_url: 'https://github.com/acme/todo'},
+    },
+  })
+  expect(run.errors).toEqual([])
+  const outputs = JSON.parse(run.outputs.images) as ImageOutput[]
+  expect(outputs.map((image) => [image.name, image.built, image['reused-from']])).toEqual(
+    services.map((name) => [
+      name,
+      name === 'svc-3',
+      name === 'svc-3' ? '' : `${open.host}/${namespace}/${name}:main`,
+    ]),
+  )
+  expect(run.stdout).toMatch(/building: inputs changed since main/)
+})

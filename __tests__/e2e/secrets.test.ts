@@ -24,6 +24,7 @@ import {
   type ActionRun,
   type RunOptions,
 } from '../fixtures/run-action.js'
+import {registryDigest, registryTags} from '../fixtures/registry-probe.js'
 import {testEnvironment, uniqueNamespace} from '../fixtures/test-env.js'
 import {cosignEncryptedKey, makeSigningKey} from '../fixtures/cosign-check.js'
 import {makeVaultKey, startOciDouble} from '../fixtures/oci-double.js'
@@ -79,14 +80,21 @@ function everythingWritten(run: ActionRun): string {
 }
 
 describe('the token and its base64 form never leak', () => {
-  const namespace = uniqueNamespace('leak')
   const images =
     '- todo-frontend: ./frontend\n- name: todo-backend\n  context: backend\n  build-args:\n    APP_VERSION: "2.0"'
+  const NAMES = ['todo-frontend', 'todo-backend']
   test.each([
-    {why: 'a successful push', token: registry.password as string, inputs: {}},
-    {why: 'a refused login', token: 'Wr0ng-But-Secret-Token-42', inputs: {}},
-    {why: 'a dry run', token: 'Dry-Run-Secret-Token-99', inputs: {'dry-run': 'true'}},
-  ])('$why', async ({token, inputs}) => {
+    {why: 'a successful push', token: registry.password as string, inputs: {}, ends: 'pushed'},
+    {why: 'a refused login', token: 'Wr0ng-But-Secret-Token-42', inputs: {}, ends: 'refused'},
+    {
+      why: 'a dry run',
+      token: 'Dry-Run-Secret-Token-99',
+      inputs: {'dry-run': 'true'},
+      ends: 'planned',
+    },
+  ])('$why', async ({token, inputs, ends}) => {
+    // A namespace per row: what one row pushed must not count for another.
+    const namespace = uniqueNamespace('leak')
     const {run, samples} = await runSampled({
       inputs: {
         registry: registry.host,
@@ -105,7 +113,39 @@ describe('the token and its base64 form never leak', () => {
       expect(everythingWritten(run)).not.toContain(secret)
       expect(samples.filter((sample) => sample.includes(secret))).toEqual([])
     }
-    await runPost(run)
+    // How the run ended: a row that leaks nothing because it did nothing proves nothing.
+    const tags = async (name: string): Promise<string[]> =>
+      (await registryTags(registry, `${namespace}/${name}`)).sort()
+    if (ends === 'pushed') {
+      expect(run.errors).toEqual([])
+      expect(run.exitCode).toBe(0)
+      const digests = JSON.parse(run.outputs.digests) as Record<string, string>
+      expect(JSON.parse(run.outputs.images)).toMatchObject(
+        NAMES.map((name) => ({name, status: 'pushed', pushed: true, digest: digests[name]})),
+      )
+      for (const name of NAMES) {
+        expect(await tags(name), name).toEqual(['latest', 'main', 'sha-0123456'])
+        expect(await registryDigest(registry, `${namespace}/${name}`, 'latest'), name).toBe(
+          digests[name],
+        )
+      }
+    } else if (ends === 'refused') {
+      expect(run.exitCode).not.toBe(0)
+      expect(run.errors).toHaveLength(1)
+      expect(run.errors[0]).toMatch(
+        new RegExp(
+          `login to ${registry.host.replace(/\./g, '\\.')} as '${registry.username}' was refused`,
+        ),
+      )
+      expect(run.errors[0]).toMatch(new RegExp(`check username '${registry.username}'`))
+      for (const name of NAMES) expect(await tags(name), name).toEqual([])
+    } else {
+      expect(run.errors).toEqual([])
+      expect(run.exitCode).toBe(0)
+      expect(run.summary).toContain('Commands this run would make:')
+      for (const name of NAMES) expect(await tags(name), name).toEqual([])
+    }
+    expect((await runPost(run)).exitCode).toBe(0)
   })
 })
 

@@ -22,6 +22,7 @@ import {writeReport} from '../../src/report/write-report.js'
 import {RELEASE_STEPS} from '../../src/steps/index.js'
 import {defineStep} from '../../src/steps/release-step.js'
 import {RetrySession} from '../../src/adapters/retry.js'
+import {BUILD_KEY_LABEL} from '../../src/release/relabel.js'
 
 const WORKSPACE = join(PROJECT_ROOT, 'examples/todo-app')
 const THREE_IMAGES = '- frontend: frontend\n- backend: backend\n- recurring: recurring'
@@ -610,5 +611,39 @@ describe('a release step of its own', () => {
     } finally {
       vi.unstubAllEnvs()
     }
+  })
+})
+
+describe('build secrets and the build key', () => {
+  /** The build key label the one image of a run with `secrets` is built with. */
+  async function keyWith(secrets: string): Promise<string> {
+    const config = configOf({images: '- frontend: frontend', secrets})
+    const keys: string[] = []
+    const capturing = new FakeEngine(events)
+    const build = capturing.build.bind(capturing)
+    capturing.build = (step, log) => {
+      keys.push(step.labels[BUILD_KEY_LABEL])
+      return build(step, log)
+    }
+    const result = await release(config, {
+      engine: capturing,
+      resolveBaseImages: async (refs) =>
+        refs.map((ref) => ({ref, digest: `sha256:${'1'.repeat(64)}`})),
+    })
+    expect(result.failures).toEqual([])
+    expect(keys).toHaveLength(1)
+    return keys[0]
+  }
+
+  test('the key has the ids of the secrets, never their values: a rotated value keeps it', async () => {
+    const first = await keyWith('npm=first-value')
+    expect(first).toMatch(/^sha256:[0-9a-f]{64}$/)
+    expect(await keyWith('npm=a-rotated-value')).toBe(first)
+    expect(await keyWith('npm=')).toBe(first)
+    // Another secret (or none) is another build.
+    expect(await keyWith('npm=first-value\nsentry=x')).not.toBe(first)
+    expect(await keyWith('')).not.toBe(first)
+    // The order of the lines does not matter.
+    expect(await keyWith('sentry=x\nnpm=y')).toBe(await keyWith('npm=first-value\nsentry=x'))
   })
 })

@@ -1,13 +1,19 @@
 import {describe, expect, test} from 'vitest'
 import {
+  annotationNote,
   buildCommand,
+  builderSettingsOf,
   cachePullCommands,
+  classicBuilderSecretsError,
   labelLine,
   renderCommand,
+  writtenSecretFiles,
   type BuilderSettings,
   type ConcreteBuilder,
 } from '../../src/plan/builder-commands.js'
 import type {BuildStep} from '../../src/plan/build-step.js'
+import type {BuildSecret} from '../../src/model/action-config.js'
+import {describeFailure, InputError} from '../../src/errors.js'
 
 const settings = (
   builder: ConcreteBuilder,
@@ -289,11 +295,11 @@ describe('labelLine: the one LABEL line of the classic builder', () => {
 describe('layer cache arguments', () => {
   const cache = {
     images: ['iad.ocir.io/ns/todo-backend:1.2.2', 'iad.ocir.io/ns/todo-backend:sha-fedcba9'],
-    repository: 'iad.ocir.io/ns/todo-backend-buildcache',
+    imageName: 'iad.ocir.io/ns/todo-backend-buildcache',
   }
   const loopbackCache = {
     images: ['127.0.0.1:5000/ns/todo-backend:1.2.2'],
-    repository: '127.0.0.1:5000/ns/todo-backend-buildcache',
+    imageName: '127.0.0.1:5000/ns/todo-backend-buildcache',
   }
 
   test.each([
@@ -421,7 +427,7 @@ describe('layer cache arguments', () => {
   )
 
   test('classic docker: no previous release to take layers from is a build without a cache', () => {
-    const noImages = step({cache: {images: [], repository: cache.repository}})
+    const noImages = step({cache: {images: [], imageName: cache.imageName}})
     expect(buildCommand(settings('docker'), noImages)).toEqual(
       buildCommand(settings('docker'), step()),
     )
@@ -469,5 +475,210 @@ describe('layer cache arguments', () => {
     const pulls = cachePullCommands(settings(builder), given)
     expect(pulls.map(({args}) => args)).toEqual(want)
     for (const pull of pulls) expect(pull.tool).toBe('docker')
+  })
+})
+
+describe('annotations on the builds (DOCKER_METADATA_ANNOTATIONS_LEVELS)', () => {
+  const labels = {
+    'org.opencontainers.image.title': 'todo',
+    'org.opencontainers.image.version': '1.2.3',
+    'dev.ocir-push.build-key': 'sha256:abc',
+  }
+  /** The words after each `--annotation`, and the `--format` value. */
+  const annotations = (args: string[]) =>
+    args.flatMap((word, at) => (args[at - 1] === '--annotation' ? [word] : []))
+  const format = (args: string[]) => args[args.indexOf('--format') + 1]
+
+  test.each<{
+    why: string
+    builder: ConcreteBuilder
+    levels?: BuilderSettings['annotationLevels']
+    platforms?: string[]
+    provenance?: boolean
+    want: string[]
+  }>([
+    {why: 'buildx, unset: none', builder: 'buildx', want: []},
+    {
+      why: 'buildx: manifest level with its prefix, OCI keys only',
+      builder: 'buildx',
+      levels: ['manifest'],
+      want: [
+        'manifest:org.opencontainers.image.title=todo',
+        'manifest:org.opencontainers.image.version=1.2.3',
+      ],
+    },
+    {
+      why: 'buildx, one platform: no index, so no index or descriptor level (BuildKit would fail)',
+      builder: 'buildx',
+      levels: ['index', 'manifest-descriptor', 'manifest'],
+      platforms: ['linux/amd64'],
+      want: [
+        'manifest:org.opencontainers.image.title=todo',
+        'manifest:org.opencontainers.image.version=1.2.3',
+      ],
+    },
+    {
+      why: 'buildx, several platforms: it writes the index, so index and descriptor levels too',
+      builder: 'buildx',
+      levels: ['index', 'manifest-descriptor', 'index-descriptor'],
+      platforms: ['linux/amd64', 'linux/arm64'],
+      want: [
+        'index:org.opencontainers.image.title=todo',
+        'index:org.opencontainers.image.version=1.2.3',
+        'manifest-descriptor:org.opencontainers.image.title=todo',
+        'manifest-descriptor:org.opencontainers.image.version=1.2.3',
+      ],
+    },
+    {
+      why: 'buildx with provenance: an index (attestations) for one platform too',
+      builder: 'buildx',
+      levels: ['index'],
+      provenance: true,
+      want: [
+        'index:org.opencontainers.image.title=todo',
+        'index:org.opencontainers.image.version=1.2.3',
+      ],
+    },
+    {
+      why: 'buildah: plain key=value (it annotates the manifest)',
+      builder: 'buildah',
+      levels: ['index', 'manifest'],
+      want: ['org.opencontainers.image.title=todo', 'org.opencontainers.image.version=1.2.3'],
+    },
+    {
+      why: 'podman: the same',
+      builder: 'podman',
+      levels: ['manifest'],
+      want: ['org.opencontainers.image.title=todo', 'org.opencontainers.image.version=1.2.3'],
+    },
+    {
+      why: 'buildah without the manifest level: none',
+      builder: 'buildah',
+      levels: ['index'],
+      want: [],
+    },
+    {why: 'docker (classic): none at all', builder: 'docker', levels: ['manifest'], want: []},
+  ])('$why', ({builder, levels, platforms = [], provenance = false, want}) => {
+    const {args} = buildCommand(
+      settings(builder, {annotationLevels: levels, provenance}),
+      step({labels, platforms}),
+    )
+    expect(annotations(args)).toEqual(want)
+    if (builder === 'docker') expect(args).not.toContain('--annotation')
+  })
+
+  test('buildah and podman build OCI format only when manifest annotations are asked for', () => {
+    for (const builder of ['buildah', 'podman'] as const) {
+      expect(format(buildCommand(settings(builder), step({labels})).args)).toBe('docker')
+      expect(
+        format(buildCommand(settings(builder, {annotationLevels: ['index']}), step({labels})).args),
+      ).toBe('docker')
+      expect(
+        format(
+          buildCommand(settings(builder, {annotationLevels: ['manifest']}), step({labels})).args,
+        ),
+      ).toBe('oci')
+      // Nothing to annotate: nothing to give up HEALTHCHECK for.
+      expect(
+        format(buildCommand(settings(builder, {annotationLevels: ['manifest']}), step()).args),
+      ).toBe('docker')
+    }
+  })
+
+  test('builderSettingsOf carries the levels to the command lines', () => {
+    const made = builderSettingsOf(
+      'buildah',
+      {configDir: '/cfg', insecureHosts: [], provenance: false, annotationLevels: ['manifest']},
+      false,
+    )
+    expect(format(buildCommand(made, step({labels})).args)).toBe('oci')
+  })
+
+  test('the classic builder, asked for manifest annotations: a warning naming it, not an error', () => {
+    expect(annotationNote('docker', ['manifest', 'index'])).toMatch(
+      /^builder docker \(the classic builder\) cannot set manifest annotations.*only on the indexes this action writes/,
+    )
+    expect(annotationNote('docker', ['index'])).toBeUndefined()
+    expect(annotationNote('docker', undefined)).toBeUndefined()
+    for (const builder of ['buildx', 'buildah', 'podman'] as const)
+      expect(annotationNote(builder, ['manifest'])).toBeUndefined()
+  })
+})
+
+describe('build secrets: --secret id=…,src=<file>, never a value', () => {
+  const VALUE = 'npm_Value-That-Must-Not-Leak'
+  const secrets: BuildSecret[] = [
+    {id: 'npm', input: 'secrets', value: VALUE},
+    {id: 'feed', input: 'secret-envs', value: `${VALUE}-env`, variable: 'FEED_TOKEN'},
+    {id: 'gpg', input: 'secret-files', file: '/runner/temp/gpg.key'},
+  ]
+  const withSecrets = (builder: ConcreteBuilder): BuilderSettings =>
+    builderSettingsOf(
+      builder,
+      {configDir: '/cfg', insecureHosts: [], provenance: false, secrets},
+      false,
+    )
+
+  test.each(['buildx', 'buildah', 'podman'] as const)(
+    '%s: one --secret per id, values as files of the private config, files by their path',
+    (builder) => {
+      const given = withSecrets(builder)
+      const command = buildCommand(given, step({platforms: ['linux/amd64']}))
+      const pairs = command.args.flatMap((arg, i) =>
+        arg === '--secret' ? [command.args[i + 1]] : [],
+      )
+      expect(pairs).toEqual([
+        'id=npm,src=/cfg/secret-todo-backend-linux_amd64-npm',
+        'id=feed,src=/cfg/secret-todo-backend-linux_amd64-feed',
+        'id=gpg,src=/runner/temp/gpg.key',
+      ])
+      expect(writtenSecretFiles(given, step({platforms: ['linux/amd64']}))).toEqual([
+        {id: 'npm', input: 'secrets', file: '/cfg/secret-todo-backend-linux_amd64-npm'},
+        {id: 'feed', input: 'secret-envs', file: '/cfg/secret-todo-backend-linux_amd64-feed'},
+      ])
+      // Not in argv, not in the child's environment, not in the settings a dry run renders.
+      expect(JSON.stringify(command)).not.toContain(VALUE)
+      expect(JSON.stringify(given)).not.toContain(VALUE)
+      expect(JSON.stringify(given)).not.toContain('FEED_TOKEN')
+      expect(renderCommand(command)).toContain('--secret id=npm,src=/cfg/secret-todo-backend')
+      // Before the context, which stays the last word.
+      expect(command.args.at(-1)).toBe('backend')
+    },
+  )
+
+  test('each build has files of its own: images and platforms do not share one', () => {
+    const given = withSecrets('buildah')
+    const files = [step(), step({image: 'todo-frontend'}), step({platforms: ['linux/arm64']})].map(
+      (each) => writtenSecretFiles(given, each)[0].file,
+    )
+    expect(new Set(files).size).toBe(3)
+  })
+
+  test('no secrets: no --secret and settings as before', () => {
+    const given = builderSettingsOf(
+      'buildx',
+      {configDir: '/cfg', insecureHosts: [], provenance: false, secrets: []},
+      false,
+    )
+    expect(given).not.toHaveProperty('secrets')
+    expect(buildCommand(given, step()).args).not.toContain('--secret')
+  })
+
+  test('the classic builder refuses them, naming the inputs and the builders that can', () => {
+    let caught: unknown
+    try {
+      buildCommand(withSecrets('docker'), step())
+    } catch (err) {
+      caught = err
+    }
+    expect(caught).toBeInstanceOf(InputError)
+    const text = describeFailure(caught)
+    expect(text).toMatch(/inputs 'secrets', 'secret-envs', 'secret-files' give build secrets/)
+    expect(text).toMatch(/classic docker builder cannot mount/)
+    expect(text).toMatch(/buildx.*buildah.*podman/)
+    expect(text).not.toContain(VALUE)
+    expect(describeFailure(classicBuilderSecretsError(secrets.slice(0, 1), 'auto'))).toMatch(
+      /input 'secrets' gives build secrets \(npm\), which the classic docker builder \(picked by builder: auto\) cannot mount.*docker\/setup-buildx-action/,
+    )
   })
 })

@@ -67,6 +67,22 @@ describe('planBuildxBuilder', () => {
     expect(planBuildxBuilder(info, needs, options)).toMatchObject(want)
   })
 
+  test('the docker driver on the containerd image store exports the cache, builds several platforms and attests itself', () => {
+    const info = {...DEFAULT, containerdStore: true}
+    const needs = {...NONE, cacheExport: true, multiPlatform: ['web'], attestations: true}
+    expect(planBuildxBuilder(info, needs, options)).toEqual({
+      kind: 'use',
+      builder: 'default',
+      driver: 'docker',
+      cacheExport: true,
+    })
+    // Push by digest stays refused there.
+    expect(planBuildxBuilder(info, {...needs, pushByDigest: ['api']}, options)).toMatchObject({
+      kind: 'create',
+      why: ['push by digest (api)'],
+    })
+  })
+
   test('no private builder allowed: cache export is dropped, with a note that says how to get it back', () => {
     const plan = planBuildxBuilder(
       DEFAULT,

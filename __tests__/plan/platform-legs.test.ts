@@ -1,6 +1,7 @@
 import {describe, expect, test} from 'vitest'
 import type {ImageSpec, Stage} from '../../src/model/action-config.js'
-import {imageIndex, indexAnnotations, legProblem} from '../../src/plan/image-index.js'
+import {imageIndex, legProblem} from '../../src/plan/image-index.js'
+import {ociAnnotations} from '../../src/plan/tags/annotations.js'
 import {
   checkStagePlatforms,
   parsePlatform,
@@ -288,7 +289,7 @@ describe('the image index', () => {
     expect(
       JSON.parse(imageIndex([{platform: 'linux/amd64', manifest: amd64}], {a: 'b'})),
     ).not.toHaveProperty('annotations')
-    expect(indexAnnotations({'x.y': 'z'})).toEqual({})
+    expect(ociAnnotations({'x.y': 'z'})).toEqual({})
   })
 
   test.each([

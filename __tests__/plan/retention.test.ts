@@ -1,9 +1,12 @@
 import {describe, expect, test} from 'vitest'
 import {InputError} from '../../src/errors.js'
 import {
+  attachedTo,
   closedPullRequest,
   decideRetention,
+  deletedBefore,
   parseTagPatterns,
+  unlistedSubjects,
   type RetentionRules,
   type StoredVersion,
 } from '../../src/plan/retention.js'
@@ -144,6 +147,136 @@ describe('decideRetention: keep-last, keep-days, kept tags', () => {
     },
   ])('$why', ({versions, rules: given, want}) => {
     expect(deleted(versions, given)).toEqual(want)
+  })
+})
+
+/** A sha256 digest of one repeated hex character, and cosign's tag for what is attached to it. */
+const dg = (hex: string): string => `sha256:${hex.repeat(64)}`
+const attached = (hex: string, kind = 'sig'): string => `sha256-${hex.repeat(64)}.${kind}`
+/** A cosign `.sig` manifest: no creation time (its config says 0001-01-01). */
+const signature = (hex: string, kind = 'sig'): StoredVersion =>
+  version(`${dg(hex)}-${kind}`, [attached(hex, kind)], undefined)
+
+describe('decideRetention: signatures, attestations and SBOMs follow their digest', () => {
+  test.each([
+    {
+      why: 'keep-last counts images, not signatures; a signature goes after its image',
+      versions: [1, 2, 3, 4, 5].flatMap((n) => [
+        version(dg(String(n)), [`sha-${n}`], 6 - n),
+        signature(String(n)),
+      ]),
+      rules: rules({keepLast: 2}),
+      want: [dg('1'), dg('2'), dg('3'), `${dg('1')}-sig`, `${dg('2')}-sig`, `${dg('3')}-sig`],
+    },
+    {
+      why: 'the signature of a digest a kept tag names stays with it',
+      versions: [
+        version(dg('1'), ['latest', 'sha-1'], 30),
+        signature('1'),
+        version(dg('2'), ['sha-2'], 20),
+        signature('2'),
+      ],
+      rules: rules({keepLast: 0}),
+      want: [dg('2'), `${dg('2')}-sig`],
+    },
+    {
+      why: 'attestations and SBOMs too',
+      versions: [
+        version(dg('1'), ['sha-1'], 30),
+        signature('1', 'att'),
+        signature('1', 'sbom'),
+        version(dg('2'), ['sha-2'], 1),
+        signature('2', 'att'),
+      ],
+      rules: rules({keepLast: 1}),
+      want: [dg('1'), `${dg('1')}-att`, `${dg('1')}-sbom`],
+    },
+    {
+      why: "a multi-arch image: the index, then its legs and its signature, then the legs' signatures",
+      versions: [
+        version(dg('a'), ['sha-9'], 9, {children: [dg('b')]}),
+        version(dg('b'), ['sha-9-linux-amd64'], 9),
+        signature('a'),
+        signature('b'),
+        version(dg('c'), ['sha-2'], 1, {children: [dg('d')]}),
+        version(dg('d'), [], 1),
+        signature('c'),
+        signature('d'),
+      ],
+      rules: rules({keepLast: 1}),
+      want: [dg('a'), `${dg('a')}-sig`, dg('b'), `${dg('b')}-sig`],
+    },
+    {
+      why: 'a signature of a digest not listed stays (it may be there, untagged)',
+      versions: [version(dg('1'), ['sha-1'], 9), signature('2')],
+      rules: rules({keepLast: 0}),
+      want: [dg('1')],
+    },
+    {
+      why: 'a signature left behind by a digest already gone goes',
+      versions: [version(dg('1'), ['sha-1'], 1), signature('2')],
+      rules: rules({keepLast: 1}),
+      gone: [dg('2')],
+      want: [`${dg('2')}-sig`],
+    },
+    {
+      why: 'a signature keep-tags matches stays, though its image goes',
+      versions: [version(dg('1'), ['sha-1'], 9), signature('1')],
+      rules: rules({keepLast: 0, keepTags: parseTagPatterns(['*.sig'])}),
+      want: [dg('1')],
+    },
+    {
+      why: 'a digest with a signature tag and an image tag is an image',
+      versions: [version(dg('1'), [attached('2'), 'sha-1'], 9), version(dg('3'), ['sha-3'], 1)],
+      rules: rules({keepLast: 1}),
+      want: [dg('1')],
+    },
+  ])('$why', ({versions, rules: given, gone, want}) => {
+    expect(
+      decideRetention(versions, given, {canDeleteTag: false}, new Set(gone)).deletions.map(
+        (deletion) => deletion.digest,
+      ),
+    ).toEqual(want)
+  })
+
+  test("a closed pull request's image goes with its signature; the kept ones keep theirs", () => {
+    const decision = decideRetention(
+      [
+        version(dg('1'), ['pr-3'], 1),
+        signature('1'),
+        version(dg('2'), ['pr-4'], 1),
+        signature('2'),
+      ],
+      rules({keepLast: 0, pullRequest: {number: 3, shaTags: []}}),
+      {canDeleteTag: false},
+    )
+    expect(decision.deletions.map((deletion) => [deletion.digest, deletion.reason])).toEqual([
+      [dg('1'), 'pull request 3 is closed'],
+      [`${dg('1')}-sig`, `the signature of deleted ${dg('1')}`],
+    ])
+    expect(decision.kept.map((kept) => [kept.digest, kept.reason])).toEqual([
+      [dg('2'), "not pull request 3's"],
+      [`${dg('2')}-sig`, `the signature of kept ${dg('2')}`],
+    ])
+  })
+
+  test('attachedTo, unlistedSubjects and deletedBefore', () => {
+    expect(attachedTo({tags: [attached('1'), attached('2', 'att')]})).toEqual([dg('1'), dg('2')])
+    expect(attachedTo({tags: [attached('1'), 'sha-1']})).toEqual([])
+    expect(attachedTo({tags: []})).toEqual([])
+    expect(attachedTo({tags: ['sha256-abc.sig', `sha256-${'A'.repeat(64)}.sig`]})).toEqual([])
+    const versions = [
+      version(dg('a'), ['sha-9'], 9, {children: [dg('b')]}),
+      version(dg('b'), [], 9),
+      signature('b'),
+      signature('c'),
+    ]
+    expect(unlistedSubjects(versions)).toEqual([dg('c')])
+    expect(Object.fromEntries(deletedBefore(versions))).toEqual({
+      [dg('b')]: [dg('a')],
+      [`${dg('b')}-sig`]: [dg('b')],
+      [`${dg('c')}-sig`]: [dg('c')],
+    })
   })
 })
 

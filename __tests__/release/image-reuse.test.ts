@@ -229,6 +229,57 @@ describe('decideReuse', () => {
     // The release found is still the layer cache's source.
     expect(decision.kind === 'build' && decision.previous?.tag).toBe('main')
   })
+
+  test.each([
+    {why: 'with the layer cache: the release found is only the cache source', layerCache: true},
+    {why: 'without the layer cache: no registry is read', layerCache: false},
+  ])('reuse false builds, and still has the key to store, $why', async ({layerCache}) => {
+    const workspace = workspaceWith('FROM scratch\nCOPY file.txt /file.txt\n')
+    const plan = planOf('app')
+    const settings = {
+      reuse: false,
+      layerCache,
+      workspace,
+      facts: {eventName: 'push', payload: {}, revision: '0'.repeat(40)},
+      resolveBaseImages: noBases,
+    }
+    const {key} = await buildKey(settings, plan)
+    const registry = new MemoryRegistry()
+    registry.image('ns/app', 'main', {[BUILD_KEY_LABEL]: key!})
+    let reads = 0
+    const counting: ReuseRegistry = {
+      getManifest: (ref) => (reads++, registry.getManifest(ref)),
+      putManifest: (...args) => registry.putManifest(...args),
+      getBlob: (repository, digest) => registry.getBlob(repository, digest),
+      putBlob: (repository, body) => registry.putBlob(repository, body),
+    }
+    const decision = await decideReuse({...settings, registry: counting}, plan, () => {})
+    expect(decision).toMatchObject({kind: 'build', key, reason: 'reuse is false'})
+    expect(decision.kind === 'build' && decision.previous?.tag).toBe(
+      layerCache ? 'main' : undefined,
+    )
+    expect(reads > 0).toBe(layerCache)
+  })
+
+  test('reuse false with a doubt: no key, and the reason names the doubt', async () => {
+    const workspace = workspaceWith('FROM busybox\nCOPY file.txt /\n')
+    const decision = await decideReuse(
+      {
+        reuse: false,
+        layerCache: false,
+        workspace,
+        facts: {eventName: 'push', payload: {}, revision: '0'.repeat(40)},
+        resolveBaseImages: noBases,
+        registry: new MemoryRegistry(),
+      },
+      planOf('app'),
+      () => {},
+    )
+    expect(decision.key).toBeUndefined()
+    expect(decision.kind === 'build' && decision.reason).toBe(
+      'reuse is false (no build key: base image busybox could not be resolved (offline))',
+    )
+  })
 })
 
 describe('buildKey reads only files of the checkout', () => {
@@ -268,5 +319,19 @@ describe('buildKey reads only files of the checkout', () => {
     expect(withOwn).not.toBe(before)
     writeFileSync(join(workspace, 'app/file.txt'), 'changed\n')
     expect((await buildKey(settings(workspace), planOf('app'))).key).not.toBe(withOwn)
+  })
+})
+
+describe('buildKey and build secrets', () => {
+  test('ids enter the key, sorted; no secrets keeps the key runs without them had', async () => {
+    const workspace = workspaceWith('FROM scratch\nCOPY file.txt /file.txt\n')
+    const settings = {workspace, resolveBaseImages: noBases}
+    const plain = (await buildKey(settings, planOf('app'))).key
+    expect((await buildKey({...settings, secretIds: []}, planOf('app'))).key).toBe(plain)
+    const withIds = (await buildKey({...settings, secretIds: ['npm', 'feed']}, planOf('app'))).key
+    expect(withIds).not.toBe(plain)
+    expect((await buildKey({...settings, secretIds: ['feed', 'npm']}, planOf('app'))).key).toBe(
+      withIds,
+    )
   })
 })

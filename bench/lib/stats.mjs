@@ -6,7 +6,7 @@ export function median(values) {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }
 
-/** a / b rounded to two decimals, or null when b is 0. */
+/** a / b rounded to two decimals, or null when b is 0: for the tables only (targets: targets.mjs). */
 export function ratio(a, b) {
   return b ? Math.round((a / b) * 100) / 100 : null
 }

@@ -1,5 +1,5 @@
-import {readFileSync} from 'node:fs'
 import {resolve} from 'node:path'
+import {MAX_DOCKERFILE_BYTES, readCheckoutFile} from '../config/checkout-files.js'
 import {dockerfileCacheKeys} from '../plan/dockerfile-cache-keys.js'
 
 /**
@@ -23,7 +23,8 @@ export class BuildScheduler {
   private keysOf(dockerfile: string): string[] {
     const path = resolve(this.workspace, dockerfile)
     try {
-      return [...new Set(dockerfileCacheKeys(readFileSync(path, 'utf8')))]
+      const text = readCheckoutFile(path, {what: 'Dockerfile', maxBytes: MAX_DOCKERFILE_BYTES})
+      return [...new Set(dockerfileCacheKeys(text))]
     } catch {
       // Unreadable here: the builder will say why; keep it apart from nothing in particular.
       return [`unreadable:${path}`]

@@ -11,6 +11,7 @@ import type {BuildStep} from '../plan/build-step.js'
 import {BuildScheduler} from './build-scheduler.js'
 import type {ContainerEngine, LogSink} from '../ports.js'
 import {childEnvironment, runCommand} from './run-command.js'
+import {withSecretFiles, type SecretValues} from './secret-files.js'
 
 /**
  * buildah or podman: no daemon, images in the user's container storage. Logins go to
@@ -30,6 +31,8 @@ export class BuildahEngine implements ContainerEngine {
   constructor(
     private readonly settings: BuilderSettings,
     private readonly workspace: string,
+    /** The build secrets' values, written to their files for each build. */
+    private readonly secrets: SecretValues = new Map(),
   ) {
     this.name = settings.builder
     this.scheduler = new BuildScheduler(workspace)
@@ -41,7 +44,10 @@ export class BuildahEngine implements ContainerEngine {
 
   build(step: BuildStep, log: LogSink): Promise<{digest?: string}> {
     return this.scheduler.run(step.file, async () => {
-      await this.run(buildCommand(this.settings, step), {cwd: this.workspace, log})
+      const command = buildCommand(this.settings, step)
+      await withSecretFiles(this.settings, step, this.secrets, () =>
+        this.run(command, {cwd: this.workspace, log}),
+      )
       return {}
     })
   }

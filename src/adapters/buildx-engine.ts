@@ -5,25 +5,7 @@ import type {BuildStep} from '../plan/build-step.js'
 import {DockerEngine} from './docker-engine.js'
 import {dockerToolEnvironment} from './docker-config.js'
 import type {LogSink} from '../ports.js'
-
-/** The variables the `type=gha` cache backend reads (the runner sets them for actions). */
-const GHA_CACHE_VARIABLES = [
-  'ACTIONS_RUNTIME_TOKEN',
-  'ACTIONS_CACHE_URL',
-  'ACTIONS_RESULTS_URL',
-  'ACTIONS_CACHE_SERVICE_V2',
-] as const
-
-/** The `type=gha` cache environment, or undefined when this runner has no cache service. */
-export function ghaCacheEnvironment(env: NodeJS.ProcessEnv): Record<string, string> | undefined {
-  if (!env.ACTIONS_CACHE_URL && !env.ACTIONS_RESULTS_URL) return undefined
-  const picked: Record<string, string> = {}
-  for (const name of GHA_CACHE_VARIABLES) {
-    const value = env[name]
-    if (value) picked[name] = value
-  }
-  return picked
-}
+import {withSecretFiles, type SecretValues} from './secret-files.js'
 
 /** The pushed manifest (or index) digest from a `--metadata-file`; undefined when none. */
 export function parseBuildxMetadata(text: string): {digest?: string} {
@@ -57,6 +39,8 @@ export class BuildxEngine extends DockerEngine {
     private readonly buildxConfig: string,
     /** The GitHub cache service's variables, handed to buildx when `settings.ghaCache`. */
     private readonly ghaCache: Record<string, string> = {},
+    /** The build secrets' values, written to their files for each build. */
+    private readonly secrets: SecretValues = new Map(),
   ) {
     super(settings, workspace)
   }
@@ -72,11 +56,10 @@ export class BuildxEngine extends DockerEngine {
   override async build(step: BuildStep, log: LogSink): Promise<{digest?: string}> {
     const metadataFile = buildxMetadataFile(this.settings, step)
     try {
-      await this.run(buildCommand(this.settings, step), {
-        log,
-        cwd: this.workspace,
-        env: this.ghaCache,
-      })
+      const command = buildCommand(this.settings, step)
+      await withSecretFiles(this.settings, step, this.secrets, () =>
+        this.run(command, {log, cwd: this.workspace, env: this.ghaCache}),
+      )
       if (!step.push) return {}
       const {digest} = parseBuildxMetadata(readFileSync(metadataFile, 'utf8'))
       if (!digest)

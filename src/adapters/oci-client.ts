@@ -8,14 +8,14 @@ import type * as OciCommon from 'oci-common'
 import type {ArtifactsClient} from 'oci-artifacts'
 import type {KmsCryptoClient} from 'oci-keymanagement'
 import type {ObjectStorageClient} from 'oci-objectstorage'
-import type {OciApiKey} from '../model/oci.js'
-import {OciRequestError} from '../errors.js'
+import {isKeyless, type OciAuth, type OciSession} from '../model/oci.js'
+import {ActionError, OciRequestError} from '../errors.js'
 import {backoffMs, DEFAULT_RETRY_BASE_MS} from './retry.js'
 
 /** How OCI SDK clients are built. */
 export interface OciClientOptions {
-  /** The parsed API key (config/oci-key.ts). */
-  apiKey: OciApiKey
+  /** The parsed API key (config/oci-key.ts), or keyless credentials with their session open. */
+  apiKey: OciAuth
   /** How many times a transient failure is retried (the `retries` input). */
   retries: number
   /** Base URL for every OCI call (the `oci-endpoint` input); default: the region's endpoints. */
@@ -44,10 +44,22 @@ function commonJs<T>(namespace: T): T {
   return (namespace as {default?: T}).default ?? namespace
 }
 
-/** An in-memory auth provider for the SDK (no ~/.oci/config). */
+/**
+ * An in-memory auth provider for the SDK (no ~/.oci/config): the API key, or for keyless
+ * credentials the session token (key id `ST$<token>`) and the private key it is bound to.
+ */
 export async function createAuthProvider(
-  apiKey: OciApiKey,
-): Promise<OciCommon.SimpleAuthenticationDetailsProvider> {
+  apiKey: OciAuth,
+): Promise<OciCommon.AuthenticationDetailsProvider> {
+  if (isKeyless(apiKey)) {
+    if (!apiKey.session) {
+      throw new ActionError(
+        'an OCI call was about to be made before the OIDC token exchange',
+        'this is a bug in ocir-push: please report it',
+      )
+    }
+    return sessionAuthProvider(apiKey.session)
+  }
   const common = await loadOciCommon()
   return new common.SimpleAuthenticationDetailsProvider(
     apiKey.tenancy,
@@ -56,6 +68,19 @@ export async function createAuthProvider(
     apiKey.privateKeyPem,
     null,
   )
+}
+
+/**
+ * Signs with a session token: the SDK's signer asks for the key id on every request, so a renewed
+ * token (OciSession renews it before it expires) is used from the next request on. oci-common's
+ * own SessionAuthDetailProvider reads ~/.oci/config and files; this one keeps everything in memory.
+ */
+export function sessionAuthProvider(session: OciSession): OciCommon.AuthenticationDetailsProvider {
+  return {
+    getKeyId: async () => `ST$${await session.token()}`,
+    getPrivateKey: () => session.privateKeyPem,
+    getPassphrase: () => null,
+  }
 }
 
 /**
@@ -92,7 +117,7 @@ export function ociClientConfiguration(
 /** The client options of a run: its API key, its retries, its endpoint. One place for all clients. */
 export function ociClientOptionsOf(
   config: {retries: number; retryBaseMs?: number; ociEndpoint?: string},
-  apiKey: OciApiKey,
+  apiKey: OciAuth,
 ): OciClientOptions {
   return {
     apiKey,
@@ -153,7 +178,7 @@ export async function createObjectStorageClient(
  */
 function placeClient(
   client: {regionId: string; endpoint: string},
-  apiKey: OciApiKey,
+  apiKey: OciAuth,
   endpoint: string | undefined,
 ): void {
   if (apiKey.region) client.regionId = apiKey.region.id

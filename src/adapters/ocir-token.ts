@@ -4,7 +4,7 @@
  * token as password.
  * https://www.ateam-oracle.com/authentication-mechanisms-for-oci-container-registry-ocir
  */
-import type {OciApiKey} from '../model/oci.js'
+import type {OciAuth} from '../model/oci.js'
 import * as core from '@actions/core'
 import {OciRequestError} from '../errors.js'
 import {createAuthProvider, loadOciCommon, wrapOciError} from './oci-client.js'
@@ -20,8 +20,8 @@ export interface OcirToken {
 export interface OcirTokenRequest {
   /** Registry host[:port], e.g. `iad.ocir.io` or `127.0.0.1:5000`. */
   registry: string
-  /** The parsed API key (config/oci-key.ts). */
-  apiKey: OciApiKey
+  /** The parsed API key (config/oci-key.ts), or keyless credentials with their session open. */
+  apiKey: OciAuth
   /** The run's retries (network failures, 429, 5xx); a bare policy gets a session of its own. */
   retry: RetrySession | RetryPolicy
   /** Give up on one request after this many seconds (default 30). */

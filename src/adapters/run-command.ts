@@ -10,10 +10,22 @@ import type {LogSink} from '../ports.js'
 const WITHHELD =
   /^(INPUT_|OCI_CLI_KEY_CONTENT$|OCI_CLI_PASSPHRASE$|GITHUB_TOKEN$|ACTIONS_RUNTIME_TOKEN$|ACTIONS_ID_TOKEN_REQUEST_TOKEN$)/
 
+/**
+ * The variables secret-envs names: they hold build secrets, which reach a builder only as the
+ * files its `--secret` names, so no child process inherits them.
+ */
+const withheldVariables = new Set<string>()
+
+/** Withholds these variables from every child process started from now on. */
+export function withholdVariables(names: Iterable<string>): void {
+  for (const name of names) withheldVariables.add(name)
+}
+
 export function childEnvironment(extra: Record<string, string> = {}): Record<string, string> {
   const environment: Record<string, string> = {}
   for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !WITHHELD.test(key)) environment[key] = value
+    if (value !== undefined && !WITHHELD.test(key) && !withheldVariables.has(key))
+      environment[key] = value
   }
   return {...environment, ...extra}
 }

@@ -1,7 +1,8 @@
 import {writeFileSync} from 'node:fs'
-import type {Builder, CacheMode} from '../model/action-config.js'
+import type {AnnotationLevel, Builder, BuildSecret, CacheMode} from '../model/action-config.js'
 import {ActionError, describeFailure} from '../errors.js'
 import {
+  annotationNote,
   builderSettingsOf,
   type BuilderCommand,
   type ConcreteBuilder,
@@ -11,6 +12,7 @@ import {
   buildkitdConfig,
   buildxCreateCommand,
   buildxInspectCommand,
+  imageStoreCommand,
   buildxRemoveCommand,
   fallBackToDockerDriver,
   isLoopbackHost,
@@ -20,7 +22,9 @@ import {
   type BuildxNeeds,
 } from '../plan/buildx-builder.js'
 import {BuildahEngine} from './buildah-engine.js'
-import {BuildxEngine, ghaCacheEnvironment} from './buildx-engine.js'
+import {secretValuesOf} from './secret-files.js'
+import {BuildxEngine} from './buildx-engine.js'
+import {ghaCacheEnvironment} from '../model/gha-cache.js'
 import {dockerToolEnvironment} from './docker-config.js'
 import {DockerEngine} from './docker-engine.js'
 import type {ContainerEngine} from '../ports.js'
@@ -46,6 +50,10 @@ export interface EngineSettings {
   env: NodeJS.ProcessEnv
   /** What the builds will ask of a buildx builder, and whether a private one may be created. */
   buildx: {needs: BuildxNeeds; createBuilder: boolean; privateName: string}
+  /** The build secrets: their ids and files go into the command lines, their values to the engine. */
+  secrets?: readonly BuildSecret[]
+  /** DOCKER_METADATA_ANNOTATIONS_LEVELS; undefined when unset. */
+  annotationLevels?: readonly AnnotationLevel[]
 }
 
 /** Runs `tool args` with `env` added; throws a CommandError when it fails. */
@@ -128,7 +136,11 @@ async function inspectBuildx(
 ): Promise<BuildxBuilderInfo> {
   try {
     const {stdout} = await run(buildxInspectCommand({bootstrap: !plan}), env)
-    return parseBuildxInspect(stdout)
+    const info = parseBuildxInspect(stdout)
+    if (info.driver !== 'docker') return info
+    // With containerd as the engine's image store, the docker driver can do what it otherwise refuses.
+    const store = await run(imageStoreCommand(), env).catch(() => ({stdout: ''}))
+    return {...info, containerdStore: store.stdout.includes('io.containerd.snapshotter')}
   } catch (err) {
     if (err instanceof ActionError && err.hint) throw err
     const chosen = settings.env.BUILDX_BUILDER
@@ -192,7 +204,13 @@ async function buildxSelection(
 }
 
 function plainSelection(builder: ConcreteBuilder, settings: EngineSettings): BuilderSelection {
-  return {builder, settings: builderSettingsOf(builder, settings, false), setup: [], notes: []}
+  const note = annotationNote(builder, settings.annotationLevels)
+  return {
+    builder,
+    settings: builderSettingsOf(builder, settings, false),
+    setup: [],
+    notes: note ? [note] : [],
+  }
 }
 
 /** The engine that runs a selection's command lines. */
@@ -205,11 +223,16 @@ export function engineOf(selection: BuilderSelection, settings: EngineSettings):
         settings.workspace,
         settings.buildxConfig,
         selection.ghaCache,
+        secretValuesOf(settings.secrets),
       )
     case 'docker':
       return new DockerEngine(builderSettings, settings.workspace)
     case 'buildah':
     case 'podman':
-      return new BuildahEngine(builderSettings, settings.workspace)
+      return new BuildahEngine(
+        builderSettings,
+        settings.workspace,
+        secretValuesOf(settings.secrets),
+      )
   }
 }

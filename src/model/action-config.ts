@@ -2,12 +2,21 @@
  * The one typed, validated view of the action's inputs that the rest of the code sees. config/
  * reads it; plan/ plans from it; neither imports the other for it.
  */
-import type {OciApiKey} from './oci.js'
+import type {OciAuth} from './oci.js'
 
 export type Builder = 'auto' | 'buildx' | 'docker' | 'buildah' | 'podman'
 export const BUILDERS: readonly Builder[] = ['auto', 'buildx', 'docker', 'buildah', 'podman']
 
 export type Stage = 'all' | 'platform' | 'merge' | 'cleanup'
+
+/** Where an annotation goes (metadata-action's DOCKER_METADATA_ANNOTATIONS_LEVELS, buildx's prefixes). */
+export type AnnotationLevel = 'manifest' | 'index' | 'manifest-descriptor' | 'index-descriptor'
+export const ANNOTATION_LEVELS: readonly AnnotationLevel[] = [
+  'manifest',
+  'index',
+  'manifest-descriptor',
+  'index-descriptor',
+]
 
 export type CacheMode = 'auto' | 'none'
 export const CACHE_MODES: readonly CacheMode[] = ['auto', 'none']
@@ -29,6 +38,20 @@ export interface ImageSpec {
   /** Extra labels for this image only. */
   labels: Record<string, string>
 }
+
+/** The inputs that give build secrets, in the order they are read. */
+export type SecretInput = 'secrets' | 'secret-files' | 'secret-envs'
+
+/**
+ * One build secret, mounted by its id (`RUN --mount=type=secret,id=…`). A value (from `secrets`
+ * or `secret-envs`) was masked when read, and goes to the builder only in a file of this step's
+ * private docker config, written for one build and removed after it: never in argv, a label, the
+ * build key, the log, a dry run or the summary. A file (`secret-files`) is handed over by path.
+ */
+export type BuildSecret =
+  | {id: string; input: 'secrets'; value: string}
+  | {id: string; input: 'secret-envs'; value: string; variable: string}
+  | {id: string; input: 'secret-files'; file: string}
 
 /** Where the registry host came from. */
 export interface RegistryTarget {
@@ -74,8 +97,11 @@ export interface ActionConfig {
   username: string
   /** Auth token or password; masked when read. Empty when absent. */
   authToken: string
-  /** The OCI API key, checked and parsed (decrypted) once; undefined when none was given. */
-  oci?: OciApiKey
+  /**
+   * How OCI calls are signed: the API key, checked and parsed (decrypted) once, or keyless
+   * (GitHub's OIDC token exchanged for a session token); undefined when neither was given.
+   */
+  oci?: OciAuth
   ociEndpoint?: string
   logout: boolean
   images: ImageSpec[]
@@ -92,6 +118,8 @@ export interface ActionConfig {
   /** Where builds take unchanged layers from: the registry (`auto`) or nowhere. */
   cache: CacheMode
   labels: Record<string, string>
+  /** Build secrets (secrets, secret-files, secret-envs), for every build of the run; ids unique. */
+  secrets: BuildSecret[]
   maxParallel: number
   /** Tag rule lines (metadata-action syntax); empty means the default rules. */
   tagRules: string[]
@@ -117,6 +145,13 @@ export interface ActionConfig {
     prHeadSha: boolean
     /** DOCKER_METADATA_SHORT_SHA_LENGTH: length of `{{sha}}` and `type=sha` (default 7). */
     shortShaLength?: number
+    /**
+     * DOCKER_METADATA_ANNOTATIONS_LEVELS, without repeats; undefined when unset. Set, it decides
+     * where annotations go (the builds' manifests, the indexes this action writes); unset, the
+     * `annotations` output is of the `manifest` level, as metadata-action's, builds get none and
+     * the indexes this action writes carry the index annotations, as before.
+     */
+    annotationLevels?: AnnotationLevel[]
   }
   /** The runner offers the GitHub cache service (buildx then caches with type=gha). */
   ghaCache: boolean

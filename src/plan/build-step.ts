@@ -11,11 +11,11 @@ export interface BuildCache {
    */
   local?: string[]
   /**
-   * The repository (host/path, no tag) where builders that can export a cache keep it, e.g.
-   * `iad.ocir.io/ns/todo-backend-buildcache`. Never a release repository, so nothing there is
-   * mistaken for a release.
+   * Where builders that can export a cache keep it, as an image name (host/path, no tag; see
+   * ImagePlan.imageName), e.g. `iad.ocir.io/ns/todo-backend-buildcache`. Never a release
+   * repository, so nothing there is mistaken for a release.
    */
-  repository: string
+  imageName: string
 }
 
 /** One build of one image, as every builder gets it. */
@@ -110,7 +110,7 @@ export function imageBuildCache(
   return {
     images: options.previousTag ? [`${plan.imageName}:${options.previousTag}`] : [],
     local: options.localImages.filter((ref) => !ref.startsWith(`${plan.imageName}:`)),
-    repository: buildCacheRepository(plan.imageName),
+    imageName: buildCacheRepository(plan.imageName),
   }
 }
 

@@ -2,9 +2,10 @@
  * The command lines of every builder, built in one place: the engines run exactly these, and a
  * dry run prints exactly these. Pure: paths come in, nothing is read or written here.
  */
-import type {Builder} from '../model/action-config.js'
-import {ActionError} from '../errors.js'
+import type {AnnotationLevel, Builder, BuildSecret, SecretInput} from '../model/action-config.js'
+import {ActionError, InputError} from '../errors.js'
 import type {BuildCache, BuildStep} from './build-step.js'
+import {ociAnnotations} from './tags/annotations.js'
 
 export type ConcreteBuilder = Exclude<Builder, 'auto'>
 
@@ -34,12 +35,37 @@ export interface BuilderSettings {
    * `docker` driver cannot). Undefined: buildx's own choice, with cache export.
    */
   buildx?: {builder: string; cacheExport: boolean}
+  /** The run's build secrets, by id: every build gets each of them (`--secret`). */
+  secrets?: readonly SecretMount[]
+  /**
+   * The annotation levels DOCKER_METADATA_ANNOTATIONS_LEVELS asks for; undefined (unset): builds
+   * set no annotation.
+   */
+  annotationLevels?: readonly AnnotationLevel[]
+}
+
+/**
+ * A build secret as the command lines see it: its id and, for `secret-files`, the user's file.
+ * No value: a value (`secrets`, `secret-envs`) is written by the engine to secretFile() for one
+ * build and removed after it, so argv names only that file.
+ */
+export interface SecretMount {
+  id: string
+  /** The input that gave it (for messages). */
+  input: SecretInput
+  /** secret-files: the file, resolved to an absolute path. */
+  file?: string
 }
 
 /** What the command lines of one builder depend on. */
 export function builderSettingsOf(
   builder: ConcreteBuilder,
-  settings: Pick<BuilderSettings, 'configDir' | 'insecureHosts' | 'provenance'>,
+  settings: Pick<
+    BuilderSettings,
+    'configDir' | 'insecureHosts' | 'provenance' | 'annotationLevels'
+  > & {
+    secrets?: readonly BuildSecret[]
+  },
   ghaCache: boolean,
 ): BuilderSettings {
   return {
@@ -48,7 +74,43 @@ export function builderSettingsOf(
     insecureHosts: settings.insecureHosts,
     provenance: settings.provenance,
     ghaCache,
+    ...(settings.secrets?.length ? {secrets: secretMounts(settings.secrets)} : {}),
+    ...(settings.annotationLevels ? {annotationLevels: settings.annotationLevels} : {}),
   }
+}
+
+/** The secrets without their values: ids, inputs and files only. */
+export function secretMounts(secrets: readonly BuildSecret[]): SecretMount[] {
+  return secrets.map((secret) =>
+    secret.input === 'secret-files'
+      ? {id: secret.id, input: secret.input, file: secret.file}
+      : {id: secret.id, input: secret.input},
+  )
+}
+
+/** The builders that mount build secrets (`RUN --mount=type=secret`); the classic one cannot. */
+export const SECRET_BUILDERS: readonly ConcreteBuilder[] = ['buildx', 'buildah', 'podman']
+
+/**
+ * The error for build secrets given to the classic builder, which has no `--secret` (it predates
+ * BuildKit): raised before anything is built or pushed. `chosen`: the builder input named docker,
+ * or `auto` picked it because no other builder works on this runner.
+ */
+export function classicBuilderSecretsError(
+  secrets: readonly Pick<SecretMount, 'id' | 'input'>[],
+  chosen: 'docker' | 'auto',
+): InputError {
+  const inputs = [...new Set(secrets.map((secret) => secret.input))]
+  const named = inputs.map((input) => `'${input}'`).join(', ')
+  const ids = secrets.map((secret) => secret.id).join(', ')
+  return new InputError(
+    inputs[0],
+    ids,
+    chosen === 'docker'
+      ? 'use builder: buildx (with docker/setup-buildx-action), buildah or podman, which can, or remove the secrets; nothing was built or pushed'
+      : `builder: auto picked docker because buildx does not work on this runner: add docker/setup-buildx-action before this step, or install buildah or podman and set builder: buildah or podman; nothing was built or pushed`,
+    `input${inputs.length > 1 ? 's' : ''} ${named} give${inputs.length > 1 ? '' : 's'} build secrets (${ids}), which the classic docker builder${chosen === 'auto' ? ' (picked by builder: auto)' : ''} cannot mount: only ${SECRET_BUILDERS.join(', ')} can`,
+  )
 }
 
 /**
@@ -125,6 +187,14 @@ export function buildArgNameProblem(name: string): string | undefined {
   if (!ARGV_ONLY.test(name) && BUILDER_ENVIRONMENT.test(name))
     return 'is a variable the builders (docker, buildx, buildah, podman) read from their own environment, where build-arg values are passed: it would change how the image is built, not what is built into it'
   return undefined
+}
+
+/**
+ * Whether the builders read `name` from their own environment (PATH, HOME, DOCKER_*, …): such a
+ * variable cannot be a secret-envs source, which is withheld from every child process.
+ */
+export function isBuilderEnvironmentVariable(name: string): boolean {
+  return BUILDER_ENVIRONMENT.test(name)
 }
 
 /** The password always goes to stdin. */
@@ -229,6 +299,7 @@ export function labelLine(labels: Record<string, string>, escape = '\\'): string
 
 function dockerBuild(settings: BuilderSettings, step: BuildStep): BuilderCommand {
   onePlatform('docker', step, 'use builder: buildx (with docker/setup-buildx-action)')
+  if (settings.secrets?.length) throw classicBuilderSecretsError(settings.secrets, 'docker')
   const labelled = labelledDockerfile(settings, step)
   const args = ['build', '--file', labelled ?? step.file]
   if (step.target) args.push('--target', step.target)
@@ -262,7 +333,8 @@ function buildxBuild(settings: BuilderSettings, step: BuildStep): BuilderCommand
   if (step.platforms.length > 0) args.push('--platform', step.platforms.join(','))
   args.push(`--provenance=${settings.provenance}`)
   const {args: buildArgs, env} = buildArgArguments(step.buildArgs)
-  args.push(...buildArgs, ...labelArguments(step))
+  args.push(...buildArgs, ...secretArguments(settings, step), ...labelArguments(step))
+  args.push(...buildxAnnotationArguments(settings, step))
   args.push(...buildxCacheArguments(settings, step))
   for (const ref of step.pushRefs) args.push('--tag', ref)
   if (step.push) {
@@ -275,6 +347,37 @@ function buildxBuild(settings: BuilderSettings, step: BuildStep): BuilderCommand
   }
   args.push('--metadata-file', buildxMetadataFile(settings, step), contextArgument(step.context))
   return {tool: 'docker', args, env}
+}
+
+/**
+ * buildx's `--annotation level:key=value` (buildx 0.12 and later) for each level asked for that
+ * this build writes: `manifest` always; `index` and `manifest-descriptor` only when the build
+ * writes an index (several platforms, or provenance attestations), since BuildKit fails a
+ * single-platform build with index annotations. `index-descriptor` is nowhere in a registry.
+ */
+function buildxAnnotationArguments(settings: BuilderSettings, step: BuildStep): string[] {
+  const writesIndex = step.platforms.length > 1 || settings.provenance
+  const levels = (settings.annotationLevels ?? []).filter(
+    (level) =>
+      level === 'manifest' ||
+      (writesIndex && (level === 'index' || level === 'manifest-descriptor')),
+  )
+  const annotations = Object.entries(ociAnnotations(step.labels))
+  return levels.flatMap((level) =>
+    annotations.flatMap(([key, value]) => ['--annotation', `${level}:${key}=${value}`]),
+  )
+}
+
+/**
+ * What a builder cannot do of the annotations asked for, for the preflight warning; undefined
+ * when it can. The classic builder has no annotations at all: its manifests carry labels only.
+ */
+export function annotationNote(
+  builder: ConcreteBuilder,
+  levels: readonly AnnotationLevel[] | undefined,
+): string | undefined {
+  if (builder !== 'docker' || !levels?.includes('manifest')) return undefined
+  return `builder docker (the classic builder) cannot set manifest annotations: DOCKER_METADATA_ANNOTATIONS_LEVELS asks for 'manifest', but the images it pushes carry labels only. Annotations go only on the indexes this action writes (stage: merge, a reused multi-platform image), at the levels asked for; use builder: buildx, buildah or podman for manifest annotations`
 }
 
 /**
@@ -296,7 +399,7 @@ function buildxCacheArguments(settings: BuilderSettings, step: BuildStep): strin
     ]
   }
   if (!step.cache) return []
-  const cacheRef = `${step.cache.repository}:buildcache`
+  const cacheRef = `${step.cache.imageName}:buildcache`
   return [
     '--cache-from',
     `type=registry,ref=${cacheRef}`,
@@ -305,18 +408,27 @@ function buildxCacheArguments(settings: BuilderSettings, step: BuildStep): strin
   ]
 }
 
-/** `buildah bud …` / `podman build …`. Docker format keeps HEALTHCHECK and SHELL. */
+/**
+ * `buildah bud …` / `podman build …`. Docker format keeps HEALTHCHECK, SHELL and ONBUILD, which the
+ * OCI image format has no place for; but a Docker manifest has no annotations (buildah and podman
+ * drop `--annotation` without a word). So OCI format only when manifest annotations are asked for
+ * (DOCKER_METADATA_ANNOTATIONS_LEVELS with `manifest`), Docker format otherwise, as always.
+ */
 function daemonlessBuild(settings: BuilderSettings, step: BuildStep): BuilderCommand {
   const tool = settings.builder
   onePlatform(tool, step, 'use builder: buildx')
   const args = [tool === 'buildah' ? 'bud' : 'build', '--authfile', authFile(settings)]
   if (step.cache) args.push(...daemonlessCacheArguments(settings, step.cache))
-  args.push('--format', 'docker', '--file', step.file)
+  const annotations = settings.annotationLevels?.includes('manifest')
+    ? Object.entries(ociAnnotations(step.labels))
+    : []
+  args.push('--format', annotations.length > 0 ? 'oci' : 'docker', '--file', step.file)
   if (step.target) args.push('--target', step.target)
   if (step.platforms.length === 1) args.push('--platform', step.platforms[0])
   if (step.sourceDateEpoch !== undefined) args.push('--timestamp', String(step.sourceDateEpoch))
   const {args: buildArgs, env} = buildArgArguments(step.buildArgs)
-  args.push(...buildArgs, ...labelArguments(step))
+  args.push(...buildArgs, ...secretArguments(settings, step), ...labelArguments(step))
+  for (const [key, value] of annotations) args.push('--annotation', `${key}=${value}`)
   for (const ref of step.refs) args.push('--tag', ref)
   args.push(contextArgument(step.context))
   return {tool, args, env}
@@ -331,11 +443,11 @@ function daemonlessBuild(settings: BuilderSettings, step: BuildStep): BuilderCom
 function daemonlessCacheArguments(settings: BuilderSettings, cache: BuildCache): string[] {
   return [
     '--layers',
-    ...tlsVerify(settings, hostOf(cache.repository)),
+    ...tlsVerify(settings, hostOf(cache.imageName)),
     '--cache-from',
-    cache.repository,
+    cache.imageName,
     '--cache-to',
-    cache.repository,
+    cache.imageName,
   ]
 }
 
@@ -361,6 +473,42 @@ export function buildArgArguments(buildArgs: Record<string, string>): {
     }
   }
   return {args, env}
+}
+
+/**
+ * `--secret id=<id>,src=<file>` for each build secret: the user's file, or the file the engine
+ * writes the value to for this build (secretFile). Never a value: argv is visible to every
+ * process listing. buildx, buildah and podman all read `src=` (buildah and podman have no `env=`
+ * before 1.28 and 4.4, which GitHub's ubuntu-22.04 runners predate).
+ */
+export function secretArguments(settings: BuilderSettings, step: BuildStep): string[] {
+  return (settings.secrets ?? []).flatMap((secret) => [
+    '--secret',
+    `id=${secret.id},src=${secret.file ?? secretFile(settings, step, secret.id)}`,
+  ])
+}
+
+/**
+ * Where the engine writes a secret's value for one build (mode 0600, removed after the build; the
+ * post step removes the whole dir): one file per image, platforms and id, so builds that run at
+ * once never share one.
+ */
+export function secretFile(settings: BuilderSettings, step: BuildStep, id: string): string {
+  return `${settings.configDir}/secret-${safeName(step.image)}-${safeName(step.platforms.join('+') || 'default')}-${id}`
+}
+
+/** The secrets of a build whose values the engine writes to a file, and where. */
+export function writtenSecretFiles(
+  settings: BuilderSettings,
+  step: BuildStep,
+): {id: string; input: SecretInput; file: string}[] {
+  return (settings.secrets ?? [])
+    .filter((secret) => secret.file === undefined)
+    .map((secret) => ({
+      id: secret.id,
+      input: secret.input,
+      file: secretFile(settings, step, secret.id),
+    }))
 }
 
 /**

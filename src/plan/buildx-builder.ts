@@ -18,6 +18,11 @@ export interface BuildxBuilderInfo {
   /** The first node's status (`running`, `inactive`…), when printed. */
   status?: string
   platforms: string[]
+  /**
+   * The engine keeps images in containerd (its image store): buildx's docker driver can then
+   * export a cache, build several platforms and attest; only push by digest stays refused.
+   */
+  containerdStore?: boolean
 }
 
 /** The features of this run's builds that not every buildx driver can do. */
@@ -91,16 +96,18 @@ export function parseBuildxInspect(text: string): BuildxBuilderInfo {
 /** Refusals of the `docker` driver: the feature, and whether a build can go on without it. */
 export function dockerDriverRefusals(
   needs: BuildxNeeds,
+  containerdStore = false,
 ): {feature: string; images?: string[]; droppable: boolean}[] {
   const refusals: {feature: string; images?: string[]; droppable: boolean}[] = []
-  if (needs.cacheExport) refusals.push({feature: 'cache export', droppable: true})
-  if (needs.multiPlatform.length > 0)
+  if (needs.cacheExport && !containerdStore)
+    refusals.push({feature: 'cache export', droppable: true})
+  if (needs.multiPlatform.length > 0 && !containerdStore)
     refusals.push({
       feature: 'multi-platform builds',
       images: needs.multiPlatform,
       droppable: false,
     })
-  if (needs.attestations)
+  if (needs.attestations && !containerdStore)
     refusals.push({feature: 'attestations (provenance: true)', droppable: false})
   if (needs.pushByDigest.length > 0)
     refusals.push({feature: 'push by digest', images: needs.pushByDigest, droppable: false})
@@ -124,9 +131,14 @@ export function planBuildxBuilder(
 ): BuildxPlan {
   if (info.driver !== 'docker')
     return {kind: 'use', builder: info.name, driver: info.driver, cacheExport: needs.cacheExport}
-  const refusals = dockerDriverRefusals(needs)
+  const refusals = dockerDriverRefusals(needs, info.containerdStore)
   if (refusals.length === 0)
-    return {kind: 'use', builder: info.name, driver: info.driver, cacheExport: false}
+    return {
+      kind: 'use',
+      builder: info.name,
+      driver: info.driver,
+      cacheExport: needs.cacheExport && Boolean(info.containerdStore),
+    }
   if (options.createBuilder)
     return {
       kind: 'create',
@@ -148,7 +160,7 @@ export function fallBackToDockerDriver(
   needs: BuildxNeeds,
   why: string,
 ): BuildxPlan {
-  return dockerDriverWithout(info, needs, dockerDriverRefusals(needs), why)
+  return dockerDriverWithout(info, needs, dockerDriverRefusals(needs, info.containerdStore), why)
 }
 
 function dockerDriverWithout(
@@ -175,6 +187,11 @@ function dockerDriverWithout(
 }
 
 /** `docker buildx inspect`: of the named builder, or the one buildx would pick (BUILDX_BUILDER, current, default). */
+/** The engine's storage driver status, which names containerd's snapshotter when it is the image store. */
+export function imageStoreCommand(): BuilderCommand {
+  return {tool: 'docker', args: ['info', '--format', '{{json .DriverStatus}}'], env: {}}
+}
+
 export function buildxInspectCommand(options: {
   builder?: string
   bootstrap: boolean

@@ -11,6 +11,7 @@ import {
   pushCommand,
   renderCommand,
   builderSettingsOf,
+  writtenSecretFiles,
   type BuilderSettings,
 } from './builder-commands.js'
 import type {BuilderSelection} from './builder-selection.js'
@@ -89,11 +90,18 @@ export function dryRunCommands(
   const settings: BuilderSettings =
     planned?.selection?.settings ??
     builderSettingsOf(
-      config.builder === 'auto' ? 'docker' : config.builder,
+      // builder: auto on GitHub's runners is buildx; with secrets it can never be docker.
+      config.builder === 'auto'
+        ? config.secrets.length > 0
+          ? 'buildx'
+          : 'docker'
+        : config.builder,
       {
         configDir: plannedConfigDir(config.paths.runnerTemp),
         insecureHosts: config.registry.insecure ? [config.registry.host] : [],
         provenance: config.provenance,
+        annotationLevels: config.metadata.annotationLevels,
+        secrets: config.secrets,
       },
       config.builder === 'buildx' && config.ghaCache && config.cache !== 'none',
     )
@@ -110,6 +118,10 @@ export function dryRunCommands(
       )
     if (labelled)
       builds.push(`# ${labelled}: ${step.file} with one LABEL line of the labels above appended`)
+    for (const secret of writtenSecretFiles(settings, step))
+      builds.push(
+        `# ${secret.file}: the value of build secret '${secret.id}' (${secret.input}), written for this build only (mode 0600)`,
+      )
     builds.push(renderCommand(buildCommand(settings, step)))
     for (const ref of step.push ? step.pushRefs : []) {
       const push = pushCommand(settings, ref)

@@ -1,5 +1,7 @@
 /** The OCI image index a merge pushes: its exact bytes, and which manifests may be its entries. */
+import type {AnnotationLevel} from '../model/action-config.js'
 import {parsePlatform} from './platform-legs.js'
+import {writtenAnnotations} from './tags/annotations.js'
 
 export const OCI_INDEX_MEDIA_TYPE = 'application/vnd.oci.image.index.v1+json'
 
@@ -14,15 +16,6 @@ export interface LegManifest {
   mediaType: string
   digest: string
   size: number
-}
-
-/** The index carries the OCI labels of the image as annotations (the spec's pre-defined keys). */
-export function indexAnnotations(labels: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(labels)
-      .filter(([key]) => key.startsWith('org.opencontainers.image.'))
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-  )
 }
 
 /**
@@ -40,13 +33,18 @@ export function legProblem(manifest: LegManifest): string | undefined {
 
 /**
  * The OCI image index of one image, as the exact bytes to push: entries in `platforms` order and
- * a fixed key order, so the same legs and labels always give the same digest.
+ * a fixed key order, so the same legs and labels always give the same digest. The OCI labels of
+ * the image (the spec's pre-defined keys) are its annotations, at the levels of
+ * DOCKER_METADATA_ANNOTATIONS_LEVELS (`levels`): `index` on the index, `manifest-descriptor` on
+ * each entry; unset, on the index only.
  */
 export function imageIndex(
   entries: readonly {platform: string; manifest: LegManifest}[],
   labels: Record<string, string>,
+  levels?: readonly AnnotationLevel[],
 ): string {
-  const annotations = indexAnnotations(labels)
+  const annotations = writtenAnnotations(labels, levels)
+  const descriptor = Object.keys(annotations.manifestDescriptor).length > 0
   const index: Record<string, unknown> = {
     schemaVersion: 2,
     mediaType: OCI_INDEX_MEDIA_TYPE,
@@ -54,9 +52,10 @@ export function imageIndex(
       mediaType: manifest.mediaType,
       digest: manifest.digest,
       size: manifest.size,
+      ...(descriptor ? {annotations: annotations.manifestDescriptor} : {}),
       platform: parsePlatform(platform),
     })),
   }
-  if (Object.keys(annotations).length > 0) index.annotations = annotations
+  if (Object.keys(annotations.index).length > 0) index.annotations = annotations.index
   return JSON.stringify(index)
 }

@@ -1,7 +1,9 @@
 /**
  * Retention for `stage: cleanup`: which versions of one repository stay and which go. Pure: the
  * versions, the clock and the rules come in as arguments. A version is the set of tags on one
- * digest; an index and its per-platform legs are decided together.
+ * digest; an index and its per-platform legs are decided together. cosign's signatures,
+ * attestations and SBOMs (`sha256-<hex>.sig`, `.att`, `.sbom`) are no versions: each follows the
+ * digest it names, kept with it and deleted after it.
  */
 import {InputError} from '../errors.js'
 import type {TagPattern} from '../model/action-config.js'
@@ -54,6 +56,55 @@ export interface RetentionDecision {
 
 const MS_PER_DAY = 86_400_000
 
+/** cosign's tags for what it attaches to a digest: `sha256-<hex>.sig`, `.att`, `.sbom`. */
+const ATTACHMENT_TAG = /^sha256-([0-9a-f]{64})\.(sig|att|sbom)$/
+const ATTACHMENT_KINDS: Record<string, string> = {
+  sig: 'the signature',
+  att: 'the attestation',
+  sbom: 'the SBOM',
+}
+
+/**
+ * The digests a version is attached to (its signature, attestation or SBOM), from its tags; []
+ * for an image: a version with no tag, or with any tag that is not an attachment's.
+ */
+export function attachedTo(version: Pick<StoredVersion, 'tags'>): string[] {
+  const subjects = version.tags.map((tag) => ATTACHMENT_TAG.exec(tag)?.[1])
+  if (subjects.length === 0 || subjects.some((subject) => !subject)) return []
+  return [...new Set(subjects.map((subject) => `sha256:${subject as string}`))]
+}
+
+/** What an attachment is (`the signature`), from its first tag. */
+function attachmentKind(version: StoredVersion): string {
+  return ATTACHMENT_KINDS[ATTACHMENT_TAG.exec(version.tags[0] ?? '')?.[2] ?? ''] ?? 'an attachment'
+}
+
+/**
+ * What must be gone before a digest is deleted: the indexes that reference it, and the digests
+ * it is attached to (an image is never left without its signature).
+ */
+export function deletedBefore(versions: readonly StoredVersion[]): Map<string, string[]> {
+  return predecessors(indexGraph(versions))
+}
+
+function predecessors(graph: IndexGraph): Map<string, string[]> {
+  const before = new Map(graph.parentsOf)
+  for (const [digest, subjects] of graph.subjectsOf)
+    before.set(digest, [...(before.get(digest) ?? []), ...subjects])
+  return before
+}
+
+/**
+ * The digests attachments name that the listing does not hold: the catalog is asked whether they
+ * still exist (a signature left behind by a digest deleted earlier goes, see decideRetention).
+ */
+export function unlistedSubjects(versions: readonly StoredVersion[]): string[] {
+  const listed = new Set(versions.map((version) => version.digest))
+  return [...new Set(versions.flatMap((version) => attachedTo(version))).values()].filter(
+    (subject) => !listed.has(subject),
+  )
+}
+
 /** Parses the `keep-tags` lines; throws an InputError for a bad regular expression or glob. */
 export function parseTagPatterns(lines: readonly string[]): TagPattern[] {
   return lines.map((line) => {
@@ -100,19 +151,24 @@ export function protectedBecause(tag: string, rules: RetentionRules): string | u
 
 /**
  * Decides one repository. Never deletes a digest a kept tag names, nor a leg of a kept index; an
- * index goes with its legs. On a closed pull request only that pull request's versions go.
+ * index goes with its legs. On a closed pull request only that pull request's versions go. An
+ * attachment (signature, attestation, SBOM) stays while the digest it names stays, and goes after
+ * it; one whose digest is not listed stays unless `gone` says that digest no longer exists.
  */
 export function decideRetention(
   versions: readonly StoredVersion[],
   rules: RetentionRules,
   support: DeleteSupport,
+  gone: ReadonlySet<string> = new Set(),
 ): RetentionDecision {
   const graph = indexGraph(versions)
-  const topLevel = versions.filter((version) => !graph.parentsOf.has(version.digest))
+  const topLevel = versions.filter(
+    (version) => !graph.parentsOf.has(version.digest) && !graph.subjectsOf.has(version.digest),
+  )
   const fates: Fates = {keep: new Map(), remove: new Map(), notes: [], tagDeletions: []}
   if (rules.pullRequest) decideClosedPullRequest(topLevel, rules.pullRequest, rules, support, fates)
   else decideByAge(topLevel, rules, fates)
-  decideLegs(versions, graph, rules, fates)
+  decideDependents(versions, graph, rules, gone, fates)
   return {
     deletions: [...fates.tagDeletions, ...digestDeletions(versions, graph, fates)],
     kept: versions
@@ -126,10 +182,14 @@ export function decideRetention(
   }
 }
 
-/** Which indexes reference each digest; a digest without parents is a top-level version. */
+/**
+ * Which indexes reference each digest, and which digests each attachment names; a digest with
+ * neither is a top-level version.
+ */
 interface IndexGraph {
   byDigest: Map<string, StoredVersion>
   parentsOf: Map<string, string[]>
+  subjectsOf: Map<string, string[]>
 }
 
 /** The decision so far: digests kept and removed with their reasons, tags removed on their own. */
@@ -143,10 +203,14 @@ interface Fates {
 function indexGraph(versions: readonly StoredVersion[]): IndexGraph {
   const byDigest = new Map(versions.map((version) => [version.digest, version]))
   const parentsOf = new Map<string, string[]>()
-  for (const version of versions)
+  const subjectsOf = new Map<string, string[]>()
+  for (const version of versions) {
     for (const child of version.children)
       parentsOf.set(child, [...(parentsOf.get(child) ?? []), version.digest])
-  return {byDigest, parentsOf}
+    const subjects = attachedTo(version)
+    if (subjects.length > 0) subjectsOf.set(version.digest, subjects)
+  }
+  return {byDigest, parentsOf, subjectsOf}
 }
 
 /** `tag: why` for the first of the version's tags that is always kept, else undefined. */
@@ -225,48 +289,79 @@ function decideByAge(
   })
 }
 
-/** Legs follow their indexes: kept when any parent is kept or a kept tag names them. */
-function decideLegs(
+/**
+ * Legs and attachments follow what they belong to: a leg is kept when any of its indexes is kept,
+ * an attachment when any digest it names is kept (or is not listed and not known to be gone); a
+ * kept tag of their own keeps them too. Everything else of theirs goes.
+ */
+function decideDependents(
   versions: readonly StoredVersion[],
   graph: IndexGraph,
   rules: RetentionRules,
+  gone: ReadonlySet<string>,
   fates: Fates,
 ): void {
   const {keep, remove} = fates
-  const legFate = (digest: string, seen = new Set<string>()): string | undefined => {
-    if (keep.has(digest)) return keep.get(digest)
-    if (seen.has(digest)) return undefined
-    seen.add(digest)
-    const own = graph.byDigest.get(digest)
-    const guarded = own ? tagProtection(own, rules) : undefined
-    if (guarded) return guarded
-    for (const parent of graph.parentsOf.get(digest) ?? []) {
-      if (keep.has(parent) || (!remove.has(parent) && legFate(parent, seen)))
-        return `a leg of kept index ${parent}`
+  const deciding = new Set<string>()
+  const decide = (version: StoredVersion): void => {
+    const {digest} = version
+    // A cycle (no registry makes one) decides nothing on the way: its members go, unless kept.
+    if (keep.has(digest) || remove.has(digest) || deciding.has(digest)) return
+    deciding.add(digest)
+    const kept = tagProtection(version, rules) ?? keptFor(version)
+    deciding.delete(digest)
+    if (kept) keep.set(digest, kept)
+    else remove.set(digest, removedFor(version))
+  }
+  const keptFor = (version: StoredVersion): string | undefined => {
+    for (const parent of graph.parentsOf.get(version.digest) ?? []) {
+      decide(graph.byDigest.get(parent) as StoredVersion)
+      if (keep.has(parent)) return `a leg of kept index ${parent}`
+    }
+    for (const subject of graph.subjectsOf.get(version.digest) ?? []) {
+      const named = graph.byDigest.get(subject)
+      if (!named) {
+        if (!gone.has(subject))
+          return `${attachmentKind(version)} of ${subject}, which this listing does not hold`
+        continue
+      }
+      decide(named)
+      if (keep.has(subject)) return `${attachmentKind(version)} of kept ${subject}`
     }
     return undefined
   }
-  for (const version of versions) {
-    if (!graph.parentsOf.has(version.digest)) continue
-    const kept = legFate(version.digest)
-    if (kept) keep.set(version.digest, kept)
-    else remove.set(version.digest, 'a leg of a deleted index')
+  const removedFor = (version: StoredVersion): string => {
+    const subjects = graph.subjectsOf.get(version.digest)
+    if (!subjects) return 'a leg of a deleted index'
+    const deleted = subjects.filter((subject) => graph.byDigest.has(subject))
+    return deleted.length > 0
+      ? `${attachmentKind(version)} of deleted ${deleted.join(', ')}`
+      : `${attachmentKind(version)} of ${subjects.join(', ')}, which is gone`
   }
+  for (const version of versions)
+    if (graph.parentsOf.has(version.digest) || graph.subjectsOf.has(version.digest)) decide(version)
 }
 
-/** The digests that go, in the order to delete them: an index before its legs, oldest first. */
+/**
+ * The digests that go, in the order to delete them: an index before its legs, an image before its
+ * attachments, oldest first.
+ */
 function digestDeletions(
   versions: readonly StoredVersion[],
   graph: IndexGraph,
   fates: Fates,
 ): Deletion[] {
-  const depth = (digest: string, seen = new Set<string>()): number => {
-    if (seen.has(digest)) return 0
-    seen.add(digest)
-    return Math.max(
-      0,
-      ...(graph.parentsOf.get(digest) ?? []).map((parent) => depth(parent, seen) + 1),
-    )
+  const before = predecessors(graph)
+  const depths = new Map<string, number>()
+  const depth = (digest: string, path = new Set<string>()): number => {
+    const known = depths.get(digest)
+    if (known !== undefined) return known
+    if (path.has(digest)) return 0
+    path.add(digest)
+    const found = Math.max(0, ...(before.get(digest) ?? []).map((first) => depth(first, path) + 1))
+    path.delete(digest)
+    depths.set(digest, found)
+    return found
   }
   return versions
     .filter((version) => fates.remove.has(version.digest) && !fates.keep.has(version.digest))

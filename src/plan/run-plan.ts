@@ -4,6 +4,7 @@ import {planLegs, platformTagBase, type ImageLegs} from './platform-legs.js'
 import {planPushes, type ImagePlan} from './push-plan.js'
 import {computeTags} from './tags/compute-tags.js'
 import {computeLabels, type RepositoryData} from './tags/labels.js'
+import {annotationLines} from './tags/annotations.js'
 import type {TagContext, TagPlan} from './tags/tag-types.js'
 
 /**
@@ -24,6 +25,11 @@ export interface RunPlan {
   tagPlan: TagPlan
   plans: ImagePlan[]
   labels: Record<string, string>
+  /**
+   * The `annotations` output: the OCI labels as `level:key=value`, at the levels of
+   * DOCKER_METADATA_ANNOTATIONS_LEVELS (`manifest` when unset), as metadata-action writes them.
+   */
+  annotations: string[]
   /** For `stage: platform|merge`: the per-platform legs of every image. */
   legs?: ImageLegs[]
   /** What the user should see as warnings (the tag engine's, a dry run without tags). */
@@ -96,5 +102,6 @@ export function planRun(
           platformTagBase(tagPlan.tags, revision, config.metadata.shortShaLength),
           config.platforms,
         )
-  return {tagPlan, plans, labels, legs, warnings}
+  const annotations = annotationLines(labels, config.metadata.annotationLevels)
+  return {tagPlan, plans, labels, annotations, legs, warnings}
 }

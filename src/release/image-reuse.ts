@@ -29,12 +29,23 @@ export type ReuseDecision =
     }
 
 export interface ReuseSettings {
-  /** The `reuse` input: false looks for a previous release only for the layer cache. */
+  /**
+   * The `reuse` input: false looks for a previous release only for the layer cache. The key is
+   * computed either way: a release built with reuse off stands in for later runs like any other.
+   */
   reuse: boolean
+  /** False when the cache input is none: with reuse off too, no previous release is read. */
+  layerCache?: boolean
   workspace: string
   facts: ReuseFacts
   registry: ReuseRegistry
   resolveBaseImages: (refs: readonly string[]) => Promise<BaseImageDigest[]>
+  /**
+   * The ids of the run's build secrets: part of the key (a build given another secret may differ),
+   * their values never are, not even as a hash: a rotated token must not rebuild every image, and
+   * a key label must not let anyone test a guess of a value.
+   */
+  secretIds?: readonly string[]
   /** Why an earlier release with the same key must not stand in (from the release steps). */
   vouch?: (image: {
     repository: string
@@ -49,8 +60,10 @@ export async function decideReuse(
   plan: ImagePlan,
   log: LogSink,
 ): Promise<ReuseDecision> {
+  const key = await buildKey(settings, plan)
+  if (!settings.reuse && settings.layerCache === false)
+    return {kind: 'build', key: key.key, reason: reuseOff(key)}
   const candidates = reuseCandidates(plan, settings.facts)
-  const key = settings.reuse ? await buildKey(settings, plan) : {doubts: ['reuse is false']}
   let first: PreviousImage | undefined
   for (const tag of candidates) {
     let previous: PreviousImage | undefined
@@ -62,7 +75,7 @@ export async function decideReuse(
     }
     if (!previous) continue
     first ??= previous
-    if (key.key && previous.key === key.key) {
+    if (settings.reuse && key.key && previous.key === key.key) {
       const objection = await settings.vouch?.({
         repository: plan.repository,
         imageName: plan.imageName,
@@ -76,22 +89,34 @@ export async function decideReuse(
         previous,
       }
     }
-    // Without a key there is nothing to compare: the first release found is the cache source.
-    if (!key.key) break
+    // Without reuse or a key there is nothing to compare: the first release found is the cache
+    // source.
+    if (!settings.reuse || !key.key) break
   }
-  const reason = !key.key
-    ? key.doubts.join('; ')
-    : first
-      ? `inputs changed since ${first.tag}`
-      : candidates.length > 0
-        ? `no previous release found (looked for ${candidates.join(', ')})`
-        : 'no previous release to compare with (no moving tag, no earlier commit)'
+  const reason = !settings.reuse
+    ? reuseOff(key)
+    : !key.key
+      ? key.doubts.join('; ')
+      : noMatch(first, candidates)
   return {kind: 'build', key: key.key, reason, previous: first}
+}
+
+/** Why an image is built with reuse off; the doubts too, when there is no key to store. */
+function reuseOff(key: {key?: string; doubts: string[]}): string {
+  return key.key ? 'reuse is false' : `reuse is false (no build key: ${key.doubts.join('; ')})`
+}
+
+/** Why an image with a key is built: no candidate had the same key. */
+function noMatch(first: PreviousImage | undefined, candidates: readonly string[]): string {
+  if (first) return `inputs changed since ${first.tag}`
+  if (candidates.length > 0)
+    return `no previous release found (looked for ${candidates.join(', ')})`
+  return 'no previous release to compare with (no moving tag, no earlier commit)'
 }
 
 /** The build key (`sha256:…`), or why there is none. */
 export async function buildKey(
-  settings: Pick<ReuseSettings, 'workspace' | 'resolveBaseImages'>,
+  settings: Pick<ReuseSettings, 'workspace' | 'resolveBaseImages' | 'secretIds'>,
   plan: ImagePlan,
 ): Promise<{key?: string; doubts: string[]}> {
   const path = (relative: string): string =>
@@ -142,6 +167,8 @@ export async function buildKey(
     buildArgs: sortedArgs.map(([name, value]) => [name, sha256(value)]),
     platforms: plan.image.platforms,
     baseImages: bases.map((base) => [base.ref, base.digest]),
+    // Only when there are any, so that keys of runs without secrets stay as they were.
+    ...(settings.secretIds?.length ? {secretIds: [...settings.secretIds].sort()} : {}),
   }
   return {key: `sha256:${sha256(JSON.stringify(parts))}`, doubts: []}
 }

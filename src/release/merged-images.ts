@@ -1,4 +1,5 @@
 import type {RegistryClient} from '../ports.js'
+import type {AnnotationLevel} from '../model/action-config.js'
 import {contentDigest} from '../model/digest.js'
 import {ActionError} from '../errors.js'
 import {
@@ -24,6 +25,8 @@ export function mergedImages(
   images: readonly ImageLegs[],
   registry: ManifestStore,
   labels: Record<string, string>,
+  /** DOCKER_METADATA_ANNOTATIONS_LEVELS; undefined: the index annotations only. */
+  annotationLevels?: readonly AnnotationLevel[],
 ): ImageSource {
   const indexes = new Map<string, Buffer>()
   const legsOf = (name: string): ImageLegs =>
@@ -63,7 +66,7 @@ export function mergedImages(
         }
       }
       if (problems.length > 0) throw new ActionError(problems.join('; '))
-      const body = imageIndex(entries, {...labels, ...plan.image.labels})
+      const body = imageIndex(entries, {...labels, ...plan.image.labels}, annotationLevels)
       indexes.set(plan.image.name, Buffer.from(body, 'utf8'))
     },
 

@@ -3,8 +3,10 @@
  * Only the config blob and the manifest are written; no layer is uploaded or downloaded.
  */
 import type {RegistryClient} from '../ports.js'
+import type {AnnotationLevel} from '../model/action-config.js'
 import {contentDigest} from '../model/digest.js'
 import {ActionError} from '../errors.js'
+import {writtenAnnotations, type WrittenAnnotations} from '../plan/tags/annotations.js'
 
 /** The label that holds an image's build key (see build-key.ts). */
 export const BUILD_KEY_LABEL = 'dev.ocir-push.build-key'
@@ -13,6 +15,11 @@ const INDEX_MEDIA_TYPES = [
   'application/vnd.oci.image.index.v1+json',
   'application/vnd.docker.distribution.manifest.list.v2+json',
 ]
+
+/** The manifests with a place for annotations (Docker schema 2 manifests and lists have none). */
+const OCI_MANIFEST_MEDIA_TYPE = 'application/vnd.oci.image.manifest.v1+json'
+const OCI_INDEX_MEDIA_TYPE = 'application/vnd.oci.image.index.v1+json'
+export const DOCKER_MANIFEST_MEDIA_TYPE = 'application/vnd.docker.distribution.manifest.v2+json'
 
 /** The registry calls reuse makes. */
 export type ReuseRegistry = Pick<RegistryClient, 'getManifest' | 'putManifest'> & {
@@ -42,6 +49,7 @@ interface Manifest {
   mediaType?: string
   config?: Descriptor
   manifests?: Descriptor[]
+  annotations?: Record<string, string>
   [field: string]: unknown
 }
 
@@ -72,7 +80,11 @@ export async function readCandidate(
 
 /**
  * Stores `previous` again with `labels` merged into its config's labels (each platform's, for an
- * index), under `tags`, or by digest when there are none. Returns the new digest.
+ * index), under `tags`, or by digest when there are none. Returns the new digest. The OCI labels
+ * go on as annotations at the levels of DOCKER_METADATA_ANNOTATIONS_LEVELS (`annotationLevels`;
+ * unset: on the index only): `index` on an index, `manifest-descriptor` on its entries, `manifest`
+ * on OCI manifests. An annotation the previous release carries under one of those keys is brought
+ * up to date at every level, so none describes the previous release.
  */
 export async function relabelImage(
   registry: ReuseRegistry,
@@ -80,11 +92,14 @@ export async function relabelImage(
   previous: Pick<PreviousImage, 'body' | 'mediaType' | 'tag'>,
   labels: Record<string, string>,
   tags: readonly string[],
+  annotationLevels?: readonly AnnotationLevel[],
 ): Promise<string> {
   const manifest = parse<Manifest>(previous.body, `${repository}:${previous.tag}`)
+  const annotations = writtenAnnotations(labels, annotationLevels)
   let body: Buffer
   if (isIndex(previous.mediaType, manifest)) {
     const manifests: Descriptor[] = []
+    const oci = (manifest.mediaType ?? previous.mediaType) === OCI_INDEX_MEDIA_TYPE
     for (const entry of imageEntries(manifest)) {
       const child = await registry.getManifest({repository, reference: entry.digest})
       if (!child) {
@@ -93,19 +108,30 @@ export async function relabelImage(
           'build instead: set reuse: false for this run',
         )
       }
-      const relabelled = await relabelManifest(registry, repository, child.body, labels)
+      const relabelled = await relabelManifest(registry, repository, child, labels, annotations)
       const digest = relabelled.digest
       stored(
         await registry.putManifest(repository, digest, relabelled.body, child.mediaType),
         digest,
         `a manifest of ${repository}`,
       )
-      manifests.push({...entry, digest, size: relabelled.body.length})
+      manifests.push(
+        annotated(
+          {...entry, digest, size: relabelled.body.length},
+          oci ? annotations.manifestDescriptor : {},
+          annotations.all,
+        ),
+      )
     }
     // Attestations (unknown/unknown) describe the old images: they are not carried over.
-    body = Buffer.from(JSON.stringify({...manifest, manifests}), 'utf8')
+    body = Buffer.from(
+      JSON.stringify(
+        annotated({...manifest, manifests}, oci ? annotations.index : {}, annotations.all),
+      ),
+      'utf8',
+    )
   } else {
-    body = (await relabelManifest(registry, repository, previous.body, labels)).body
+    body = (await relabelManifest(registry, repository, previous, labels, annotations)).body
   }
   const digest = contentDigest(body)
   const where = tags.length > 0 ? tags : [digest]
@@ -127,13 +153,29 @@ function stored(named: string, digest: string, what: string): void {
     )
 }
 
+/**
+ * `annotations` set on `target`, and every key of `all` it already has brought up to date; the
+ * other annotations it has are kept. No annotations field where there is none to write.
+ */
+function annotated<T extends {annotations?: Record<string, string>}>(
+  target: T,
+  annotations: Record<string, string>,
+  all: Record<string, string>,
+): T {
+  const result: Record<string, string> = {...target.annotations}
+  for (const [key, value] of Object.entries(all)) if (key in result) result[key] = value
+  Object.assign(result, annotations)
+  return Object.keys(result).length > 0 ? {...target, annotations: result} : target
+}
+
 async function relabelManifest(
   registry: ReuseRegistry,
   repository: string,
-  manifestBody: Buffer,
+  found: {body: Buffer; mediaType: string},
   labels: Record<string, string>,
+  annotations: WrittenAnnotations,
 ): Promise<{body: Buffer; digest: string}> {
-  const manifest = parse<Manifest>(manifestBody, repository)
+  const manifest = parse<Manifest>(found.body, repository)
   if (!manifest.config) throw new ActionError(`a manifest in ${repository} has no config`)
   const configBody = await registry.getBlob(repository, manifest.config.digest)
   if (!configBody) {
@@ -147,11 +189,15 @@ async function relabelManifest(
   const newConfig = Buffer.from(JSON.stringify(config), 'utf8')
   const configDigest = contentDigest(newConfig)
   stored(await registry.putBlob(repository, newConfig), configDigest, `a config of ${repository}`)
+  const oci = (manifest.mediaType ?? found.mediaType) === OCI_MANIFEST_MEDIA_TYPE
   const body = Buffer.from(
-    JSON.stringify({
-      ...manifest,
-      config: {...manifest.config, digest: configDigest, size: newConfig.length},
-    }),
+    JSON.stringify(
+      annotated(
+        {...manifest, config: {...manifest.config, digest: configDigest, size: newConfig.length}},
+        oci ? annotations.manifest : {},
+        annotations.all,
+      ),
+    ),
     'utf8',
   )
   return {body, digest: contentDigest(body)}

@@ -23,11 +23,15 @@ function writeOutputs(result: PipelineResult): void {
       .map(([key, value]) => `${key}=${value}`)
       .join('\n'),
   )
+  core.setOutput('annotations', result.annotations.join('\n'))
   core.setOutput(
     'images',
     JSON.stringify(
       result.images.map((image) => ({
         name: image.name,
+        image: image.imageName,
+        path: image.repository,
+        // Before `image` and `path`, this field held the image name; kept for workflows reading it.
         repository: image.imageName,
         tags: image.refs.map((ref) => ref.slice(image.imageName.length + 1)),
         digest: image.digest,
