@@ -52,7 +52,7 @@ describe('accepted', () => {
     )
     expect(config.secrets).toEqual([
       {id: 'npm', input: 'secrets', value: VALUE},
-      {id: 'sentry', input: 'secrets', value: ' plain'},
+      {id: 'sentry', input: 'secrets', value: 'plain'},
       {id: 'npmrc', input: 'secret-files', file: join(realpathSync(workspace), 'npmrc')},
       {id: 'gpg', input: 'secret-files', file: realpathSync(join(outside, 'gpg.key'))},
       {id: 'feed', input: 'secret-envs', value: 'feed-token-value', variable: 'FEED_TOKEN'},

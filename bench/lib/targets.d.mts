@@ -1,5 +1,10 @@
 export const PARTS: string[]
-export const TARGETS: {pushWall: number; pushRequests: number; bundleBytes: number; dryRunMs: number}
+export const TARGETS: {
+  pushWall: number
+  pushRequests: number
+  bundleBytes: number
+  dryRunMs: number
+}
 
 export interface TargetRow {
   name: string

@@ -2,6 +2,8 @@
 // The project's own test environment: a Docker engine, three registries on 127.0.0.1 (open,
 // htpasswd, token auth with our issuer) and a local base image, because no public registry is
 // reachable. Idempotent: what already runs is reused, and `down` stops only what `up` started.
+// A service on 5000-5003 is reused only when it is the one `up` started (its pid in pids.json,
+// holding the port, running the command up starts it with); a stranger there is refused.
 //
 //   node scripts/test-env/index.mjs up       start what is missing, print the environment as JSON
 //   node scripts/test-env/index.mjs down     stop what up started
@@ -11,6 +13,7 @@ import {existsSync, mkdirSync, readFileSync, writeFileSync, openSync, rmSync} fr
 import {createConnection} from 'node:net'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {checkListener, isOurProcess, whatToDo} from './ownership.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 export const STATE_DIR = process.env.OCIR_PUSH_ENV_DIR ?? '/tmp/ocir-push-env'
@@ -24,6 +27,13 @@ const SERVICE = 'ocir-push-test-registry'
 const ISSUER = 'ocir-push-test-issuer'
 
 const PORTS = {open: 5000, htpasswd: 5001, token: 5002, issuer: 5003}
+/** The name each port's service has in pids.json. */
+const SERVICES = {
+  open: 'registry-open',
+  htpasswd: 'registry-htpasswd',
+  token: 'registry-token',
+  issuer: 'token-issuer',
+}
 const BASE_IMAGE = 'ocir-push-test/busybox:latest'
 const BASE_IMAGE_IN_REGISTRY = `127.0.0.1:${PORTS.open}/ocir-push-test/busybox:latest`
 
@@ -166,7 +176,42 @@ export function registryConfig(name, port, auth, stateDir = STATE_DIR) {
   return path
 }
 
+/**
+ * What listens on each port: `free`, `ours` (the service up started there), or a `stranger`, with
+ * who holds it (see checkListener).
+ */
+export async function portOwners() {
+  const owners = {}
+  for (const [service, port] of Object.entries(PORTS)) {
+    if (!(await portOpen(port))) {
+      owners[port] = {owner: 'free'}
+      continue
+    }
+    const verdict = checkListener({
+      name: SERVICES[service],
+      port,
+      pids: readPids(),
+      stateDir: STATE_DIR,
+    })
+    owners[port] = verdict.ours ? {owner: 'ours'} : {owner: 'stranger', problem: verdict.problem}
+  }
+  return owners
+}
+
+/** Fails, naming each port held by anything but our service and what to do, when there is one. */
+async function refuseStrangers() {
+  const refused = Object.entries(await portOwners()).filter(([, {owner}]) => owner === 'stranger')
+  if (refused.length > 0)
+    throw new Error(
+      [
+        ...refused.map(([, {problem}]) => `${problem}.`),
+        whatToDo(refused.map(([port]) => port)),
+      ].join('\n'),
+    )
+}
+
 async function ensureRegistries() {
+  await refuseStrangers()
   const {key, cert} = writeCertificate()
   const htpasswd = join(STATE_DIR, 'htpasswd')
   const {default: bcrypt} = await import('bcryptjs')
@@ -206,6 +251,8 @@ async function ensureRegistries() {
   }
   for (const [name, port] of Object.entries(PORTS))
     await waitFor(`${name} on port ${port}`, () => portOpen(port))
+  // A port taken by someone else while ours started: ours could not bind it, theirs answers.
+  await refuseStrangers()
   return {key, cert}
 }
 
@@ -294,11 +341,16 @@ export function down(names) {
   const order = Object.keys(pids).sort((a, b) => (a === 'dockerd') - (b === 'dockerd'))
   for (const name of order) {
     if (names && !names.includes(name)) continue
-    try {
-      process.kill(pids[name], 'SIGTERM')
-      log(`stopped ${name}`)
-    } catch {
-      // already gone
+    // A recorded pid the kernel has since given to another program is not ours to stop.
+    if (!isOurProcess(name, pids[name], {stateDir: STATE_DIR})) {
+      log(`${name} (pid ${pids[name]}) is no longer running; nothing to stop`)
+    } else {
+      try {
+        process.kill(pids[name], 'SIGTERM')
+        log(`stopped ${name}`)
+      } catch {
+        // already gone
+      }
     }
     delete pids[name]
   }
@@ -315,7 +367,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     if (command === 'up') process.stdout.write(`${JSON.stringify(await up(), null, 2)}\n`)
     else if (command === 'down') down()
     else if (command === 'status')
-      process.stdout.write(`${JSON.stringify({started: started(), docker: dockerWorks()})}\n`)
+      process.stdout.write(
+        `${JSON.stringify({started: started(), docker: dockerWorks(), ports: await portOwners()}, null, 2)}\n`,
+      )
     else throw new Error(`unknown command '${command}': use up, down or status`)
   } catch (err) {
     log(err instanceof Error ? err.message : String(err))

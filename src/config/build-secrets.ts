@@ -68,7 +68,7 @@ export function readBuildSecrets(sources: SecretSources): BuildSecret[] {
 
 interface Entry {
   id: string
-  /** What follows the first `=`. */
+  /** What follows the first `=`, trimmed (as the line is). */
   rest: string
   /** 1-based line number in the input. */
   line: number
@@ -83,7 +83,7 @@ function entries(input: SecretInput, raw: string, mask: (secret: string) => void
     if (line === '' || line.startsWith('#')) continue
     const equals = line.indexOf('=')
     const id = equals < 0 ? '' : line.slice(0, equals).trim()
-    const rest = equals < 0 ? '' : line.slice(equals + 1)
+    const rest = equals < 0 ? '' : line.slice(equals + 1).trim()
     // A value is masked before anything can fail: a line that does not parse may be one.
     if (input === 'secrets') maskValue(equals < 0 ? line : rest, mask)
     if (equals < 0 || !SECRET_ID.test(id) || id === '.' || id === '..') {
