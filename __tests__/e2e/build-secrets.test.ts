@@ -22,25 +22,18 @@ import {
 import {join} from 'node:path'
 import {gunzipSync} from 'node:zlib'
 import {describe, expect, test} from 'vitest'
+import {everythingWritten, runSampled} from '../fixtures/leak-probe.js'
 import {
   registryBlob,
   registryLabels,
   registryManifest,
   registryTags,
 } from '../fixtures/registry-probe.js'
-import {
-  ACTION_ENTRY,
-  PROJECT_ROOT,
-  runAction,
-  runPost,
-  type ActionRun,
-  type RunOptions,
-} from '../fixtures/run-action.js'
+import {PROJECT_ROOT, runAction, runPost} from '../fixtures/run-action.js'
 import {testEnvironment, uniqueNamespace, type RegistryInfo} from '../fixtures/test-env.js'
 
 const env = testEnvironment()
 const registry = env.registries.htpasswd
-const ACTION_CMDLINE = `${process.execPath}\0${ACTION_ENTRY}\0`
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex')
 
@@ -91,47 +84,6 @@ function registriesConf(dir: string): string {
       .join('\n'),
   )
   return path
-}
-
-/** Every process's command line, and the environment of every process but the action itself. */
-function sampleProcesses(actionPid: number | undefined): string[] {
-  const seen: string[] = []
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8')
-      seen.push(cmdline.replace(/\0/g, ' '))
-      // The action itself holds its inputs and its step env; only its children must not.
-      if (Number(entry) !== actionPid && cmdline !== ACTION_CMDLINE)
-        seen.push(readFileSync(`/proc/${entry}/environ`, 'utf8'))
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return seen
-}
-
-async function runSampled(options: RunOptions): Promise<{run: ActionRun; samples: string[]}> {
-  const samples: string[] = []
-  let actionPid: number | undefined
-  const timer = setInterval(() => samples.push(...sampleProcesses(actionPid)), 40)
-  try {
-    const run = await runAction({...options, onSpawn: (pid) => (actionPid = pid)})
-    return {run, samples}
-  } finally {
-    clearInterval(timer)
-  }
-}
-
-function everythingWritten(run: ActionRun): string {
-  const visibleStdout = run.stdout
-    .split('\n')
-    .filter((line) => !line.startsWith('::add-mask::'))
-    .join('\n')
-  const files = ['output', 'state', 'summary'].map((file) =>
-    readFileSync(join(run.dir, file), 'utf8'),
-  )
-  return [visibleStdout, run.stderr, ...files].join('\n')
 }
 
 /** The bytes of every layer (decompressed) and the config of every manifest under each tag. */

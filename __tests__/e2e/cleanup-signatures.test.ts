@@ -12,7 +12,7 @@ import {beforeAll, describe, expect, test} from 'vitest'
 import {readManifestFacts} from '../../src/adapters/registry-catalog.js'
 import {RegistryHttpClient} from '../../src/adapters/registry-http.js'
 import {checkCosignSignature, makeSigningKey} from '../fixtures/cosign-check.js'
-import {startOciDouble} from '../fixtures/oci-double.js'
+import {startOciDouble, apiKeyInputs} from '../fixtures/oci-double.js'
 import {startOcirFront} from '../fixtures/ocir-front.js'
 import {registryDigest, registryTags} from '../fixtures/registry-probe.js'
 import {runAction, runPost, type ActionRun} from '../fixtures/run-action.js'
@@ -148,12 +148,7 @@ describe('cleanup of signed releases: signatures go with their image', () => {
         inputs: {
           registry: front.host,
           namespace,
-          'oci-user': started.userId,
-          'oci-tenancy': started.tenancyId,
-          'oci-fingerprint': started.key.fingerprint,
-          'oci-private-key': started.key.privateKeyPem,
-          'oci-region': 'us-ashburn-1',
-          'oci-endpoint': double.url,
+          ...apiKeyInputs(started),
           images: IMAGE,
           stage: 'cleanup',
           'keep-last': '2',

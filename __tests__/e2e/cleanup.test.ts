@@ -12,7 +12,7 @@ import {join} from 'node:path'
 import {beforeAll, describe, expect, test} from 'vitest'
 import {readManifestFacts} from '../../src/adapters/registry-catalog.js'
 import {RegistryHttpClient} from '../../src/adapters/registry-http.js'
-import {startOciDouble} from '../fixtures/oci-double.js'
+import {startOciDouble, apiKeyInputs} from '../fixtures/oci-double.js'
 import {startOcirFront} from '../fixtures/ocir-front.js'
 import {startFaultProxy} from '../fixtures/fault-proxy.js'
 import {
@@ -395,12 +395,7 @@ describe('stage cleanup on the registry API (distribution, token auth)', () => {
         inputs: {
           registry: front.host,
           namespace,
-          'oci-user': started.userId,
-          'oci-tenancy': started.tenancyId,
-          'oci-fingerprint': started.key.fingerprint,
-          'oci-private-key': started.key.privateKeyPem,
-          'oci-region': 'us-ashburn-1',
-          'oci-endpoint': double.url,
+          ...apiKeyInputs(started),
           images: IMAGE,
           stage: 'cleanup',
           'keep-last': '3',
@@ -452,12 +447,7 @@ describe('stage cleanup on the registry API (distribution, token auth)', () => {
           // The open registry: manifests are read without a login.
           registry: env.registries.open.host,
           namespace: 'unused',
-          'oci-user': started.userId,
-          'oci-tenancy': started.tenancyId,
-          'oci-fingerprint': started.key.fingerprint,
-          'oci-private-key': started.key.privateKeyPem,
-          'oci-region': 'us-ashburn-1',
-          'oci-endpoint': double.url,
+          ...apiKeyInputs(started),
           push: 'false',
           images: 'svc',
           stage: 'cleanup',

@@ -121,7 +121,7 @@ describe('events that run with secrets on code from anyone', () => {
   })
 })
 
-test("a Dockerfile's own build-key label is overwritten: the image carries the action's, empty without a key", async () => {
+test("a Dockerfile's own build-key label is overwritten: the image carries the action's key", async () => {
   const namespace = uniqueNamespace('key')
   const forged = `sha256:${'f'.repeat(64)}`
   const run = await runAction({
@@ -132,7 +132,9 @@ test("a Dockerfile's own build-key label is overwritten: the image carries the a
   })
   expect(run.exitCode, run.stdout).toBe(0)
   const labels = await registryLabels(registry, `${namespace}/app`, SHORT)
-  expect(labels['dev.ocir-push.build-key']).toBe('')
+  // The action's own key (computed even with reuse: false), never the Dockerfile's.
+  expect(labels['dev.ocir-push.build-key']).toMatch(/^sha256:[0-9a-f]{64}$/)
+  expect(labels['dev.ocir-push.build-key']).not.toBe(forged)
 })
 
 test('with a signing key, an earlier release is reused only if that key signed it', async () => {

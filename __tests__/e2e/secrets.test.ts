@@ -16,14 +16,8 @@ import {
 } from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, test} from 'vitest'
-import {
-  ACTION_ENTRY,
-  PROJECT_ROOT,
-  runAction,
-  runPost,
-  type ActionRun,
-  type RunOptions,
-} from '../fixtures/run-action.js'
+import {everythingWritten, runSampled} from '../fixtures/leak-probe.js'
+import {PROJECT_ROOT, runAction, runPost} from '../fixtures/run-action.js'
 import {registryDigest, registryTags} from '../fixtures/registry-probe.js'
 import {testEnvironment, uniqueNamespace} from '../fixtures/test-env.js'
 import {cosignEncryptedKey, makeSigningKey} from '../fixtures/cosign-check.js'
@@ -34,50 +28,6 @@ const env = testEnvironment()
 const registry = env.registries.htpasswd
 
 /** The action's command line as /proc shows it. */
-const ACTION_CMDLINE = `${process.execPath}\0${ACTION_ENTRY}\0`
-
-/** Every process's command line, and the environment of every process but the action itself. */
-function sampleProcesses(actionPid: number | undefined): string[] {
-  const seen: string[] = []
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8')
-      seen.push(cmdline.replace(/\0/g, ' '))
-      // The runner hands the action its inputs as INPUT_*; only its children must not inherit
-      // them. A child caught between fork and exec still shows the action's command line and
-      // memory, environment included: it is the action until it execs, so it is skipped too.
-      if (Number(entry) !== actionPid && cmdline !== ACTION_CMDLINE)
-        seen.push(readFileSync(`/proc/${entry}/environ`, 'utf8'))
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return seen
-}
-
-async function runSampled(options: RunOptions): Promise<{run: ActionRun; samples: string[]}> {
-  const samples: string[] = []
-  let actionPid: number | undefined
-  const timer = setInterval(() => samples.push(...sampleProcesses(actionPid)), 40)
-  try {
-    const run = await runAction({...options, onSpawn: (pid) => (actionPid = pid)})
-    return {run, samples}
-  } finally {
-    clearInterval(timer)
-  }
-}
-
-function everythingWritten(run: ActionRun): string {
-  const visibleStdout = run.stdout
-    .split('\n')
-    .filter((line) => !line.startsWith('::add-mask::'))
-    .join('\n')
-  const files = ['output', 'state', 'summary'].map((file) =>
-    readFileSync(join(run.dir, file), 'utf8'),
-  )
-  return [visibleStdout, run.stderr, ...files].join('\n')
-}
 
 describe('the token and its base64 form never leak', () => {
   const images =
