@@ -14,7 +14,7 @@ import {RegistryHttpClient} from '../../src/adapters/registry-http.js'
 import {checkCosignSignature, makeSigningKey} from '../fixtures/cosign-check.js'
 import {startOciDouble, apiKeyInputs} from '../fixtures/oci-double.js'
 import {startOcirFront} from '../fixtures/ocir-front.js'
-import {registryDigest, registryTags} from '../fixtures/registry-probe.js'
+import {registryDigest, registryTagMap} from '../fixtures/registry-probe.js'
 import {runAction, runPost, type ActionRun} from '../fixtures/run-action.js'
 import {testEnvironment, uniqueNamespace} from '../fixtures/test-env.js'
 
@@ -76,12 +76,8 @@ async function release(namespace: string, n: number): Promise<string> {
 }
 
 /** Every tag of the image and the digest it names. */
-async function tagMap(namespace: string): Promise<Record<string, string>> {
-  const repository = `${namespace}/${IMAGE}`
-  const map: Record<string, string> = {}
-  for (const tag of (await registryTags(registry, repository)).sort())
-    map[tag] = (await registryDigest(registry, repository, tag)) as string
-  return map
+function tagMap(namespace: string): Promise<Record<string, string>> {
+  return registryTagMap(registry, `${namespace}/${IMAGE}`)
 }
 
 async function verified(namespace: string, digest: string): Promise<number> {

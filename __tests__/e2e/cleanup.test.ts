@@ -19,7 +19,7 @@ import {
   pulledArchitecture,
   registryDigest,
   registryManifest,
-  registryTags,
+  registryTagMap,
 } from '../fixtures/registry-probe.js'
 import {runAction, runPost, type ActionRun} from '../fixtures/run-action.js'
 import {testEnvironment, uniqueNamespace} from '../fixtures/test-env.js'
@@ -146,12 +146,8 @@ async function seed(namespace: string): Promise<void> {
 }
 
 /** Every tag of the image and the digest it names. */
-async function tagMap(namespace: string): Promise<Record<string, string>> {
-  const repository = `${namespace}/${IMAGE}`
-  const map: Record<string, string> = {}
-  for (const tag of (await registryTags(registry, repository)).sort())
-    map[tag] = (await registryDigest(registry, repository, tag)) as string
-  return map
+function tagMap(namespace: string): Promise<Record<string, string>> {
+  return registryTagMap(registry, `${namespace}/${IMAGE}`)
 }
 
 /** Copies every manifest (legs first, then indexes) and tag of the image to another namespace. */
