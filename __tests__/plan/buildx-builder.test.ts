@@ -1,12 +1,12 @@
 import {describe, expect, test} from 'vitest'
 import {
   buildxNeeds,
-  isLoopbackHost,
   parseBuildxInspect,
   planBuildxBuilder,
   privateBuilderName,
   type BuildxNeeds,
 } from '../../src/plan/buildx-builder.js'
+import {isLoopbackHost} from '../../src/plan/registry-target.js'
 import type {ImagePlan} from '../../src/plan/push-plan.js'
 
 const NONE: BuildxNeeds = {

@@ -15,12 +15,12 @@ import {
   imageStoreCommand,
   buildxRemoveCommand,
   fallBackToDockerDriver,
-  isLoopbackHost,
   parseBuildxInspect,
   planBuildxBuilder,
   type BuildxBuilderInfo,
   type BuildxNeeds,
 } from '../plan/buildx-builder.js'
+import {isLoopbackHost} from '../plan/registry-target.js'
 import {BuildahEngine} from './buildah-engine.js'
 import {secretValuesOf} from './secret-files.js'
 import {BuildxEngine} from './buildx-engine.js'

@@ -228,12 +228,6 @@ export function buildkitdConfig(insecureHosts: readonly string[]): string {
     .join('\n')
 }
 
-/** A registry on this machine: a BuildKit container reaches it only on the host's network. */
-export function isLoopbackHost(host: string): boolean {
-  const name = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '')
-  return name === 'localhost' || name === '::1' || /^127\./.test(name)
-}
-
 /** What this run's buildx builds will ask of the builder. */
 export function buildxNeeds(
   config: Pick<ActionConfig, 'cache' | 'ghaCache' | 'stage' | 'push' | 'provenance'>,
