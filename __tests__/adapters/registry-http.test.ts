@@ -259,6 +259,26 @@ describe('authentication', () => {
     expect(fake.tokensIssued.at(-1)).toBe('tok-3-repository:ns/other:pull')
   })
 
+  test('Bearer: once the token service is known, a new scope gets its token up front, with no 401 first', async () => {
+    const fake = await start('bearer')
+    fake.manifests.set('ns/a:1', {body: INDEX, type: INDEX_TYPE})
+    fake.manifests.set('ns/b:1', {body: INDEX, type: INDEX_TYPE})
+    const registryClient = client(fake)
+    await registryClient.manifestDigest({repository: 'ns/a', reference: '1'})
+    // The first scope learns the challenge the hard way: a 401, then the token.
+    expect(fake.requests.filter((r) => r.startsWith('HEAD /v2/ns/a/'))).toHaveLength(2)
+    fake.requests.length = 0
+    expect(await registryClient.manifestDigest({repository: 'ns/b', reference: '1'})).toBe(
+      digestOf(INDEX),
+    )
+    expect(fake.requests.filter((r) => r.includes('/v2/'))).toEqual(['HEAD /v2/ns/b/manifests/1'])
+    expect(fake.tokensIssued.at(-1)).toBe('tok-2-repository:ns/b:pull')
+    // A token the registry refuses is still replaced through its 401.
+    fake.revoked.add('tok-2-repository:ns/b:pull')
+    await registryClient.manifestDigest({repository: 'ns/b', reference: '1'})
+    expect(fake.tokensIssued.at(-1)).toBe('tok-3-repository:ns/b:pull')
+  })
+
   test('Basic: asked once, then sent with every request', async () => {
     const fake = await start('basic')
     fake.manifests.set('ns/a:1', {body: INDEX, type: INDEX_TYPE})

@@ -14,7 +14,7 @@ import {PROJECT_ROOT, runAction, type ActionRun} from '../fixtures/run-action.js
 
 const SHIMS = join(PROJECT_ROOT, '__tests__/fixtures/argv-shims')
 const PROBES =
-  /^(docker buildx version|docker buildx inspect|docker info|buildah version|podman version)\b/
+  /^(docker buildx version|docker buildx inspect|docker info|docker image inspect|buildah version|podman version)\b/
 
 /** Characters a POSIX shell gives a meaning when they stand unquoted. */
 const SHELL_SPECIAL = new Set([...'|&;<>()$`*?[]{}!'])

@@ -4,7 +4,9 @@ import {
   buildCommand,
   cachePullCommands,
   labelledDockerfile,
+  hostOf,
   labelLine,
+  layersCommand,
   loginCommand,
   pushCommand,
   type BuilderCommand,
@@ -14,6 +16,7 @@ import type {BuildStep} from '../plan/build-step.js'
 import {escapeCharacter} from '../plan/dockerfile-inputs.js'
 import {MAX_DOCKERFILE_BYTES, readCheckoutFile} from '../config/checkout-files.js'
 import {BuildScheduler} from './build-scheduler.js'
+import {LayerGate, layerInRegistry} from './layer-gate.js'
 import type {ContainerEngine, LogSink} from '../ports.js'
 import {childEnvironment, runCommand} from './run-command.js'
 
@@ -25,7 +28,8 @@ import {childEnvironment, runCommand} from './run-command.js'
  * and whichever lands in the cache decides what later runs reuse, so the same commit could yield
  * different digests from one run to the next. Builds that could share a step therefore run one
  * after another in plan order (the first image creates the shared steps, the others reuse them);
- * builds with nothing in common run side by side (BuildScheduler). Pushes overlap.
+ * builds with nothing in common run side by side (BuildScheduler). Pushes overlap, but a layer
+ * two images share is uploaded by one push; the other waits for it and mounts it (LayerGate).
  */
 export class DockerEngine implements ContainerEngine {
   readonly name: string = 'docker'
@@ -35,6 +39,7 @@ export class DockerEngine implements ContainerEngine {
     return false
   }
   private readonly scheduler: BuildScheduler
+  private readonly layerGate = new LayerGate()
 
   constructor(
     protected readonly settings: BuilderSettings,
@@ -78,9 +83,32 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async push(ref: string, log: LogSink): Promise<{digest: string}> {
-    const {stdout} = await this.run(pushCommand(this.settings, ref) as BuilderCommand, {log})
-    const digest = /digest: (sha256:[0-9a-f]{64})/.exec(stdout)?.[1] ?? ''
-    return {digest}
+    const gate = this.layerGate.enter(hostOf(ref), await this.layersOf(ref))
+    try {
+      await gate.ready
+      const {stdout} = await this.run(pushCommand(this.settings, ref) as BuilderCommand, {
+        log: (line) => {
+          const layer = layerInRegistry(line)
+          if (layer) gate.done(layer)
+          log(line)
+        },
+      })
+      const digest = /digest: (sha256:[0-9a-f]{64})/.exec(stdout)?.[1] ?? ''
+      return {digest}
+    } finally {
+      gate.finish()
+    }
+  }
+
+  /** The image's diff IDs; none when the engine cannot say (the push then just goes ahead). */
+  private async layersOf(ref: string): Promise<string[]> {
+    try {
+      const {stdout} = await this.run(layersCommand(ref), {})
+      const layers: unknown = JSON.parse(stdout.trim() || '[]')
+      return Array.isArray(layers) ? layers.filter((id) => typeof id === 'string') : []
+    } catch {
+      return []
+    }
   }
 
   protected run(

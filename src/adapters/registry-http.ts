@@ -106,6 +106,8 @@ export class RegistryHttpClient implements RegistryClient {
   private credentials: {username?: string; password?: string}
   /** Basic credentials are not scoped: once a registry asked for them, send them everywhere. */
   private basicAuthorization: string | undefined
+  /** The registry's Bearer challenge, once it made one: its token service, asked up front after. */
+  private bearerChallenge: Challenge | undefined
   private readonly masked = new Set<string>()
   private readonly retry: RetrySession
   /** The URL each answer came from (the last hop of its redirects). */
@@ -410,7 +412,13 @@ export class RegistryHttpClient implements RegistryClient {
     headers: Record<string, string>,
     body?: Buffer,
   ): Promise<Response> {
-    const cached = this.authorization.get(scope) ?? this.basicAuthorization
+    let cached = this.authorization.get(scope) ?? this.basicAuthorization
+    if (cached === undefined && scope && this.bearerChallenge) {
+      // A token service we already know: ask it for this scope's token now, rather than after a
+      // 401 that would only say what the first one said (one round trip less per repository).
+      cached = await this.authorize(this.bearerChallenge, scope)
+      if (cached) this.authorization.set(scope, cached)
+    }
     let response = await this.send(method, path, headers, body, cached)
     if (response.status !== 401) return response
     // No credentials yet for this scope, or the cached token expired or was revoked: ask again.
@@ -426,6 +434,7 @@ export class RegistryHttpClient implements RegistryClient {
         'check the address the registry hands out for uploads and redirects (a proxy in front of it may rewrite them)',
       )
     }
+    if (challenge.scheme === 'bearer') this.bearerChallenge = challenge
     const authorization = await this.authorize(challenge, scope)
     if (!authorization || authorization === cached) return response
     await discard(response)

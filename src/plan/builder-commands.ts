@@ -244,6 +244,15 @@ export function cachePullCommands(settings: BuilderSettings, step: BuildStep): B
 }
 
 /** Undefined for buildx, which pushes while building. */
+/**
+ * The classic builder's look-up of an image's layers (diff IDs, bottom first) before it is pushed:
+ * pushes of images that share layers then upload each shared layer once (adapters/layer-gate.ts).
+ * It only reads, so a dry run does not show it.
+ */
+export function layersCommand(ref: string): BuilderCommand {
+  return command('docker', ['image', 'inspect', '--format', '{{json .RootFS.Layers}}', ref])
+}
+
 export function pushCommand(settings: BuilderSettings, ref: string): BuilderCommand | undefined {
   switch (settings.builder) {
     case 'buildx':
