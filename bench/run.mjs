@@ -59,6 +59,11 @@ const settings = {
   runs: count('runs', 'BENCH_RUNS', 3, 1),
   startupRuns: count('startup-runs', 'BENCH_STARTUP_RUNS', 9, 7),
   scaleRuns: count('scale-runs', 'BENCH_SCALE_RUNS', 3, 1),
+  // Which push scenarios (all by default): for a quick look at one; the results are then partial.
+  pushScenarios: option('push-scenarios', 'BENCH_PUSH_SCENARIOS', '')
+    .split(',')
+    .map((id) => id.trim())
+    .filter(Boolean),
   only: option('only', 'BENCH_ONLY', PARTS.join(','))
     .split(',')
     .map((part) => part.trim())
@@ -132,7 +137,13 @@ try {
     results.machine.registry = version('docker-registry', ['--version'])
   }
   if (settings.only.includes('push')) {
-    results.push = await benchPush({root, work, runs: settings.runs, log})
+    results.push = await benchPush({
+      root,
+      work,
+      runs: settings.runs,
+      log,
+      only: settings.pushScenarios,
+    })
   }
   if (settings.only.includes('cold')) {
     results.cold = await benchCold({root, work, runs: settings.runs, log})
@@ -222,57 +233,54 @@ function printTable(r) {
   const out = []
   const s = (ms) => `${(ms / 1000).toFixed(2)} s`
   if (r.push) {
-    const {action, recipe, actionPinned} = r.push.contestants
-    out.push(
-      `\n== push: four-service todo app, tags sha-0123456 + latest, fresh registry per run, median of ${r.push.runs}\n`,
-    )
-    out.push(
-      table([
-        [
-          '',
-          'wall',
-          'vs recipe',
-          'requests',
-          'vs recipe',
-          'minimum',
-          'vs minimum',
-          'all wall times (ms)',
-          'all request counts',
-        ],
-        ...[
-          ['action', action],
-          ['recipe (baseline)', recipe],
-          ['action, SOURCE_DATE_EPOCH pinned', actionPinned],
-        ].map(([name, c]) => [
-          name,
-          s(c.wallMsMedian),
-          `${ratio(c.wallMsMedian, recipe.wallMsMedian)}x`,
-          c.requestsMedian,
-          `${ratio(c.requestsMedian, recipe.requestsMedian)}x`,
-          c.minimumRequests,
-          `${ratio(c.requestsMedian, c.minimumRequests)}x`,
-          c.wallMs.join(' '),
-          c.requests.join(' '),
+    for (const [id, sc] of Object.entries(r.push.scenarios)) {
+      const {recipe} = sc.contestants
+      out.push(
+        `\n== push ${id}: ${sc.what}; tags sha-0123456 + latest, fresh registry per run, median of ${r.push.runs}${sc.targets ? '' : ' (no target)'}\n`,
+      )
+      out.push(
+        table([
+          [
+            '',
+            'wall',
+            'vs recipe',
+            'requests',
+            'vs recipe',
+            'minimum',
+            'all wall times (ms)',
+            'all request counts',
+          ],
+          ...Object.values(sc.contestants).map((c) => [
+            c.label,
+            s(c.wallMsMedian),
+            `${ratio(c.wallMsMedian, recipe.wallMsMedian)}x`,
+            c.requestsMedian,
+            `${ratio(c.requestsMedian, recipe.requestsMedian)}x`,
+            c.minimumRequests,
+            c.wallMs.join(' '),
+            c.requests.join(' '),
+          ]),
         ]),
-      ]),
-    )
-    out.push(`\nminimum = ${r.push.minimumDefinition}`)
-    for (const [name, c] of [
-      ['action', action],
-      ['recipe', recipe],
-    ]) {
-      const kinds = Object.entries(c.breakdown.byKind)
-        .map(([kind, n]) => `${kind} ${n}`)
-        .join(', ')
-      const clients = Object.entries(c.breakdown.byClient)
-        .map(([client, n]) => `${client} ${n}`)
-        .join(', ')
-      out.push(`${name} requests: ${kinds} (by client: ${clients})`)
+      )
+      for (const [name, c] of [
+        ['action', sc.contestants.action],
+        ['recipe', recipe],
+      ]) {
+        const kinds = Object.entries(c.breakdown.byKind)
+          .map(([kind, n]) => `${kind} ${n}`)
+          .join(', ')
+        const clients = Object.entries(c.breakdown.byClient)
+          .map(([client, n]) => `${client} ${n}`)
+          .join(', ')
+        out.push(`${name} requests: ${kinds} (by client: ${clients})`)
+      }
     }
+    out.push(`\nworkloads: ${JSON.stringify(r.push.workloads, null, 1)}`)
+    out.push(`minimum = ${r.push.minimumDefinition}`)
   }
   if (r.cold) {
     out.push(
-      `\n== cold: four services, a slow dependency step each, previous release in a fresh registry, no local images or build cache, median of ${r.cold.runs}\n`,
+      `\n== cold: four services, a dependency step each (at ${r.cold.points.length} points), previous release in a fresh registry, no local images or build cache, median of ${r.cold.runs}\n`,
     )
     const rows = [
       [
@@ -281,6 +289,7 @@ function printTable(r) {
         'recipe wall',
         'action / recipe',
         'target',
+        'requests action / recipe',
         'built (expected)',
         'action wall times (ms)',
         'recipe wall times (ms)',
@@ -295,7 +304,8 @@ function printTable(r) {
         s(sc.action.wallMsMedian),
         s(sc.recipe.wallMsMedian),
         `${sc.ratio}x`,
-        `<= ${sc.target}x`,
+        sc.target === null ? 'none' : `<= ${sc.target}x`,
+        `${sc.action.requests.join(' ')} / ${sc.recipe.requests.join(' ')} (${sc.requestsRatio}x)`,
         `${builtCounts.join(' ')} (${sc.expectedBuilt})`,
         sc.action.wallMs.join(' '),
         sc.recipe.wallMs.join(' '),

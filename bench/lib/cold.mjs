@@ -33,8 +33,27 @@ export const SERVICES = [
 export const PREVIOUS_SHA = 'fedcba9876543210fedcba9876543210fedcba98'
 const short = (sha) => sha.slice(0, 7)
 export const COLD_TAGS = [`sha-${short(SHA)}`, 'latest']
-const SLOW_STEP_SECONDS = 3
-const DEPENDENCY_KIB = 4096
+/**
+ * The dependency step's cost, at two points: a slow install with a small result (the targets are
+ * set here), and a quick step with a big result, where taking the layer from the registry costs
+ * more than making it again (informative: it shows how the figures move with the workload).
+ */
+export const COLD_POINTS = [
+  {
+    id: 'slowStep',
+    what: 'dependency step: sleep 3 s, 4 MiB layer',
+    seconds: 3,
+    kib: 4096,
+    targets: true,
+  },
+  {
+    id: 'bigLayer',
+    what: 'dependency step: no pause, 24 MiB layer',
+    seconds: 0,
+    kib: 24576,
+    targets: false,
+  },
+]
 /** The test environment's busybox base image, present locally (never removed by the bench). */
 const LOCAL_BASE = 'ocir-push-test/busybox:latest'
 
@@ -62,14 +81,14 @@ const docker = (args) => spawnSync('docker', args, {encoding: 'utf8'})
  * for the install), then the application file. The token makes every step of every service unique
  * to this bench run, so nothing is shared by accident, between services or with earlier runs.
  */
-function writeService(workspace, folder, base, token, appVersion) {
+function writeService(workspace, folder, base, token, appVersion, point) {
   const dir = join(workspace, folder)
   mkdirSync(dir, {recursive: true})
   writeFileSync(
     join(dir, 'Dockerfile'),
     [
       `FROM ${base}`,
-      `RUN busybox dd if=/dev/urandom of=/deps.bin bs=1024 count=${DEPENDENCY_KIB} 2>/dev/null && echo "${folder} dependencies ${token}" > /deps.txt && sleep ${SLOW_STEP_SECONDS}`,
+      `RUN busybox dd if=/dev/urandom of=/deps.bin bs=1024 count=${point.kib} 2>/dev/null && echo "${folder} dependencies ${token}" > /deps.txt${point.seconds ? ` && sleep ${point.seconds}` : ''}`,
       'COPY app.txt /app/app.txt',
       '',
     ].join('\n'),
@@ -77,9 +96,9 @@ function writeService(workspace, folder, base, token, appVersion) {
   writeFileSync(join(dir, 'app.txt'), `${folder} ${appVersion} ${token}\n`)
 }
 
-function writeWorkspace(workspace, base, token, changed) {
+function writeWorkspace(workspace, base, token, changed, point) {
   for (const [folder] of SERVICES)
-    writeService(workspace, folder, base, token, changed.includes(folder) ? 'v2' : 'v1')
+    writeService(workspace, folder, base, token, changed.includes(folder) ? 'v2' : 'v1', point)
 }
 
 /** The runner's file-command format: `name<<delimiter\nvalue\ndelimiter` or `name=value`. */
@@ -276,7 +295,7 @@ export async function benchCold({root, work, runs, log}) {
   // cannot resolve is a reason to build). It stays tagged locally, as for both contestants.
   const baseRegistry = await startRegistry(coldWork, 'cold-base')
   const base = `${baseRegistry.host}/bench/busybox:1`
-  let template
+  const templates = []
   try {
     for (const args of [
       ['tag', LOCAL_BASE, base],
@@ -286,88 +305,108 @@ export async function benchCold({root, work, runs, log}) {
       if (result.status !== 0) throw new Error(`docker ${args.join(' ')}: ${result.stderr}`)
     }
 
-    log(`cold: seeding the previous release (the action, commit ${short(PREVIOUS_SHA)})`)
-    const previous = join(coldWork, 'previous')
-    writeWorkspace(previous, base, token, [])
-    const seed = await startRegistry(coldWork, 'cold-seed')
-    try {
-      const result = await actionContestant(root, previous, {sha: PREVIOUS_SHA}).run(
-        seed.host,
-        join(coldWork, 'seed-run'),
-      )
-      if (result.exitCode !== 0)
-        throw new Error(
-          `cold: seeding the previous release failed:\n${result.output.split('\n').slice(-25).join('\n')}`,
-        )
-    } finally {
-      await seed.stop()
-    }
-    template = seed.root
-    const evicted = evictWorkload(seed.host, baseId)
-    log(`cold: previous release seeded; ${evicted} local images of the workload removed`)
-
-    const plans = COLD_SCENARIOS.map((scenario) => {
-      const workspace = join(coldWork, scenario.id)
-      writeWorkspace(workspace, base, token, scenario.changed)
-      return {
-        scenario,
-        contestants: [
-          actionContestant(root, workspace, {sha: SHA, before: PREVIOUS_SHA}),
-          recipeContestant(workspace, SERVICES, COLD_TAGS),
-        ],
-        samples: {action: [], recipe: []},
-      }
-    })
-    for (let round = 0; round < runs; round++) {
-      log(`cold: round ${round + 1}/${runs}`)
-      for (const [index, plan] of plans.entries()) {
-        const order = (round + index) % 2 === 0 ? plan.contestants : [...plan.contestants].reverse()
-        for (const contestant of order)
-          plan.samples[contestant.id].push(
-            await measure({
-              contestant,
-              scenario: plan.scenario,
-              work: coldWork,
-              template,
-              baseId,
-              name: `cold-r${round + 1}-${plan.scenario.id}-${contestant.id}`,
-              log,
-            }),
-          )
-      }
-    }
-
     const scenarios = {}
-    for (const {scenario, samples} of plans) {
-      const summary = (list) => ({
-        wallMsMedian: median(list.map((sample) => sample.ms)),
-        wallMs: list.map((sample) => Math.round(sample.ms)),
-        requests: list.map((sample) => sample.requests),
-      })
-      const action = {...summary(samples.action), images: samples.action.map((s) => s.images)}
-      const recipe = summary(samples.recipe)
-      scenarios[scenario.id] = {
-        what: scenario.what,
-        changed: SERVICES.filter(([folder]) => scenario.changed.includes(folder)).map(
-          ([, repository]) => repository,
-        ),
-        expectedBuilt: scenario.changed.length,
-        target: scenario.target,
-        action,
-        recipe,
-        ratio: ratio(action.wallMsMedian, recipe.wallMsMedian),
-      }
-    }
+    for (const point of COLD_POINTS)
+      Object.assign(
+        scenarios,
+        await benchPoint({root, point, coldWork, base, baseId, token, runs, log, templates}),
+      )
     return {
       runs,
       services: SERVICES.map(([, repository]) => repository),
-      workload: `per service: FROM ${LOCAL_BASE} (in a bench registry); RUN ${DEPENDENCY_KIB} KiB of random bytes + sleep ${SLOW_STEP_SECONDS}; COPY app.txt`,
+      workload: `per service: FROM ${LOCAL_BASE} (in a bench registry); RUN <layer> of random bytes (+ a pause); COPY app.txt. Points: ${COLD_POINTS.map((point) => point.what).join('; ')}`,
+      points: COLD_POINTS,
       previousRelease: `sha-${short(PREVIOUS_SHA)} + latest, pushed by the action (reuse on, so with build keys)`,
       tags: COLD_TAGS,
       scenarios,
     }
   } finally {
     await baseRegistry.stop()
-    if (template) rmSync(template, {recursive: true, force: true})
+    for (const template of templates) rmSync(template, {recursive: true, force: true})
   }
+}
+
+/**
+ * One point of the workload: the previous release seeded (pushed by the action into a template
+ * registry), then each scenario `runs` times per contestant, each run on a copy of the template;
+ * the action and the recipe alternate which goes first.
+ */
+async function benchPoint({root, point, coldWork, base, baseId, token, runs, log, templates}) {
+  log(`cold ${point.id}: seeding the previous release (the action, commit ${short(PREVIOUS_SHA)})`)
+  const previous = join(coldWork, `previous-${point.id}`)
+  writeWorkspace(previous, base, token, [], point)
+  const seed = await startRegistry(coldWork, `cold-seed-${point.id}`)
+  try {
+    const result = await actionContestant(root, previous, {sha: PREVIOUS_SHA}).run(
+      seed.host,
+      join(coldWork, `seed-run-${point.id}`),
+    )
+    if (result.exitCode !== 0)
+      throw new Error(
+        `cold: seeding the previous release failed:\n${result.output.split('\n').slice(-25).join('\n')}`,
+      )
+  } finally {
+    await seed.stop()
+  }
+  const template = seed.root
+  templates.push(template)
+  const evicted = evictWorkload(seed.host, baseId)
+  log(`cold: previous release seeded; ${evicted} local images of the workload removed`)
+
+  const plans = COLD_SCENARIOS.map((scenario) => {
+    const workspace = join(coldWork, `${point.id}-${scenario.id}`)
+    writeWorkspace(workspace, base, token, scenario.changed, point)
+    return {
+      scenario,
+      contestants: [
+        actionContestant(root, workspace, {sha: SHA, before: PREVIOUS_SHA}),
+        recipeContestant(workspace, SERVICES, COLD_TAGS),
+      ],
+      samples: {action: [], recipe: []},
+    }
+  })
+  for (let round = 0; round < runs; round++) {
+    log(`cold ${point.id}: round ${round + 1}/${runs}`)
+    for (const [index, plan] of plans.entries()) {
+      const order = (round + index) % 2 === 0 ? plan.contestants : [...plan.contestants].reverse()
+      for (const contestant of order)
+        plan.samples[contestant.id].push(
+          await measure({
+            contestant,
+            scenario: plan.scenario,
+            work: coldWork,
+            template,
+            baseId,
+            name: `cold-${point.id}-r${round + 1}-${plan.scenario.id}-${contestant.id}`,
+            log,
+          }),
+        )
+    }
+  }
+
+  const scenarios = {}
+  for (const {scenario, samples} of plans) {
+    const summary = (list) => ({
+      wallMsMedian: median(list.map((sample) => sample.ms)),
+      wallMs: list.map((sample) => Math.round(sample.ms)),
+      requests: list.map((sample) => sample.requests),
+    })
+    const action = {...summary(samples.action), images: samples.action.map((s) => s.images)}
+    const recipe = summary(samples.recipe)
+    scenarios[`${point.id}.${scenario.id}`] = {
+      what: `${scenario.what} (${point.what})`,
+      point: point.id,
+      changed: SERVICES.filter(([folder]) => scenario.changed.includes(folder)).map(
+        ([, repository]) => repository,
+      ),
+      expectedBuilt: scenario.changed.length,
+      // The targets are set at one point; the other is informative.
+      target: point.targets ? scenario.target : null,
+      action,
+      recipe,
+      ratio: ratio(action.wallMsMedian, recipe.wallMsMedian),
+      requestsRatio: ratio(median(action.requests), median(recipe.requests)),
+    }
+  }
+  return scenarios
 }

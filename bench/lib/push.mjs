@@ -1,7 +1,10 @@
-// Part 1: push the four-service todo app with the action and with the OCIR guide's recipe, each
-// against a fresh registry, and compare wall time and registry requests.
+// Part 1: push four services with the action and with the OCIR guide's recipe, each against a
+// fresh registry, and compare wall time and registry requests: the few-byte todo app (the
+// action's overhead) and the realistic workload (bench/lib/workload.mjs) on an open and on a
+// token-auth registry.
 import {spawn, spawnSync} from 'node:child_process'
-import {mkdirSync, rmSync, writeFileSync} from 'node:fs'
+import {generateKeyPairSync} from 'node:crypto'
+import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {performance} from 'node:perf_hooks'
 import {median} from './stats.mjs'
@@ -13,6 +16,12 @@ import {
   startRegistry,
   summarizeRequests,
 } from './registry.mjs'
+import {
+  describeRealistic,
+  pushBase,
+  REALISTIC_SERVICES,
+  writeRealisticWorkspace,
+} from './workload.mjs'
 
 export const NAMESPACE = 'acme'
 export const SHA = '0123456789abcdef0123456789abcdef01234567'
@@ -82,15 +91,29 @@ export const IMAGES_INPUT = SERVICES.map(
   ([folder, name]) => `- name: ${name}\n  context: ./${folder}`,
 ).join('\n')
 
-/** The OCIR guide's "Tag Lifecycle": build, tag twice, push twice, one service after another. */
-function recipeScript(host, services, tags) {
+/**
+ * The OCIR guide's "Tag Lifecycle": build, tag twice, push twice, one service after another,
+ * after a `docker login` when the registry asks for one (the password on stdin, from $PASSWORD).
+ */
+function recipeScript(host, services, tags, login) {
   const lines = ['set -e']
+  if (login)
+    lines.push(
+      `printf '%s' "$PASSWORD" | docker login -u '${login.username}' --password-stdin ${host} >/dev/null`,
+    )
+  // Each phase's time goes to stderr as `##phase <name> <ns>` (where the time goes; bench/README).
+  const phase = (name, command) =>
+    `t=$(date +%s%N); ${command}; echo "##phase ${name} $(( $(date +%s%N) - t ))" >&2`
   for (const [folder, name] of services) {
     const ref = `${host}/${NAMESPACE}/${name}`
+    const [first, ...others] = tags
     lines.push(
-      `docker build -t ${name}:build ./${folder}`,
+      phase('build', `docker build -t ${name}:build ./${folder}`),
       ...tags.map((tag) => `docker tag ${name}:build ${ref}:${tag}`),
-      ...tags.map((tag) => `docker push ${ref}:${tag}`),
+      phase('push (compress + upload)', `docker push ${ref}:${first}`),
+      ...others.map((tag) =>
+        phase('push of a further tag (checks + manifest)', `docker push ${ref}:${tag}`),
+      ),
     )
   }
   return lines.join('\n')
@@ -104,11 +127,15 @@ export function recipeContestant(workspace, services = SERVICES, tags = TAGS) {
   return {
     id: 'recipe',
     label: 'recipe (OCIR guide, sequential docker CLI)',
-    run: (host, dir) => {
+    run: (host, dir, login) => {
       mkdirSync(join(dir, 'home'), {recursive: true})
-      return timed('sh', ['-c', recipeScript(host, services, tags)], {
+      return timed('sh', ['-c', recipeScript(host, services, tags, login)], {
         cwd: workspace,
-        env: {PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: join(dir, 'home')},
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          HOME: join(dir, 'home'),
+          ...(login ? {PASSWORD: login.password} : {}),
+        },
       })
     },
   }
@@ -129,50 +156,99 @@ export function timed(command, args, options) {
   })
 }
 
-/** The contestants. Each gets a fresh registry host; `run` returns {exitCode, ms, output}. */
-function contestants(root) {
-  const action = (extra) => (host, dir) =>
-    timed(process.execPath, [join(root, 'dist/index.js')], {
-      cwd: join(root, 'examples/todo-app'),
-      env: runnerEnv(
-        root,
-        dir,
-        {
-          registry: host,
-          namespace: NAMESPACE,
-          images: IMAGES_INPUT,
-          tags: 'type=sha\ntype=raw,value=latest',
-        },
-        extra,
-      ),
-    })
-  return [
-    {id: 'action', label: 'action (node dist/index.js)', run: action({})},
-    recipeContestant(join(root, 'examples/todo-app')),
-    {
-      id: 'actionPinned',
-      label: 'action, SOURCE_DATE_EPOCH pinned (informative)',
-      run: action({SOURCE_DATE_EPOCH: PINNED_EPOCH}),
-    },
+/** A signing key of the bench's own (EC P-256, PKCS#8 PEM), for the attestation contestants. */
+const SIGN_KEY = generateKeyPairSync('ec', {namedCurve: 'P-256'})
+  .privateKey.export({type: 'pkcs8', format: 'pem'})
+  .toString()
+
+/** The action's contestant: `node dist/index.js` in the workload's workspace, with `extra` inputs. */
+function actionContestant(root, workload, id, label, extraInputs = {}, extraEnv = {}) {
+  return {
+    id,
+    label,
+    run: (host, dir, login) =>
+      timed(process.execPath, [join(root, 'dist/index.js')], {
+        cwd: workload.workspace,
+        env: runnerEnv(
+          root,
+          dir,
+          {
+            registry: host,
+            namespace: NAMESPACE,
+            images: workload.imagesInput,
+            tags: 'type=sha\ntype=raw,value=latest',
+            ...(login ? {username: login.username, 'auth-token': login.password} : {}),
+            ...extraInputs,
+          },
+          extraEnv,
+          {workspace: workload.workspace},
+        ),
+      }),
+  }
+}
+
+/**
+ * The contestants of one scenario. Each gets a fresh registry host; `run(host, dir, login)`
+ * returns {exitCode, ms, output}. The attestation contestants run only when the bundle has the
+ * `attestations` input; their baseline is the same release signed, without attestations.
+ */
+function contestants(root, workload, scenario) {
+  const list = [
+    actionContestant(root, workload, 'action', 'action (node dist/index.js)'),
+    recipeContestant(workload.workspace, workload.services),
   ]
+  if (scenario.pinned)
+    list.push(
+      actionContestant(
+        root,
+        workload,
+        'actionPinned',
+        'action, SOURCE_DATE_EPOCH pinned (informative)',
+        {},
+        {SOURCE_DATE_EPOCH: PINNED_EPOCH},
+      ),
+    )
+  if (scenario.attestations && hasInput(root, 'attestations')) {
+    list.push(
+      actionContestant(root, workload, 'signed', 'action, signed (sign-key), no attestations', {
+        'sign-key': SIGN_KEY,
+        attestations: 'none',
+      }),
+      actionContestant(root, workload, 'provenance', 'action, signed, attestations: provenance', {
+        'sign-key': SIGN_KEY,
+        attestations: 'provenance',
+      }),
+      actionContestant(root, workload, 'sbom', 'action, signed, attestations: sbom', {
+        'sign-key': SIGN_KEY,
+        attestations: 'sbom',
+      }),
+    )
+  }
+  return list
+}
+
+function hasInput(root, name) {
+  return new RegExp(`^  ${name}:`, 'm').test(readFileSync(join(root, 'action.yml'), 'utf8'))
 }
 
 /** One measured run: fresh registry, run, count requests, read back what was pushed. */
-async function measure(contestant, work, name, log) {
+async function measure(contestant, work, name, scenario, workload, log) {
   const dir = join(work, name)
   mkdirSync(dir, {recursive: true})
-  const registry = await startRegistry(work, name)
+  const registry = await startRegistry(work, name, {auth: scenario.auth})
   try {
-    const result = await contestant.run(registry.host, dir)
+    const result = await contestant.run(registry.host, dir, registry.login)
     if (result.exitCode !== 0) {
       throw new Error(
         `${contestant.label} failed (exit ${result.exitCode}):\n${result.output.split('\n').slice(-25).join('\n')}`,
       )
     }
     const requests = readAccessLog(registry.accessLog)
+    const repositories = workload.services.map(([, repository]) => `${NAMESPACE}/${repository}`)
     const content = await readPushedContent(
       registry.host,
-      SERVICES.map(([, repository]) => `${NAMESPACE}/${repository}`),
+      repositories,
+      registry.readAuthorization(repositories),
     )
     for (const repository of content) {
       if (repository.tags.join(',') !== [...TAGS].sort().join(',')) {
@@ -182,14 +258,18 @@ async function measure(contestant, work, name, log) {
       }
     }
     const summary = summarizeRequests(requests)
+    const phases = {}
+    for (const [, name, ns] of result.output.matchAll(/^##phase (.+) (\d+)$/gm))
+      phases[name] = (phases[name] ?? 0) + Number(ns) / 1e6
     log(
-      `  ${name.padEnd(16)} ${(result.ms / 1000).toFixed(2).padStart(6)} s  ${String(summary.total).padStart(3)} requests`,
+      `  ${name.padEnd(28)} ${(result.ms / 1000).toFixed(2).padStart(6)} s  ${String(summary.total).padStart(3)} requests`,
     )
     return {
       ms: result.ms,
       requests: summary,
       minimum: minimumRequests(content),
       host: registry.host,
+      phases,
     }
   } finally {
     await registry.stop()
@@ -198,36 +278,131 @@ async function measure(contestant, work, name, log) {
 }
 
 /**
- * Runs every contestant once untimed (warms the build cache), then `runs` rounds, the order
- * rotated each round so no contestant always goes first. Returns the results and the local image
- * references the runs created (for clean-up).
+ * The push scenarios. The few-byte todo app measures the action's own overhead (process start,
+ * planning, its HTTP calls); the realistic workload (bench/lib/workload.mjs) measures pushing, on
+ * an open registry and on a token-auth one like OCIR. The targets are set on the realistic ones.
  */
-export async function benchPush({root, work, runs, log}) {
-  const all = contestants(root)
-  log(`push: warm-up (one untimed run each, builds the images once)`)
-  for (const contestant of all) await measure(contestant, work, `warmup-${contestant.id}`, log)
-  const samples = Object.fromEntries(all.map((contestant) => [contestant.id, []]))
-  for (let round = 0; round < runs; round++) {
-    log(`push: round ${round + 1}/${runs}`)
-    const order = all.map((_, index) => all[(index + round) % all.length])
-    for (const contestant of order)
-      samples[contestant.id].push(
-        await measure(contestant, work, `r${round + 1}-${contestant.id}`, log),
-      )
+export const PUSH_SCENARIOS = [
+  {
+    id: 'overhead',
+    what: 'overhead: the todo app, four FROM scratch images of a few bytes, open registry',
+    workload: 'todoApp',
+    auth: 'open',
+    pinned: true,
+    targets: false,
+  },
+  {
+    id: 'realisticOpen',
+    what: 'realistic images, open registry',
+    workload: 'realistic',
+    auth: 'open',
+    targets: true,
+    attestations: true,
+  },
+  {
+    id: 'realisticToken',
+    what: 'realistic images, token-auth registry (Bearer, as OCIR)',
+    workload: 'realistic',
+    auth: 'token',
+    targets: true,
+  },
+]
+
+/** The two workloads: where their Dockerfiles are, their services, the `images` input. */
+async function prepareWorkloads(root, work, log) {
+  const todoApp = {
+    workspace: join(root, 'examples/todo-app'),
+    services: SERVICES,
+    imagesInput: IMAGES_INPUT,
+    description: 'examples/todo-app: four FROM scratch images, one COPY of a few bytes each',
   }
-  const result = {minimumDefinition: MINIMUM_DEFINITION, runs, contestants: {}}
-  for (const contestant of all) {
-    const list = samples[contestant.id]
-    result.contestants[contestant.id] = {
-      label: contestant.label,
-      wallMsMedian: median(list.map((sample) => sample.ms)),
-      wallMs: list.map((sample) => Math.round(sample.ms)),
-      requestsMedian: median(list.map((sample) => sample.requests.total)),
-      requests: list.map((sample) => sample.requests.total),
-      minimumRequests: median(list.map((sample) => sample.minimum)),
-      // the request pattern of the median-ish (first) run; all runs are listed in `requests`
-      breakdown: list[0].requests,
+  log('push: realistic workload (base image pushed to a local registry, services written)')
+  const baseRegistry = await startRegistry(work, 'base-registry')
+  const baseRef = pushBase(work, baseRegistry.host)
+  const workspace = join(work, 'realistic')
+  writeRealisticWorkspace(workspace, baseRef)
+  const services = REALISTIC_SERVICES.map((service) => [service.folder, service.name])
+  const realistic = {
+    workspace,
+    services,
+    imagesInput: services
+      .map(([folder, name]) => `- name: ${name}\n  context: ./${folder}`)
+      .join('\n'),
+    description: describeRealistic(),
+  }
+  return {workloads: {todoApp, realistic}, stop: () => baseRegistry.stop()}
+}
+
+/**
+ * Per scenario: every contestant once, untimed (warms the build cache), then `runs` rounds, the
+ * order rotated each round so no contestant always goes first.
+ */
+export async function benchPush({root, work, runs, log, only}) {
+  const {workloads, stop} = await prepareWorkloads(root, work, log)
+  const result = {minimumDefinition: MINIMUM_DEFINITION, runs, scenarios: {}, workloads: {}}
+  try {
+    for (const scenario of PUSH_SCENARIOS) {
+      if (only?.length && !only.includes(scenario.id)) continue
+      const workload = workloads[scenario.workload]
+      result.workloads[scenario.workload] = workload.description
+      const all = contestants(root, workload, scenario)
+      log(`push ${scenario.id}: warm-up (one untimed run each)`)
+      for (const contestant of all)
+        await measure(
+          contestant,
+          work,
+          `${scenario.id}-warmup-${contestant.id}`,
+          scenario,
+          workload,
+          log,
+        )
+      const samples = Object.fromEntries(all.map((contestant) => [contestant.id, []]))
+      for (let round = 0; round < runs; round++) {
+        log(`push ${scenario.id}: round ${round + 1}/${runs}`)
+        const order = all.map((_, index) => all[(index + round) % all.length])
+        for (const contestant of order)
+          samples[contestant.id].push(
+            await measure(
+              contestant,
+              work,
+              `${scenario.id}-r${round + 1}-${contestant.id}`,
+              scenario,
+              workload,
+              log,
+            ),
+          )
+      }
+      const measured = {}
+      for (const contestant of all) {
+        const list = samples[contestant.id]
+        measured[contestant.id] = {
+          label: contestant.label,
+          wallMsMedian: median(list.map((sample) => sample.ms)),
+          wallMs: list.map((sample) => Math.round(sample.ms)),
+          requestsMedian: median(list.map((sample) => sample.requests.total)),
+          requests: list.map((sample) => sample.requests.total),
+          minimumRequests: median(list.map((sample) => sample.minimum)),
+          // the request pattern of the first run; all runs are listed in `requests`
+          breakdown: list[0].requests,
+          // the recipe's time per phase (ms, median over the runs), where it says
+          phasesMsMedian: Object.fromEntries(
+            Object.keys(list[0].phases).map((name) => [
+              name,
+              Math.round(median(list.map((sample) => sample.phases[name] ?? 0))),
+            ]),
+          ),
+        }
+      }
+      result.scenarios[scenario.id] = {
+        what: scenario.what,
+        workload: scenario.workload,
+        registry: scenario.auth,
+        targets: scenario.targets,
+        contestants: measured,
+      }
     }
+  } finally {
+    await stop()
   }
   return result
 }

@@ -1,10 +1,12 @@
 // A throwaway distribution registry per measured run, its access log, and the request count a
 // perfect client would need for what ended up in it.
 import {spawn} from 'node:child_process'
+import {createPrivateKey} from 'node:crypto'
 import {cpSync, openSync, readFileSync} from 'node:fs'
 import {createServer} from 'node:net'
 import {join} from 'node:path'
-import {portOpen, registryConfig, waitFor} from '../../scripts/test-env/index.mjs'
+import {portOpen, registryConfig, STATE_DIR, waitFor} from '../../scripts/test-env/index.mjs'
+import {signRegistryToken} from '../../scripts/test-env/registry-jwt.mjs'
 
 /** User agent of the bench's own look-ups, left out of every count. */
 export const BENCH_USER_AGENT = 'ocir-push-bench'
@@ -39,9 +41,10 @@ async function freshPort() {
  * `seedFrom`: the storage directory of a stopped registry, copied in before it starts, so the new
  * registry holds what was pushed there (under a host the engine has never pushed to).
  */
-export async function startRegistry(work, name, {seedFrom} = {}) {
+export async function startRegistry(work, name, {seedFrom, auth = 'open'} = {}) {
   const port = await freshPort()
-  const config = registryConfig(name, port, [], work)
+  const token = auth === 'token' ? tokenService() : undefined
+  const config = registryConfig(name, port, token ? token.config : [], work)
   if (seedFrom) cpSync(seedFrom, join(work, `registry-${name}`), {recursive: true})
   const accessLog = join(work, `${name}.access.log`)
   const child = spawn('docker-registry', ['serve', config], {
@@ -56,10 +59,43 @@ export async function startRegistry(work, name, {seedFrom} = {}) {
     host: `127.0.0.1:${port}`,
     accessLog,
     root: join(work, `registry-${name}`),
+    auth,
+    /** How the contestants log in: none for an open registry. */
+    login: token?.login,
+    /** The bench's own read access to these repositories (a token it signs itself). */
+    readAuthorization: (repositories) => token?.readAuthorization(repositories),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
       await exited
     },
+  }
+}
+
+/**
+ * Token auth as OCIR does it (a Bearer challenge, a token service elsewhere), through the test
+ * environment's token issuer and its users (`scripts/test-env` up must have run).
+ */
+function tokenService() {
+  const environment = JSON.parse(readFileSync(join(STATE_DIR, 'env.json'), 'utf8')).registries.token
+  const privateKey = createPrivateKey(readFileSync(environment.issuerKey))
+  return {
+    config: [
+      'auth:',
+      '  token:',
+      `    realm: ${environment.realm}`,
+      `    service: ${environment.service}`,
+      `    issuer: ${environment.issuer}`,
+      `    rootcertbundle: ${environment.issuerCert}`,
+    ],
+    login: {username: environment.username, password: environment.password},
+    readAuthorization: (repositories) =>
+      `Bearer ${signRegistryToken({
+        privateKey,
+        issuer: environment.issuer,
+        service: environment.service,
+        account: 'ocir-push-bench',
+        scopes: repositories.map((repository) => `repository:${repository}:pull`),
+      })}`,
   }
 }
 
@@ -120,34 +156,40 @@ const MANIFEST_TYPES = [
   'application/vnd.oci.image.index.v1+json',
 ].join(', ')
 
-async function getJson(url) {
-  const response = await fetch(url, {
-    headers: {accept: MANIFEST_TYPES, 'user-agent': BENCH_USER_AGENT},
-  })
+function readHeaders(authorization) {
+  return {
+    accept: MANIFEST_TYPES,
+    'user-agent': BENCH_USER_AGENT,
+    ...(authorization ? {authorization} : {}),
+  }
+}
+
+async function getJson(url, authorization) {
+  const response = await fetch(url, {headers: readHeaders(authorization)})
   if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`)
   return response.json()
 }
 
 /** One manifest (by tag or digest), read with the bench's user agent. */
-export function readManifest(host, repository, reference) {
-  return getJson(`http://${host}/v2/${repository}/manifests/${reference}`)
+export function readManifest(host, repository, reference, authorization) {
+  return getJson(`http://${host}/v2/${repository}/manifests/${reference}`, authorization)
 }
 
 /**
  * What the registry holds for these repositories, read through the v2 API after the run:
  * tags, and per repository the distinct blobs (layers + config) and child manifests (of an index).
  */
-export async function readPushedContent(host, repositories) {
+export async function readPushedContent(host, repositories, authorization) {
   const content = []
   for (const repository of repositories) {
     const base = `http://${host}/v2/${repository}`
-    const {tags} = await getJson(`${base}/tags/list`)
+    const {tags} = await getJson(`${base}/tags/list`, authorization)
     const blobs = new Set()
     const childManifests = new Set()
     const digests = {}
     for (const tag of [...(tags ?? [])].sort()) {
       const response = await fetch(`${base}/manifests/${tag}`, {
-        headers: {accept: MANIFEST_TYPES, 'user-agent': BENCH_USER_AGENT},
+        headers: readHeaders(authorization),
       })
       if (!response.ok) throw new Error(`GET ${base}/manifests/${tag}: HTTP ${response.status}`)
       digests[tag] = response.headers.get('docker-content-digest')
@@ -156,7 +198,7 @@ export async function readPushedContent(host, repositories) {
       if (Array.isArray(manifest.manifests)) {
         for (const child of manifest.manifests) {
           childManifests.add(child.digest)
-          images.push(await getJson(`${base}/manifests/${child.digest}`))
+          images.push(await getJson(`${base}/manifests/${child.digest}`, authorization))
         }
       } else {
         images.push(manifest)

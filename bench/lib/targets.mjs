@@ -7,6 +7,8 @@ export const PARTS = ['startup', 'scale', 'push', 'cold']
 export const TARGETS = {
   pushWall: 0.8,
   pushRequests: 1.0,
+  provenanceWall: 1.1,
+  sbomWall: 1.3,
   bundleBytes: 3 * 1024 * 1024,
   dryRunMs: 300,
 }
@@ -41,25 +43,41 @@ export function evaluateTargets(r) {
   const targets = []
   const row = (name, value, target, pass) =>
     targets.push({name, value, target, pass, ...(value === null ? {missing: true} : {})})
-  if (r.push) {
-    const {action, recipe} = r.push.contestants ?? {}
+  for (const [id, scenario] of Object.entries(r.push?.scenarios ?? {})) {
+    if (!scenario.targets) continue
+    const {action, recipe, signed, provenance, sbom} = scenario.contestants ?? {}
     const wall = exactRatio(action?.wallMsMedian, recipe?.wallMsMedian)
     const requests = exactRatio(action?.requestsMedian, recipe?.requestsMedian)
     row(
-      'push wall time, action / recipe',
+      `push ${id}: wall time, action / recipe`,
       wall,
       `<= ${TARGETS.pushWall}`,
       atMost(wall, TARGETS.pushWall),
     )
     row(
-      'push requests, action / recipe',
+      `push ${id}: requests, action / recipe`,
       requests,
       `<= ${TARGETS.pushRequests}`,
       atMost(requests, TARGETS.pushRequests),
     )
+    for (const [name, contestant, limit] of [
+      ['provenance', provenance, TARGETS.provenanceWall],
+      ['sbom', sbom, TARGETS.sbomWall],
+    ]) {
+      if (!signed) continue
+      const added = exactRatio(contestant?.wallMsMedian, signed.wallMsMedian)
+      row(
+        `push ${id}: wall time with attestations: ${name} / signed release`,
+        added,
+        `<= ${limit}`,
+        atMost(added, limit),
+      )
+    }
   }
   if (r.cold) {
     for (const scenario of Object.values(r.cold.scenarios ?? {})) {
+      // A point of the workload without targets is informative.
+      if (scenario.target === null) continue
       const wall = exactRatio(scenario.action?.wallMsMedian, scenario.recipe?.wallMsMedian)
       row(
         `cold, ${scenario.what}: wall time, action / recipe`,
@@ -98,6 +116,8 @@ export function completeness(r, only = r.settings?.only ?? PARTS) {
     if (!only.includes(part)) missing.push({part, reason: 'not run (--only)'})
     else if (!r[part]) missing.push({part, reason: 'no results'})
     else if (r[part].skipped) missing.push({part, reason: `skipped: ${r[part].skipped}`})
+    else if (part === 'push' && r.settings?.pushScenarios?.length)
+      missing.push({part, reason: `only ${r.settings.pushScenarios.join(', ')} (--push-scenarios)`})
   }
   return {complete: missing.length === 0, missing}
 }
