@@ -23,7 +23,7 @@ import {buildxNeeds, privateBuilderName} from './plan/buildx-builder.js'
 import {plannedConfigDir, type PlannedBuilder} from './plan/dry-run.js'
 import type {BuilderSelection} from './plan/builder-selection.js'
 import {classicBuilderSecretsError} from './plan/builder-commands.js'
-import type {RunPlan} from './plan/run-plan.js'
+import type {RunFacts, RunPlan} from './plan/run-plan.js'
 import type {ConfiguredStep, ConnectedStep, RunConfig} from './steps/release-step.js'
 import {saveBuilderState, saveCleanupState} from './state.js'
 
@@ -118,6 +118,8 @@ export async function connectAdapters(
   config: RunConfig,
   identity: RunIdentity,
   plan: Pick<RunPlan, 'plans'>,
+  /** The run's clock, for the steps (attestation times). */
+  facts?: Pick<RunFacts, 'now' | 'commitDate'>,
 ): Promise<{adapters: Adapters; username: string}> {
   const dockerConfigDir = createPrivateDockerConfig(
     config.paths.runnerTemp,
@@ -174,7 +176,14 @@ export async function connectAdapters(
   const stepLogin = config.push && config.authToken && username ? {username, password} : undefined
   for (const step of config.steps.filter((step) => step.active))
     adapters.steps.push(
-      await step.connect({config, namespace: identity.namespace, registry, login: stepLogin}),
+      await step.connect({
+        config,
+        namespace: identity.namespace,
+        registry,
+        login: stepLogin,
+        resolveBaseImages: adapters.resolveBaseImages,
+        facts,
+      }),
     )
   return {adapters, username}
 }

@@ -26,7 +26,7 @@ export async function main(): Promise<void> {
     const plan = planRun(config, facts, identity.namespace)
     for (const warning of plan.warnings) core.warning(warning)
     const connection = needsConnection(config)
-      ? await connectAdapters(config, identity, plan)
+      ? await connectAdapters(config, identity, plan, facts)
       : undefined
     const result = await runPipeline(
       config,

@@ -2,6 +2,7 @@
  * The outside world as the pipeline sees it: only the calls it makes. The adapters in adapters/
  * implement these; the pipeline, the release order and the steps call only these.
  */
+import type {Readable} from 'node:stream'
 import type {BuildStep} from './plan/build-step.js'
 import type {ImagePlan} from './plan/push-plan.js'
 import type {StoredVersion} from './plan/retention.js'
@@ -56,8 +57,28 @@ export interface RegistryClient {
   listTags(repository: string): Promise<string[]>
   /** A blob's bytes (e.g. an image config); undefined when it does not exist. */
   getBlob(repository: string, digest: string): Promise<Buffer | undefined>
+  /**
+   * A blob as a stream (an image layer), never whole in memory; undefined when it does not exist.
+   * The stream errors, instead of ending, when the bytes do not hash to `digest`.
+   */
+  openBlob(repository: string, digest: string): Promise<Readable | undefined>
   /** Uploads a blob unless the repository has it (HEAD first): POST, then one monolithic PUT ?digest=. Returns its digest. */
   putBlob(repository: string, body: Buffer): Promise<string>
+}
+
+/** Stores OCI 1.1 referrers (a manifest with a `subject`), where the registry has the API. */
+export interface ReferrerStore {
+  /**
+   * Stores the manifest by its digest; `subject` is what the registry's `OCI-Subject` header
+   * said (undefined: the registry has no referrers API, and keeps it as a plain manifest).
+   */
+  putReferrer(
+    repository: string,
+    body: Buffer,
+    mediaType: string,
+  ): Promise<{digest: string; subject?: string}>
+  /** Deletes a manifest by digest; false when it was not there. */
+  deleteManifest(repository: string, reference: string): Promise<boolean>
 }
 
 /** What ensuring one repository came to. */
@@ -152,11 +173,15 @@ export interface OcirSignatureApi {
     message: string
     signature: string
   }): Promise<string>
-  /** KMS Sign of a base64 message (RAW); returns the base64 signature. */
+  /**
+   * KMS Sign of a base64 message (RAW, the default: at most 4096 bytes), or of its base64 SHA
+   * digest (DIGEST); returns the base64 signature.
+   */
   signWithVault(details: {
     message: string
     keyId: string
     keyVersionId: string
     algorithm: string
+    messageType?: 'RAW' | 'DIGEST'
   }): Promise<string>
 }

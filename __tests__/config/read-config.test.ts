@@ -114,6 +114,7 @@ describe('accepted inputs', () => {
     expect(config.steps.map((step) => [step.name, step.active])).toEqual([
       ['pull-secret', false],
       ['repositories', false],
+      ['attestations', false],
       ['signing', false],
       ['cleanup', false],
     ])

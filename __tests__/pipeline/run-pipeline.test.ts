@@ -120,6 +120,9 @@ class FakeRegistry implements RegistryClient {
     this.events.push(`list ${repository}`)
     return this.existingTags.get(repository) ?? []
   }
+  async openBlob(): Promise<undefined> {
+    return undefined
+  }
   async getBlob(): Promise<undefined> {
     return undefined
   }

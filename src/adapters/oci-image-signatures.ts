@@ -76,6 +76,7 @@ export class OciImageSignatures implements OcirSignatureApi {
     keyId: string
     keyVersionId: string
     algorithm: string
+    messageType?: 'RAW' | 'DIGEST'
   }): Promise<string> {
     try {
       const response = await this.crypto.sign({
@@ -84,7 +85,7 @@ export class OciImageSignatures implements OcirSignatureApi {
           keyId: details.keyId,
           keyVersionId: details.keyVersionId,
           signingAlgorithm: details.algorithm as never /* checked in config */,
-          messageType: 'RAW' as never,
+          messageType: (details.messageType ?? 'RAW') as never,
         },
       })
       return response.signedData.signature

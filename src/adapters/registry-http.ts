@@ -1,3 +1,6 @@
+import {createHash} from 'node:crypto'
+import {pipeline, Readable, Transform} from 'node:stream'
+import type {ReadableStream as WebReadableStream} from 'node:stream/web'
 import {ActionError, RegistryError} from '../errors.js'
 import {contentDigest} from '../model/digest.js'
 import {isLoopbackHost} from '../plan/registry-target.js'
@@ -188,8 +191,25 @@ export class RegistryHttpClient implements RegistryClient {
     body: Buffer,
     mediaType: string,
   ): Promise<string> {
-    return this.retry.run(`PUT manifest ${repository}:${reference}`, () =>
+    const stored = await this.retry.run(`PUT manifest ${repository}:${reference}`, () =>
       this.putManifestOnce(repository, reference, body, mediaType),
+    )
+    return stored.digest
+  }
+
+  /**
+   * Stores a manifest that has a `subject` by its digest (an OCI 1.1 referrer). `subject` is the
+   * `OCI-Subject` header of the answer: a registry with the referrers API names the subject
+   * there; one without stores the manifest as any other and says nothing.
+   */
+  async putReferrer(
+    repository: string,
+    body: Buffer,
+    mediaType: string,
+  ): Promise<{digest: string; subject?: string}> {
+    const digest = contentDigest(body)
+    return this.retry.run(`PUT manifest ${repository}@${digest}`, () =>
+      this.putManifestOnce(repository, digest, body, mediaType),
     )
   }
 
@@ -199,7 +219,7 @@ export class RegistryHttpClient implements RegistryClient {
     reference: string,
     body: Buffer,
     mediaType: string,
-  ): Promise<string> {
+  ): Promise<{digest: string; subject?: string}> {
     const digest = contentDigest(body)
     if (isSha256Digest(reference) && reference !== digest)
       throw new RegistryTrustError(
@@ -220,7 +240,7 @@ export class RegistryHttpClient implements RegistryClient {
       throw this.digestMismatch(
         `PUT manifest ${repository}:${reference} on ${this.options.host} answered Docker-Content-Digest ${named}, but the bytes sent hash to ${digest}`,
       )
-    return digest
+    return {digest, subject: response.headers.get('oci-subject')?.trim() || undefined}
   }
 
   async copyManifest(from: ManifestRef, toTags: readonly string[]): Promise<string> {
@@ -313,6 +333,48 @@ export class RegistryHttpClient implements RegistryClient {
         `GET blob ${repository}@${digest} on ${this.options.host} returned bytes whose digest is ${got}`,
       )
     return body
+  }
+
+  /**
+   * A blob as a stream, never whole in memory (an image layer); undefined when it does not exist.
+   * The bytes are hashed as they pass: when the stream ends and they do not hash to `digest`,
+   * the stream errors with a RegistryTrustError instead of ending, so a reader never takes
+   * altered bytes for the blob. Same auth, redirect and origin rules as every request.
+   */
+  async openBlob(repository: string, digest: string): Promise<Readable | undefined> {
+    const what = `GET blob ${repository}@${digest}`
+    const response = await this.request(
+      'GET',
+      this.blobPath(repository, digest),
+      pullScope(repository),
+      {},
+    )
+    if (response.status === 404) {
+      await discard(response)
+      return undefined
+    }
+    await this.expectOk(response, what)
+    const hash = createHash('sha256')
+    const checked = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        hash.update(chunk)
+        done(null, chunk)
+      },
+      flush: (done) => {
+        const got = `sha256:${hash.digest('hex')}`
+        done(
+          got === digest
+            ? null
+            : this.digestMismatch(
+                `${what} on ${this.options.host} streamed bytes whose digest is ${got}`,
+              ),
+        )
+      },
+    })
+    if (!response.body) return checked.end() as Transform
+    // pipeline: an error of the download (a reset, the timeout) errors the stream read too.
+    pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), checked, () => {})
+    return checked
   }
 
   async putBlob(repository: string, body: Buffer): Promise<string> {

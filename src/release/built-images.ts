@@ -117,6 +117,7 @@ async function reuse(
   outcome.pushed = true
   outcome.built = false
   outcome.reusedFrom = `${plan.imageName}:${previous.tag}`
+  outcome.reusedFromDigest = previous.digest
   log(
     `reused ${outcome.reusedFrom} (${previous.digest}): inputs unchanged, so it was relabelled with this run's labels as ${outcome.digest}; no layer was built or uploaded`,
   )

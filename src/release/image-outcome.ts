@@ -20,6 +20,8 @@ export interface ImageOutcome {
   built: boolean
   /** The reference whose layers were kept, when the image was reused instead of rebuilt. */
   reusedFrom?: string
+  /** The digest `reusedFrom` named when it was reused (what the attestations point back to). */
+  reusedFromDigest?: string
   /** Each platform's manifest, for platform and merge runs. */
   platforms?: {platform: string; ref: string; digest: string}[]
 }

@@ -114,13 +114,15 @@ function noMatch(first: PreviousImage | undefined, candidates: readonly string[]
   return 'no previous release to compare with (no moving tag, no earlier commit)'
 }
 
-/** The build key (`sha256:…`), or why there is none. */
-export async function buildKey(
-  settings: Pick<ReuseSettings, 'workspace' | 'resolveBaseImages' | 'secretIds'>,
+/**
+ * An image's Dockerfile and the digest of every base image it names (after build args and the
+ * target), as the build key sees them; or why they cannot be known. The attestations name the
+ * same digests.
+ */
+export async function baseImagesOf(
+  settings: Pick<ReuseSettings, 'workspace' | 'resolveBaseImages'>,
   plan: ImagePlan,
-): Promise<{key?: string; doubts: string[]}> {
-  const path = (relative: string): string =>
-    isAbsolute(relative) ? relative : resolve(settings.workspace, relative)
+): Promise<{dockerfile: string; bases: BaseImageDigest[]} | {doubts: string[]}> {
   // Files of the checkout: regular files inside the workspace only, the Dockerfile at most 1 MiB.
   const bounds = {workspace: settings.workspace}
   let dockerfile: string
@@ -137,7 +139,20 @@ export async function buildKey(
   }
   const inputs = dockerfileInputs(dockerfile, plan.image.buildArgs, plan.image.target)
   if (inputs.doubts.length > 0) return {doubts: inputs.doubts}
-  const bases = await settings.resolveBaseImages(inputs.baseImages)
+  return {dockerfile, bases: await settings.resolveBaseImages(inputs.baseImages)}
+}
+
+/** The build key (`sha256:…`), or why there is none. */
+export async function buildKey(
+  settings: Pick<ReuseSettings, 'workspace' | 'resolveBaseImages' | 'secretIds'>,
+  plan: ImagePlan,
+): Promise<{key?: string; doubts: string[]}> {
+  const path = (relative: string): string =>
+    isAbsolute(relative) ? relative : resolve(settings.workspace, relative)
+  const bounds = {workspace: settings.workspace}
+  const found = await baseImagesOf(settings, plan)
+  if ('doubts' in found) return {doubts: found.doubts}
+  const {dockerfile, bases} = found
   const unresolved = bases.filter((base) => !base.digest)
   if (unresolved.length > 0) {
     return {

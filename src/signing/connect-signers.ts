@@ -1,12 +1,12 @@
 /** The signers of a real run, from the signing config: a cosign key, an OCI Vault key, or both. */
 import {createArtifactsClient, createKmsCryptoClient} from '../adapters/oci-client.js'
 import {OciImageSignatures} from '../adapters/oci-image-signatures.js'
-import type {DigestSigner, RegistryClient} from '../ports.js'
+import type {DigestSigner, OcirSignatureApi, RegistryClient} from '../ports.js'
 import {ActionError} from '../errors.js'
 import type {CoreConfig} from '../steps/release-step.js'
 import {CosignSigner} from './cosign-signer.js'
 import {OcirSigner} from './ocir-signer.js'
-import type {SigningConfig} from './sign-key.js'
+import type {KmsSigningConfig, SigningConfig} from './sign-key.js'
 
 export async function connectSigners(
   signing: SigningConfig,
@@ -25,14 +25,9 @@ export async function connectSigners(
         'set oci-region (or OCI_CLI_REGION)',
       )
     }
-    const options = {apiKey: oci, retries: config.retries, retryBaseMs: config.retryBaseMs}
-    const [artifacts, crypto] = await Promise.all([
-      createArtifactsClient({...options, endpoint: config.ociEndpoint}),
-      createKmsCryptoClient({...options, cryptoEndpoint: signing.kms.cryptoEndpoint}),
-    ])
     const revision = config.github.sha ? `@${config.github.sha.slice(0, 12)}` : ''
     signers.push(
-      new OcirSigner(new OciImageSignatures(artifacts, crypto), {
+      new OcirSigner(await vaultSignatureApi(signing.kms, config), {
         kms: signing.kms,
         namespace,
         region,
@@ -41,4 +36,23 @@ export async function connectSigners(
     )
   }
   return signers
+}
+
+/** OCIR's signature API and the Vault's Sign, with the run's OCI credentials. */
+export async function vaultSignatureApi(
+  kms: KmsSigningConfig,
+  config: CoreConfig,
+): Promise<OcirSignatureApi> {
+  const {oci} = config
+  if (!oci)
+    throw new ActionError(
+      'signing with a Vault key needs OCI API credentials, and none are configured',
+      'set oci-user, oci-tenancy, oci-fingerprint, oci-private-key and oci-region',
+    )
+  const options = {apiKey: oci, retries: config.retries, retryBaseMs: config.retryBaseMs}
+  const [artifacts, crypto] = await Promise.all([
+    createArtifactsClient({...options, endpoint: config.ociEndpoint}),
+    createKmsCryptoClient({...options, cryptoEndpoint: kms.cryptoEndpoint}),
+  ])
+  return new OciImageSignatures(artifacts, crypto)
 }

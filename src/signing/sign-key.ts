@@ -39,6 +39,23 @@ export interface SigningConfig {
 
 const REDACTED = '<redacted>'
 
+/** What readSigning made of one run's inputs, by its input reader (steps/release-step's StepInputs). */
+const readFrom = new WeakMap<object, SigningConfig | undefined>()
+
+/**
+ * readSigning, once per run: the signing and attestations steps both sign with these keys, and a
+ * key in cosign's encrypted format costs an scrypt to open. Keyed by the inputs object readConfig
+ * hands every step.
+ */
+export function signingOf(
+  inputs: {get: InputGetter; mask: SecretMasker},
+  hasOciCredentials: boolean,
+): SigningConfig | undefined {
+  if (!readFrom.has(inputs))
+    readFrom.set(inputs, readSigning(inputs.get, inputs.mask, hasOciCredentials))
+  return readFrom.get(inputs)
+}
+
 /** The signing part of the config; undefined when nothing is to be signed. */
 export function readSigning(
   get: InputGetter,

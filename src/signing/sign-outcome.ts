@@ -50,7 +50,7 @@ export function signOutcome(
  * push recorded and must hash to it, so its children are the ones pushed. Every digest must be a
  * sha256 one. Anything else throws before any signer is called.
  */
-async function digestsToSign(
+export async function digestsToSign(
   repository: string,
   outcome: ImageOutcome,
   registry: Pick<RegistryClient, 'getManifest'>,

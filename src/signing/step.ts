@@ -6,13 +6,13 @@ import type {ImagePlan} from '../plan/push-plan.js'
 import {code, escapeHtml} from '../report/html.js'
 import {defineStep, type CoreConfig} from '../steps/release-step.js'
 import {connectSigners} from './connect-signers.js'
-import {readSigning, type SigningConfig} from './sign-key.js'
+import {signingOf, type SigningConfig} from './sign-key.js'
 import {signOutcome, type Signatures} from './sign-outcome.js'
 
 export const signingStep = defineStep<SigningConfig>({
   name: 'signing',
   // Keys and passwords are checked (and masked) now, before anything is built or pushed.
-  read: (inputs, config) => readSigning(inputs.get, inputs.mask, Boolean(config.oci)),
+  read: (inputs, config) => signingOf(inputs, Boolean(config.oci)),
   planLines: (settings, {config, plan}) =>
     config.push ? {afterPublish: signingLines(settings, config, plan.plans)} : {},
   async connect(settings, {config, namespace, registry}) {

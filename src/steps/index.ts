@@ -3,6 +3,7 @@
  * the point: a step whose output another signs or copies comes before it (attestations before
  * signing, so they get signed; replication after signing, so it copies the signatures).
  */
+import {attestationsStep} from '../attestations/step.js'
 import {cleanupStep} from '../cleanup/step.js'
 import {pullSecretStep} from '../pull-secret/step.js'
 import {repositoriesStep} from '../repositories/step.js'
@@ -14,6 +15,8 @@ export const RELEASE_STEPS: readonly ReleaseStep[] = [
   pullSecretStep,
   // Before anything is built: where the images go.
   repositoriesStep,
+  // After publish, before signing and any moving tag: every pushed digest attested.
+  attestationsStep,
   // After publish, before any moving tag: every pushed digest signed.
   signingStep,
   // A stage of its own, instead of the release.

@@ -16,7 +16,7 @@
  * instead of 4–6, `insteadOfRelease` for a step that is a stage of its own (cleanup).
  * Then `report`: its outputs, its summary column and sections, notices and failures.
  */
-import type {ContainerEngine, LogSink} from '../ports.js'
+import type {BaseImageDigest, ContainerEngine, LogSink} from '../ports.js'
 import type {RegistryHttpClient} from '../adapters/registry-http.js'
 import type {ActionConfig} from '../model/action-config.js'
 import type {PlanLines} from '../plan/dry-run.js'
@@ -55,6 +55,10 @@ export interface ConnectContext {
   registry: RegistryHttpClient
   /** The run's login, when it logged in with a password that lasts (an auth token). */
   login?: {username: string; password: string}
+  /** Base image digests, as the build key resolves them (each reference looked up once a run). */
+  resolveBaseImages?: (refs: readonly string[]) => Promise<BaseImageDigest[]>
+  /** The run's clock (SOURCE_DATE_EPOCH when set) and commit time, as the tags and labels saw them. */
+  facts?: Pick<RunFacts, 'now' | 'commitDate'>
 }
 
 export interface BeforePushContext {
