@@ -2,6 +2,7 @@
  * The outside world as the pipeline sees it: only the calls it makes. The adapters in adapters/
  * implement these; the pipeline, the release order and the steps call only these.
  */
+import type {Readable} from 'node:stream'
 import type {BuildStep} from './plan/build-step.js'
 import type {ImagePlan} from './plan/push-plan.js'
 import type {StoredVersion} from './plan/retention.js'
@@ -58,6 +59,34 @@ export interface RegistryClient {
   getBlob(repository: string, digest: string): Promise<Buffer | undefined>
   /** Uploads a blob unless the repository has it (HEAD first): POST, then one monolithic PUT ?digest=. Returns its digest. */
   putBlob(repository: string, body: Buffer): Promise<string>
+}
+
+/**
+ * Streaming blob calls for copying images between registries (replication). Kept apart from
+ * RegistryClient so the pipeline's fakes need not stream; RegistryHttpClient implements both.
+ */
+export interface BlobTransferClient {
+  /**
+   * A blob as a stream from `offset` on (never whole in memory); from 0 its digest is checked as
+   * it streams and the stream fails at its end on a mismatch. Undefined when it does not exist.
+   */
+  openBlob(repository: string, digest: string, offset?: number): Promise<Readable | undefined>
+  /** Whether the repository holds the blob (HEAD). */
+  hasBlob(repository: string, digest: string): Promise<boolean>
+  /** Cross-repository mount from `from` of the same registry; false when the registry did not mount. */
+  mountBlob(repository: string, digest: string, from: string): Promise<boolean>
+  /**
+   * Uploads `size` bytes read from `open(offset)`: one PUT below `chunkBytes`, else PATCH chunks of
+   * at most `chunkBytes` (held in memory one at a time), resumed at the registry's offset after a
+   * failed chunk. Returns the digest.
+   */
+  uploadBlob(
+    repository: string,
+    digest: string,
+    size: number,
+    open: (offset: number) => Promise<Readable>,
+    chunkBytes?: number,
+  ): Promise<string>
 }
 
 /** What ensuring one repository came to. */

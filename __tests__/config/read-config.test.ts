@@ -115,6 +115,7 @@ describe('accepted inputs', () => {
       ['pull-secret', false],
       ['repositories', false],
       ['signing', false],
+      ['replication', false],
       ['cleanup', false],
     ])
     expect(config.registry).toEqual({
