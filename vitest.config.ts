@@ -10,6 +10,7 @@ const ENGINE_TESTS = [
   '__tests__/adapters/buildah-engine.test.ts',
   '__tests__/adapters/base-images.test.ts',
   '__tests__/adapters/registry-http-live.test.ts',
+  '__tests__/replication/engine/**/*.test.ts',
 ]
 
 export default defineConfig({

@@ -13,6 +13,7 @@ import {mergedImages} from './release/merged-images.js'
 import {buildPlatforms} from './release/platform-builds.js'
 import {
   afterPublishOf,
+  onPublishedOf,
   planLinesOf,
   vouchForReuseOf,
   type ConnectedStep,
@@ -210,6 +211,7 @@ async function release(
     refreshLogin: adapters.refreshLogin,
     hintFor: (message) => pushRefusalHint(message, config.registry, identity.username),
     afterPublish: afterPublishOf(adapters.steps),
+    onPublished: onPublishedOf(adapters.steps),
   })
 }
 

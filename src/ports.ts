@@ -81,6 +81,34 @@ export interface ReferrerStore {
   deleteManifest(repository: string, reference: string): Promise<boolean>
 }
 
+/**
+ * Streaming blob calls for copying images between registries (replication). Kept apart from
+ * RegistryClient so the pipeline's fakes need not stream; RegistryHttpClient implements both.
+ */
+export interface BlobTransferClient {
+  /**
+   * A blob as a stream from `offset` on (never whole in memory); from 0 its digest is checked as
+   * it streams and the stream fails at its end on a mismatch. Undefined when it does not exist.
+   */
+  openBlob(repository: string, digest: string, offset?: number): Promise<Readable | undefined>
+  /** Whether the repository holds the blob (HEAD). */
+  hasBlob(repository: string, digest: string): Promise<boolean>
+  /** Cross-repository mount from `from` of the same registry; false when the registry did not mount. */
+  mountBlob(repository: string, digest: string, from: string): Promise<boolean>
+  /**
+   * Uploads `size` bytes read from `open(offset)`: one PUT below `chunkBytes`, else PATCH chunks of
+   * at most `chunkBytes` (held in memory one at a time), resumed at the registry's offset after a
+   * failed chunk. Returns the digest.
+   */
+  uploadBlob(
+    repository: string,
+    digest: string,
+    size: number,
+    open: (offset: number) => Promise<Readable>,
+    chunkBytes?: number,
+  ): Promise<string>
+}
+
 /** What ensuring one repository came to. */
 export interface RepositoryOutcome {
   /** Image name, as in the `images` input. */

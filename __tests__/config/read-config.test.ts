@@ -116,6 +116,7 @@ describe('accepted inputs', () => {
       ['repositories', false],
       ['attestations', false],
       ['signing', false],
+      ['replication', false],
       ['cleanup', false],
     ])
     expect(config.registry).toEqual({

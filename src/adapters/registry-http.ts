@@ -1,10 +1,10 @@
-import {createHash} from 'node:crypto'
-import {pipeline, Readable, Transform} from 'node:stream'
-import type {ReadableStream as WebReadableStream} from 'node:stream/web'
-import {ActionError, RegistryError} from '../errors.js'
+import {createHash, type Hash} from 'node:crypto'
+import {pipeline, Readable, Transform, type TransformCallback} from 'node:stream'
+import type {ReadableStream as NodeReadableStream} from 'node:stream/web'
+import {ActionError, RegistryError, TransientError} from '../errors.js'
 import {contentDigest} from '../model/digest.js'
 import {isLoopbackHost} from '../plan/registry-target.js'
-import type {ManifestRef, RegistryClient} from '../ports.js'
+import type {BlobTransferClient, ManifestRef, RegistryClient} from '../ports.js'
 import {retryAfterMs, RetrySession, type RetryPolicy, type RunOptions} from './retry.js'
 
 /** Every manifest kind we read or copy: Docker schema 2, manifest lists, OCI manifests and indexes. */
@@ -85,6 +85,14 @@ export class RegistryTrustError extends ActionError {}
 const DISCARD_BYTES = 64 * 1024
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308])
 
+/** How one request is made (request → send → follow → attempts). */
+interface RequestMode {
+  /** One attempt only: the caller retries (a chunk of an upload, after asking for its offset). */
+  once?: boolean
+  /** The body is streamed by the caller: the timeout covers the headers, not the body. */
+  streamed?: boolean
+}
+
 interface Challenge {
   scheme: string
   params: Record<string, string>
@@ -98,7 +106,7 @@ const TRANSIENT_STATUS = new Set([408, 429, 500, 502, 503, 504])
  * sizes against RegistryLimits, names before they go into a URL, and challenges against the
  * registry's own origin (credentials never go anywhere else).
  */
-export class RegistryHttpClient implements RegistryClient {
+export class RegistryHttpClient implements RegistryClient, BlobTransferClient {
   private readonly base: string
   /** scheme://host:port of the registry: the only origin that gets its credentials. */
   private readonly origin: string
@@ -335,48 +343,6 @@ export class RegistryHttpClient implements RegistryClient {
     return body
   }
 
-  /**
-   * A blob as a stream, never whole in memory (an image layer); undefined when it does not exist.
-   * The bytes are hashed as they pass: when the stream ends and they do not hash to `digest`,
-   * the stream errors with a RegistryTrustError instead of ending, so a reader never takes
-   * altered bytes for the blob. Same auth, redirect and origin rules as every request.
-   */
-  async openBlob(repository: string, digest: string): Promise<Readable | undefined> {
-    const what = `GET blob ${repository}@${digest}`
-    const response = await this.request(
-      'GET',
-      this.blobPath(repository, digest),
-      pullScope(repository),
-      {},
-    )
-    if (response.status === 404) {
-      await discard(response)
-      return undefined
-    }
-    await this.expectOk(response, what)
-    const hash = createHash('sha256')
-    const checked = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        hash.update(chunk)
-        done(null, chunk)
-      },
-      flush: (done) => {
-        const got = `sha256:${hash.digest('hex')}`
-        done(
-          got === digest
-            ? null
-            : this.digestMismatch(
-                `${what} on ${this.options.host} streamed bytes whose digest is ${got}`,
-              ),
-        )
-      },
-    })
-    if (!response.body) return checked.end() as Transform
-    // pipeline: an error of the download (a reset, the timeout) errors the stream read too.
-    pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), checked, () => {})
-    return checked
-  }
-
   async putBlob(repository: string, body: Buffer): Promise<string> {
     const digest = contentDigest(body)
     return this.retry.run(`PUT blob ${repository}@${digest}`, () =>
@@ -390,6 +356,12 @@ export class RegistryHttpClient implements RegistryClient {
     const head = await this.request('HEAD', this.blobPath(repository, digest), scope, {})
     if (head.ok) return digest
     if (head.status !== 404) await this.expectOk(head, `HEAD blob ${repository}@${digest}`)
+    const upload = await this.startUpload(repository, scope)
+    return this.finishUpload(repository, digest, upload, scope, body)
+  }
+
+  /** Opens an upload (POST); returns its Location, absolute and checked. */
+  private async startUpload(repository: string, scope: string): Promise<string> {
     const start = await this.request(
       'POST',
       `/v2/${this.checkedRepository(repository)}/blobs/uploads/`,
@@ -404,9 +376,20 @@ export class RegistryHttpClient implements RegistryClient {
         `start a blob upload to ${repository} on ${this.options.host}: HTTP ${start.status} without a Location header`,
         start.status,
       )
+    // A Location on another origin gets no credentials (follow, request).
+    return this.absoluteUrl(location, this.base, 'the upload Location')
+  }
+
+  /** The PUT that ends an upload (with its last bytes, or none), checked against the digest. */
+  private async finishUpload(
+    repository: string,
+    digest: string,
+    upload: string,
+    scope: string,
+    body: Buffer,
+  ): Promise<string> {
     // Appended, not set through URLSearchParams: the registry's own query (its upload state) goes
-    // back byte for byte. A Location on another origin gets no credentials (send).
-    const upload = this.absoluteUrl(location, this.base, 'the upload Location')
+    // back byte for byte.
     const put = await this.request(
       'PUT',
       `${upload}${upload.includes('?') ? '&' : '?'}digest=${encodeURIComponent(digest)}`,
@@ -425,6 +408,256 @@ export class RegistryHttpClient implements RegistryClient {
         `PUT blob ${repository}@${digest} on ${this.options.host} answered Docker-Content-Digest ${named}`,
       )
     return digest
+  }
+
+  /** Whether the repository holds the blob (HEAD, with the push scope: a copy asks before it uploads). */
+  async hasBlob(repository: string, digest: string): Promise<boolean> {
+    const path = this.blobPath(repository, digest)
+    const response = await this.request('HEAD', path, pushScope(repository), {})
+    if (response.status === 404) {
+      await discard(response)
+      return false
+    }
+    await this.expectOk(response, `HEAD blob ${repository}@${digest}`)
+    await discard(response)
+    return true
+  }
+
+  /**
+   * A cross-repository mount (POST `?mount=&from=`): true when the registry linked the blob it
+   * holds in `from` into `repository` (201). A registry that opened an upload instead (202: it
+   * cannot mount, or `from` lacks the blob) has that upload cancelled, and false comes back.
+   */
+  async mountBlob(repository: string, digest: string, from: string): Promise<boolean> {
+    this.blobPath(from, digest)
+    const path = `/v2/${this.checkedRepository(repository)}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`
+    // The token must allow pulling from where the blob is mounted from, or the registry uploads.
+    const scope = `${pushScope(repository)} ${pullScope(from)}`
+    const response = await this.request('POST', path, scope, {'content-length': '0'})
+    await this.expectOk(response, `mount blob ${digest} from ${from} into ${repository}`)
+    await discard(response)
+    if (response.status === 201) {
+      const named = response.headers.get('docker-content-digest')?.trim()
+      if (named && named !== digest)
+        throw this.digestMismatch(
+          `mount blob ${digest} into ${repository} on ${this.options.host} answered Docker-Content-Digest ${named}`,
+        )
+      return true
+    }
+    const location = response.headers.get('location')
+    // Left alone, the upload expires; cancelled, it frees the registry's state now.
+    if (location)
+      await this.request(
+        'DELETE',
+        this.absoluteUrl(location, this.base, 'the upload Location'),
+        scope,
+        {},
+        undefined,
+        {once: true},
+      )
+        .then(discard)
+        .catch(() => undefined)
+    return false
+  }
+
+  /**
+   * A blob as a stream, never whole in memory. From `offset` > 0 with `Range: bytes=<offset>-`
+   * (206; a registry that ignores the Range and answers 200 has the first bytes skipped here);
+   * from 0, the bytes are hashed as they pass and the stream fails at its end when they are not
+   * the digest. Undefined when the blob does not exist. The client's timeout covers the headers;
+   * the body is read as fast as the caller reads it.
+   */
+  async openBlob(repository: string, digest: string, offset = 0): Promise<Readable | undefined> {
+    if (!Number.isSafeInteger(offset) || offset < 0)
+      throw new RangeError(`openBlob: offset ${offset} is not a byte offset`)
+    const what = `GET blob ${repository}@${digest}${offset > 0 ? ` from byte ${offset}` : ''}`
+    const response = await this.request(
+      'GET',
+      this.blobPath(repository, digest),
+      pullScope(repository),
+      offset > 0 ? {range: `bytes=${offset}-`} : {},
+      undefined,
+      {streamed: true},
+    )
+    if (response.status === 404) {
+      await discard(response)
+      return undefined
+    }
+    await this.expectOk(response, what)
+    const where = `${what} on ${this.options.host}`
+    let skip = 0
+    if (offset > 0 && response.status === 206) {
+      const range = response.headers.get('content-range') ?? ''
+      if (Number(/^bytes (\d+)-/.exec(range)?.[1] ?? -1) !== offset) {
+        await response.body?.cancel().catch(() => undefined)
+        throw new RegistryTrustError(
+          `${where} answered the bytes '${clip(range)}', not those from byte ${offset} on`,
+        )
+      }
+    } else if (offset > 0) skip = offset
+    const body = response.body
+      ? Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>)
+      : Readable.from([])
+    const check = new BlobStreamCheck(skip, offset === 0 ? digest : undefined, (got) =>
+      this.digestMismatch(`${where} returned bytes whose digest is ${got}`),
+    )
+    return pipeline(body, check, () => undefined)
+  }
+
+  /**
+   * Uploads a blob of `size` bytes read from `open(offset)` (a stream of it from that byte on).
+   * A blob smaller than `chunkBytes` is read whole (and checked) and goes up in one monolithic
+   * PUT. A larger one goes in PATCH chunks of at most `chunkBytes`, each read into one Buffer
+   * reused for the whole upload: one upload holds one chunk in memory, so parallel uploads hold
+   * at most their number × chunkBytes. Each chunk is retried through the run's RetrySession; after
+   * a failed one the upload is asked its offset (GET on its Location: `Range: 0-<last>`) and goes
+   * on from there, from the chunk in hand or from the source re-opened at that offset (an upload
+   * the registry forgot starts over). Every answer's Location is the next request's address.
+   */
+  async uploadBlob(
+    repository: string,
+    digest: string,
+    size: number,
+    open: (offset: number) => Promise<Readable>,
+    chunkBytes = DEFAULT_CHUNK_BYTES,
+  ): Promise<string> {
+    this.blobPath(repository, digest)
+    if (!Number.isSafeInteger(size) || size < 0)
+      throw new RegistryTrustError(`blob ${digest} for ${repository} has no usable size (${size})`)
+    if (!Number.isSafeInteger(chunkBytes) || chunkBytes < 1)
+      throw new RangeError(`uploadBlob: chunkBytes ${chunkBytes} is not a positive whole number`)
+    const what = `upload blob ${repository}@${digest} to ${this.options.host}`
+    const reader = new BlobReader(open, Math.min(size, chunkBytes), what)
+    try {
+      if (size < chunkBytes) {
+        const body = await this.retry.run(`read blob ${digest} for ${repository}`, () =>
+          reader.read(0, size),
+        )
+        if (body.length !== size || contentDigest(body) !== digest)
+          throw this.digestMismatch(
+            `${what}: the source gave ${body.length} bytes whose digest is ${contentDigest(body)}`,
+          )
+        const scope = pushScope(repository)
+        return await this.retry.run(`PUT blob ${repository}@${digest}`, async () =>
+          this.finishUpload(
+            repository,
+            digest,
+            await this.startUpload(repository, scope),
+            scope,
+            body,
+          ),
+        )
+      }
+      return await this.chunkedUpload(repository, digest, size, reader, chunkBytes)
+    } finally {
+      reader.close()
+    }
+  }
+
+  private async chunkedUpload(
+    repository: string,
+    digest: string,
+    size: number,
+    reader: BlobReader,
+    chunkBytes: number,
+  ): Promise<string> {
+    const scope = pushScope(repository)
+    const what = `upload blob ${repository}@${digest}`
+    let upload: UploadState = {
+      location: await this.retry.run(`start ${what}`, () => this.startUpload(repository, scope)),
+      offset: 0,
+    }
+    while (upload.offset < size) {
+      let tries = 0
+      upload = await this.retry.run(`PATCH ${what} from byte ${upload.offset}`, async () => {
+        if (tries++ > 0) upload = await this.resumePoint(repository, upload, size, scope)
+        if (upload.offset >= size) return upload
+        const chunk = await reader.read(upload.offset, Math.min(chunkBytes, size - upload.offset))
+        return this.sendChunk(repository, upload, chunk, scope)
+      })
+    }
+    return this.retry.run(`finish ${what}`, async () => {
+      try {
+        return await this.finishUpload(repository, digest, upload.location, scope, Buffer.alloc(0))
+      } catch (err) {
+        // A finish whose answer was lost, sent again: the upload is gone, the blob is there.
+        if (
+          err instanceof RegistryError &&
+          err.status === 404 &&
+          (await this.hasBlob(repository, digest))
+        )
+          return digest
+        throw err
+      }
+    })
+  }
+
+  /** One PATCH (one attempt: chunkedUpload retries); where the upload stands after it. */
+  private async sendChunk(
+    repository: string,
+    upload: UploadState,
+    chunk: Buffer,
+    scope: string,
+  ): Promise<UploadState> {
+    const end = upload.offset + chunk.length - 1
+    const what = `PATCH blob upload to ${repository} bytes ${upload.offset}-${end}`
+    const response = await this.request(
+      'PATCH',
+      upload.location,
+      scope,
+      {
+        'content-type': 'application/octet-stream',
+        'content-length': String(chunk.length),
+        'content-range': `${upload.offset}-${end}`,
+      },
+      chunk,
+      {once: true},
+    )
+    if (response.status === 416) {
+      await discard(response)
+      // The registry holds other bytes than we thought (an earlier PATCH went in after all).
+      throw new TransientError(
+        `${what} on ${this.options.host}: HTTP 416, the upload is not at byte ${upload.offset}`,
+      )
+    }
+    await this.expectOk(response, what)
+    await discard(response)
+    const last = uploadedUpTo(response.headers.get('range'))
+    return {
+      location: this.nextLocation(response, upload.location),
+      offset: last !== undefined && last > 0 ? last + 1 : end + 1,
+    }
+  }
+
+  /**
+   * Where a failed upload stands: GET on its Location (`Range: 0-<last>`). One the registry
+   * forgot (404), or that holds nothing (distribution writes `0-0` for 0 bytes and for 1), starts
+   * over with a new upload.
+   */
+  private async resumePoint(
+    repository: string,
+    upload: UploadState,
+    size: number,
+    scope: string,
+  ): Promise<UploadState> {
+    const response = await this.request('GET', upload.location, scope, {})
+    const last = response.status === 404 ? undefined : uploadedUpTo(response.headers.get('range'))
+    if (response.status !== 404)
+      await this.expectOk(response, `GET blob upload state of ${repository}`)
+    await discard(response)
+    if (last === undefined || last <= 0)
+      return {location: await this.startUpload(repository, scope), offset: 0}
+    if (last + 1 > size)
+      throw new RegistryTrustError(
+        `the blob upload to ${repository} on ${this.options.host} says it holds ${last + 1} bytes, more than the blob's ${size}`,
+      )
+    return {location: this.nextLocation(response, upload.location), offset: last + 1}
+  }
+
+  /** The Location of an answer (checked), or the current one when it names none. */
+  private nextLocation(response: Response, current: string): string {
+    const location = response.headers.get('location')
+    return location ? this.absoluteUrl(location, this.base, 'the upload Location') : current
   }
 
   /**
@@ -473,6 +706,7 @@ export class RegistryHttpClient implements RegistryClient {
     scope: string,
     headers: Record<string, string>,
     body?: Buffer,
+    mode: RequestMode = {},
   ): Promise<Response> {
     let cached = this.authorization.get(scope) ?? this.basicAuthorization
     if (cached === undefined && scope && this.bearerChallenge) {
@@ -481,7 +715,7 @@ export class RegistryHttpClient implements RegistryClient {
       cached = await this.authorize(this.bearerChallenge, scope)
       if (cached) this.authorization.set(scope, cached)
     }
-    let response = await this.send(method, path, headers, body, cached)
+    let response = await this.send(method, path, headers, body, cached, mode)
     if (response.status !== 401) return response
     // No credentials yet for this scope, or the cached token expired or was revoked: ask again.
     const challenge = parseChallenge(response.headers.get('www-authenticate') ?? '')
@@ -502,7 +736,7 @@ export class RegistryHttpClient implements RegistryClient {
     await discard(response)
     if (challenge.scheme === 'basic') this.basicAuthorization = authorization
     else this.authorization.set(scope, authorization)
-    response = await this.send(method, path, headers, body, authorization)
+    response = await this.send(method, path, headers, body, authorization, mode)
     return response
   }
 
@@ -520,7 +754,10 @@ export class RegistryHttpClient implements RegistryClient {
     const url = new URL(challenge.params.realm)
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service)
     const wanted = scope || challenge.params.scope
-    if (wanted) url.searchParams.set('scope', wanted)
+    // A mount asks for two scopes (push here, pull where it mounts from): one `scope` parameter each.
+    if (wanted) url.searchParams.delete('scope')
+    for (const one of (wanted ?? '').split(' ').filter(Boolean))
+      url.searchParams.append('scope', one)
     const service = `the token service ${url.origin}${url.pathname}`
     // The Basic credentials go to the realm's origin only, even when it redirects.
     const response = await this.follow(
@@ -568,6 +805,7 @@ export class RegistryHttpClient implements RegistryClient {
     headers: Record<string, string>,
     body: Buffer | undefined,
     authorization: string | undefined,
+    mode: RequestMode = {},
   ): Promise<Response> {
     const url = /^https?:\/\//i.test(path) ? path : `${this.base}${path}`
     return this.follow(
@@ -578,6 +816,7 @@ export class RegistryHttpClient implements RegistryClient {
       authorization,
       this.origin,
       this.options.timeoutMs ?? 120_000,
+      mode,
     )
   }
 
@@ -594,6 +833,7 @@ export class RegistryHttpClient implements RegistryClient {
     authorization: string | undefined,
     authOrigin: string,
     timeoutMs: number,
+    mode: RequestMode = {},
   ): Promise<Response> {
     let hop = {method, url: this.absoluteUrl(url, this.base, 'a request'), headers, body}
     for (let redirects = 0; ; redirects++) {
@@ -604,10 +844,11 @@ export class RegistryHttpClient implements RegistryClient {
         {
           method: hop.method,
           headers: {...hop.headers, ...(authorization && sameOrigin ? {authorization} : {})},
-          body: hop.body === undefined ? undefined : new Uint8Array(hop.body),
           redirect: 'manual',
         },
         timeoutMs,
+        mode,
+        hop.body,
       )
       const location = REDIRECT_STATUS.has(response.status)
         ? response.headers.get('location')
@@ -696,45 +937,70 @@ export class RegistryHttpClient implements RegistryClient {
   /**
    * One request, through the run's retries: connection errors, 5xx, 408 and 429 are tried again
    * (after the Retry-After the registry asked for); every other answer is returned as it came.
+   * `mode.once`: one attempt, its transient failure thrown for the caller's own retry loop.
    */
   private attempts(
     method: string,
     url: string,
     init: RequestInit,
     timeoutMs: number,
+    mode: RequestMode = {},
+    body?: Buffer,
   ): Promise<Response> {
-    return this.retry.run(
-      `${method} ${url}`,
-      async () => {
-        let response: Response
-        try {
-          response = await this.fetchImpl(url, {...init, signal: AbortSignal.timeout(timeoutMs)})
-        } catch (err) {
-          this.options.onRequest?.(method, url, 'error')
-          const cause =
-            err instanceof Error
-              ? ((err.cause as Error | undefined)?.message ?? err.message)
-              : String(err)
-          throw new RegistryError(
-            `${method} ${url} failed: ${cause}`,
-            undefined,
-            undefined,
-            `check that ${this.options.host} is reachable from this runner`,
-          )
-        }
-        this.options.onRequest?.(method, url, response.status)
-        if (!TRANSIENT_STATUS.has(response.status)) return response
-        await discard(response)
-        throw new RegistryError(
-          `${method} ${url} answered HTTP ${response.status}`,
-          response.status,
-          undefined,
-          undefined,
-          retryAfterMs(response.headers.get('retry-after')),
-        )
-      },
-      () => {},
-      {relogin: false, ...this.options.retryCaps},
+    const attempt = (): Promise<Response> =>
+      this.attemptOnce(method, url, {...init, ...requestBody(body)}, timeoutMs, mode)
+    if (mode.once) return attempt()
+    return this.retry.run(`${method} ${url}`, attempt, () => {}, {
+      relogin: false,
+      ...this.options.retryCaps,
+    })
+  }
+
+  /**
+   * One fetch. The timeout covers the whole answer, or (`mode.streamed`) the headers only: a
+   * streamed blob's body is watched by its reader instead.
+   */
+  private async attemptOnce(
+    method: string,
+    url: string,
+    init: RequestInit,
+    timeoutMs: number,
+    mode: RequestMode,
+  ): Promise<Response> {
+    let response: Response
+    const headersOnly = mode.streamed ? new AbortController() : undefined
+    const timer = headersOnly
+      ? setTimeout(() => headersOnly.abort(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs)
+      : undefined
+    try {
+      response = await this.fetchImpl(url, {
+        ...init,
+        signal: headersOnly?.signal ?? AbortSignal.timeout(timeoutMs),
+      })
+    } catch (err) {
+      this.options.onRequest?.(method, url, 'error')
+      const cause =
+        err instanceof Error
+          ? ((err.cause as Error | undefined)?.message ?? err.message)
+          : String(err)
+      throw new RegistryError(
+        `${method} ${url} failed: ${cause}`,
+        undefined,
+        undefined,
+        `check that ${this.options.host} is reachable from this runner`,
+      )
+    } finally {
+      clearTimeout(timer)
+    }
+    this.options.onRequest?.(method, url, response.status)
+    if (!TRANSIENT_STATUS.has(response.status)) return response
+    await discard(response)
+    throw new RegistryError(
+      `${method} ${url} answered HTTP ${response.status}`,
+      response.status,
+      undefined,
+      undefined,
+      retryAfterMs(response.headers.get('retry-after')),
     )
   }
 
@@ -886,5 +1152,165 @@ function mediaTypeOf(body: Buffer): string {
     )
   } catch {
     return MANIFEST_MEDIA_TYPES[2]
+  }
+}
+
+/** Bodies above this go out as a stream of views into the Buffer. */
+const STREAMED_BODY_BYTES = 1024 * 1024
+
+/**
+ * A request body, fresh for each attempt. fetch copies a Uint8Array body whole before sending it;
+ * an upload chunk (up to chunkBytes) goes out as a stream of 1 MiB views of its Buffer instead,
+ * so it is never held twice.
+ */
+function requestBody(body: Buffer | undefined): Pick<RequestInit, 'body'> & {duplex?: 'half'} {
+  if (body === undefined) return {}
+  if (body.length <= STREAMED_BODY_BYTES)
+    return {body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength)}
+  let sent = 0
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent >= body.length) return controller.close()
+      const piece = body.subarray(sent, sent + STREAMED_BODY_BYTES)
+      sent += piece.length
+      controller.enqueue(new Uint8Array(piece.buffer, piece.byteOffset, piece.byteLength))
+    },
+  })
+  // Node's fetch sends a stream body only with duplex 'half'.
+  return {body: stream, duplex: 'half'}
+}
+
+/** A chunk of a chunked upload, unless the caller says otherwise: 32 MiB. */
+export const DEFAULT_CHUNK_BYTES = 32 * 1024 * 1024
+
+/** Where a chunked upload stands: its current Location and the next byte it expects. */
+interface UploadState {
+  location: string
+  offset: number
+}
+
+/** The last byte an upload holds, from its `Range: 0-<last>` header (undefined: none named). */
+function uploadedUpTo(range: string | null): number | undefined {
+  const match = /^(?:bytes=)?0-(\d+)$/.exec(range?.trim() ?? '')
+  return match ? Number(match[1]) : undefined
+}
+
+/**
+ * Reads a blob in chunks from the streams `open(offset)` gives, into one Buffer reused for every
+ * chunk. A chunk asked for again (or its tail) comes from the Buffer; any other offset than where
+ * the stream stands re-opens the source there; a stream that failed is re-opened on the next read.
+ */
+class BlobReader {
+  private stream: Readable | undefined
+  /** The byte the stream gives next. */
+  private position = 0
+  private readonly buffer: Buffer
+  /** What the buffer holds: bytes [start, start + length) of the blob. */
+  private held = {start: 0, length: 0}
+
+  constructor(
+    private readonly open: (offset: number) => Promise<Readable>,
+    capacity: number,
+    private readonly what: string,
+  ) {
+    this.buffer = Buffer.allocUnsafe(capacity)
+  }
+
+  /** Up to `length` bytes from `offset` (fewer only when they come from the chunk in hand). */
+  async read(offset: number, length: number): Promise<Buffer> {
+    const {start, length: heldLength} = this.held
+    if (offset >= start && offset < start + heldLength)
+      return this.buffer.subarray(offset - start, heldLength)
+    this.held = {start: offset, length: 0}
+    try {
+      if (!this.stream || this.position !== offset) {
+        this.close()
+        this.stream = await this.open(offset)
+        this.position = offset
+      }
+      const got = await fill(this.stream, this.buffer, length)
+      if (got < length)
+        throw new RegistryTrustError(
+          `${this.what}: the source ended at byte ${offset + got}, before the blob's size`,
+        )
+      this.position += got
+    } catch (err) {
+      this.close()
+      if (err instanceof ActionError) throw err
+      throw new RegistryError(
+        `${this.what}: reading the source from byte ${offset} failed: ${err instanceof Error ? err.message : String(err)}`,
+      )
+    }
+    this.held = {start: offset, length}
+    return this.buffer.subarray(0, length)
+  }
+
+  close(): void {
+    this.stream?.destroy()
+    this.stream = undefined
+  }
+}
+
+/** Reads up to `want` bytes of a stream into `buffer`; fewer only when the stream ends. */
+async function fill(stream: Readable, buffer: Buffer, want: number): Promise<number> {
+  let filled = 0
+  while (filled < want) {
+    const piece = stream.read() as Buffer | null
+    if (piece === null) {
+      if (stream.errored) throw stream.errored
+      if (stream.readableEnded) break
+      if (stream.destroyed) throw new Error('the stream was closed before its end')
+      await readableOrEnd(stream)
+      continue
+    }
+    const take = Math.min(piece.length, want - filled)
+    piece.copy(buffer, filled, 0, take)
+    filled += take
+    if (take < piece.length) stream.unshift(piece.subarray(take))
+  }
+  return filled
+}
+
+/** Resolves when the stream has bytes to read, ends or closes; rejects when it fails. */
+function readableOrEnd(stream: Readable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const settle = (err?: Error): void => {
+      stream.off('readable', ready).off('end', ready).off('close', ready).off('error', settle)
+      if (err) reject(err)
+      else resolve()
+    }
+    const ready = (): void => settle()
+    stream.on('readable', ready).on('end', ready).on('close', ready).on('error', settle)
+  })
+}
+
+/** Passes a blob's bytes on: skips the first `skip`, and checks the digest at the end when given. */
+class BlobStreamCheck extends Transform {
+  private readonly hash: Hash | undefined
+
+  constructor(
+    private skip: number,
+    private readonly digest: string | undefined,
+    private readonly mismatch: (got: string) => Error,
+  ) {
+    super()
+    this.hash = digest ? createHash('sha256') : undefined
+  }
+
+  override _transform(piece: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    if (this.skip >= piece.length) {
+      this.skip -= piece.length
+      return done()
+    }
+    const rest = this.skip > 0 ? piece.subarray(this.skip) : piece
+    this.skip = 0
+    this.hash?.update(rest)
+    done(null, rest)
+  }
+
+  override _flush(done: TransformCallback): void {
+    if (this.skip > 0) return done(new RegistryError(`the blob ended before the bytes skipped`))
+    const got = this.hash ? `sha256:${this.hash.digest('hex')}` : undefined
+    done(got && got !== this.digest ? this.mismatch(got) : null)
   }
 }

@@ -12,7 +12,11 @@ import {parseWholeNumber} from '../config/parse-values.js'
 import {InputError} from '../errors.js'
 import {closedPullRequest, parseTagPatterns} from '../plan/retention.js'
 import type {RetentionInputs} from '../model/action-config.js'
+import type {ImagePlan} from '../plan/push-plan.js'
+import type {ReplicaTarget} from '../plan/replication-targets.js'
 import {code, escapeHtml} from '../report/html.js'
+import {readReplication, type ReplicationSettings} from '../replication/settings.js'
+import {connectTargets, preflight} from '../replication/targets.js'
 import {
   defineStep,
   type CoreConfig,
@@ -21,29 +25,58 @@ import {
 } from '../steps/release-step.js'
 import {runCleanup, type CleanupResult} from './run-cleanup.js'
 
-export const cleanupStep = defineStep<RetentionInputs>({
+/** The retention rules, and the replicate-to targets they apply in as well. */
+interface CleanupSettings extends RetentionInputs {
+  replication?: ReplicationSettings
+}
+
+/** Where one cleanup runs: the run's registry, or a replicate-to target. */
+interface CleanupPlace {
+  /** The host image names carry there. */
+  host: string
+  catalog: ImageCatalog
+}
+
+export const cleanupStep = defineStep<CleanupSettings>({
   name: 'cleanup',
-  read: (inputs, config) => readRetention(inputs, config.stage),
-  async connect(retention, {config, registry}) {
-    const catalog = await connectCatalog(config, registry)
+  read(inputs, config) {
+    const retention = readRetention(inputs, config.stage)
+    return retention && {...retention, replication: readReplication(inputs, config)}
+  },
+  async connect(settings, context) {
+    const {config, registry} = context
+    const places: CleanupPlace[] = [
+      {host: config.registry.host, catalog: await connectCatalog(config, registry)},
+    ]
+    // The same rules in every replicate-to target, each through the catalog of its kind.
+    if (settings.replication) {
+      const targets = await connectTargets(settings.replication, context)
+      await preflight(targets, config.maxParallel)
+      for (const {target, registry: replica} of targets)
+        places.push({host: target.name, catalog: await replicaCatalog(config, target, replica)})
+    }
     let result: CleanupResult | undefined
     return {
       async insteadOfRelease({plan, facts}) {
-        result = await runCleanup({
-          plans: plan.plans,
-          rules: {
-            ...retention,
-            defaultBranch: facts.defaultBranch,
-            now: facts.now,
-            pullRequest: closedPullRequest(
-              config.github.eventName,
-              config.github.payload,
-              config.metadata.shortShaLength,
-            ),
-          },
-          catalog,
-          dryRun: config.dryRun,
-        })
+        const rules = {
+          ...settings,
+          defaultBranch: facts.defaultBranch,
+          now: facts.now,
+          pullRequest: closedPullRequest(
+            config.github.eventName,
+            config.github.payload,
+            config.metadata.shortShaLength,
+          ),
+        }
+        for (const place of places) {
+          const done = await runCleanup({
+            plans: plan.plans.map((image) => rehosted(image, place.host, config.registry.host)),
+            rules,
+            catalog: place.catalog,
+            dryRun: config.dryRun,
+          })
+          result = result ? merged(result, done) : done
+        }
       },
       report: () => (result ? cleanupReport(result, config.dryRun) : idle()),
     }
@@ -82,6 +115,49 @@ export function readRetention(
     keepTags: parseTagPatterns(keepTagLines),
   }
   return stage === 'cleanup' ? retention : undefined
+}
+
+/** An image's plan with its name on another host (the repository path is the same). */
+function rehosted(plan: ImagePlan, host: string, primary: string): ImagePlan {
+  return host === primary ? plan : {...plan, imageName: `${host}/${plan.repository}`}
+}
+
+/** Two places' results as one: every image's deletions, in the places' order. */
+function merged(first: CleanupResult, second: CleanupResult): CleanupResult {
+  const deleted = {...first.deleted}
+  for (const [image, references] of Object.entries(second.deleted))
+    deleted[image] = [...(deleted[image] ?? []), ...references]
+  return {
+    deleted,
+    failures: [...first.failures, ...second.failures],
+    notices: [...new Set([...first.notices, ...second.notices])],
+  }
+}
+
+/**
+ * A replicate-to target's catalog: an OCIR region through its own region's Artifacts API when
+ * the run's registry is cleaned up that way, else (and for any other registry) the /v2/ API.
+ */
+async function replicaCatalog(
+  config: CoreConfig,
+  target: ReplicaTarget,
+  registry: RegistryHttpClient,
+): Promise<ImageCatalog> {
+  if (target.kind === 'region' && config.oci) {
+    const regional = target.region ? {...config.oci, region: target.region} : config.oci
+    const artifacts = await createArtifactsClient(ociClientOptionsOf(config, regional))
+    return new OciImageCatalog(
+      artifacts,
+      config.compartment ?? config.oci.tenancy,
+      !config.compartment,
+      registry,
+    )
+  }
+  const isOcir = target.kind === 'region'
+  const hint = isOcir
+    ? 'Give the API-key inputs (oci-user, oci-tenancy, oci-fingerprint, oci-private-key, oci-region) so the cleanup deletes through the OCI Artifacts API'
+    : `Allow deletes on the registry ${target.name}, or clean it up with its own tools`
+  return new RegistryCatalog(registry, target.name, hint, isOcir)
 }
 
 /**

@@ -60,6 +60,11 @@ export interface ReleaseInput {
    * moving tag moves (signing its digests, say). A failure fails the image, so no tag moves.
    */
   afterPublish?: (plan: ImagePlan, outcome: ImageOutcome, log: LogSink) => Promise<void>
+  /**
+   * Told the moment one image exists under its immutable references, while the others may still
+   * be building: work that may start early (it cannot fail the image; afterPublish still runs).
+   */
+  onPublished?: (plan: ImagePlan, outcome: ImageOutcome) => void
 }
 
 export interface ReleaseResult {
@@ -109,6 +114,7 @@ export async function releaseImages(input: ReleaseInput): Promise<ReleaseResult>
         if (input.push) await input.refreshLogin?.()
         await source.publish(entry.plan, entry.outcome, entry.log)
         entry.outcome.status = input.push ? 'pushed' : 'built'
+        if (input.push) input.onPublished?.(entry.plan, entry.outcome)
       },
       (err) => {
         const message = describeFailure(err)

@@ -6,6 +6,7 @@
 import {attestationsStep} from '../attestations/step.js'
 import {cleanupStep} from '../cleanup/step.js'
 import {pullSecretStep} from '../pull-secret/step.js'
+import {replicationStep} from '../replication/step.js'
 import {repositoriesStep} from '../repositories/step.js'
 import {signingStep} from '../signing/step.js'
 import type {ReleaseStep} from './release-step.js'
@@ -19,6 +20,9 @@ export const RELEASE_STEPS: readonly ReleaseStep[] = [
   attestationsStep,
   // After publish, before any moving tag: every pushed digest signed.
   signingStep,
+  // After signing, before any moving tag: the release (and its signatures) in every target; the
+  // replicas' moving tags after the run's own.
+  replicationStep,
   // A stage of its own, instead of the release.
   cleanupStep,
 ]

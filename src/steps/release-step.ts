@@ -11,7 +11,8 @@
  * 3. `connect`: its clients and logins, after the run's own login;
  * 4. `beforePush`: before anything is built or pushed (may stop the run: nothing is pushed);
  * 5. `afterPublish`: once an image exists under its immutable references, before any moving tag
- *    moves (a failure fails the image, so no moving tag of the run moves);
+ *    moves (a failure fails the image, so no moving tag of the run moves); `onPublished` is told
+ *    earlier, as each image is pushed, for work that may start while the others build;
  * 6. `afterRelease`: once the moving tags moved (or did not: the outcomes say);
  * instead of 4–6, `insteadOfRelease` for a step that is a stage of its own (cleanup).
  * Then `report`: its outputs, its summary column and sections, notices and failures.
@@ -97,6 +98,11 @@ export interface StepHooks {
     digest: string
   }): Promise<string | undefined>
   afterPublish?(plan: ImagePlan, outcome: ImageOutcome, log: LogSink): Promise<void>
+  /**
+   * One image exists under its immutable references, the others may still be building: work that
+   * may start early (replication starts its copy). Cannot fail anything; afterPublish still runs.
+   */
+  onPublished?(plan: ImagePlan, outcome: ImageOutcome): void
   afterRelease?(images: readonly ImageOutcome[]): Promise<void>
   /** The whole run, for a step that is a stage of its own; the images it reports, if any. */
   insteadOfRelease?(context: StageContext): Promise<void>
@@ -174,6 +180,17 @@ export function afterPublishOf(
   if (hooks.length === 0) return undefined
   return async (plan, outcome, log) => {
     for (const step of hooks) await step.afterPublish?.(plan, outcome, log)
+  }
+}
+
+/** The onPublished hooks of the steps, in the list's order. */
+export function onPublishedOf(
+  steps: readonly ConnectedStep[],
+): ((plan: ImagePlan, outcome: ImageOutcome) => void) | undefined {
+  const hooks = steps.filter((step) => step.onPublished)
+  if (hooks.length === 0) return undefined
+  return (plan, outcome) => {
+    for (const step of hooks) step.onPublished?.(plan, outcome)
   }
 }
 

@@ -1,0 +1,140 @@
+/**
+ * One blob onto one target repository, the cheapest way there is: already there (HEAD) → skipped;
+ * put into another repository of the same target earlier in this run → mounted from there;
+ * otherwise streamed from the source in chunks. A blob asked for by several copies at once (a base
+ * layer shared by four images) goes up once: the others wait for the first, then mount or skip.
+ */
+import type {Readable} from 'node:stream'
+import type {RetrySession} from '../adapters/retry.js'
+import type {BlobTransferClient, LogSink, RegistryClient} from '../ports.js'
+import {CopyError, copyFailure} from './copy-error.js'
+
+/** One registry of a copy, logged in. */
+export interface ReplicaEndpoint {
+  /** For messages, e.g. `fra` or `registry.example.com`. */
+  name: string
+  registry: RegistryClient & BlobTransferClient
+}
+
+/** A blob as a manifest names it. */
+export interface BlobDescriptor {
+  digest: string
+  size: number
+  mediaType?: string
+}
+
+export interface BlobJob {
+  source: ReplicaEndpoint
+  sourceRepository: string
+  target: ReplicaEndpoint
+  targetRepository: string
+  blob: BlobDescriptor
+  /** `layer`, `config`…, for the log and errors. */
+  kind: string
+}
+
+export type BlobOutcome = {how: 'skipped' | 'mounted'} | {how: 'uploaded'; bytes: number}
+
+/** At most `max` tasks at once; the others wait their turn. */
+export class Limiter {
+  private active = 0
+  private readonly waiting: (() => void)[] = []
+
+  constructor(private readonly max: number) {}
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    while (this.active >= this.max) await new Promise<void>((go) => this.waiting.push(go))
+    this.active++
+    try {
+      return await work()
+    } finally {
+      this.active--
+      this.waiting.shift()?.()
+    }
+  }
+}
+
+export class BlobTransfer {
+  /** Per target registry: digest → a repository of it known to hold the blob (a mount source). */
+  private readonly placed = new Map<object, Map<string, string>>()
+  /** Per target registry: digest → the transfer of it under way. */
+  private readonly running = new Map<object, Map<string, Promise<BlobOutcome>>>()
+
+  constructor(
+    private readonly options: {
+      limit: Limiter
+      chunkBytes: number
+      retry: RetrySession
+      log: LogSink
+    },
+  ) {}
+
+  /** Places the blob in the target repository; errors name the target, the blob and the repository. */
+  async transfer(job: BlobJob): Promise<BlobOutcome> {
+    const running = entry(this.running, job.target.registry)
+    const digest = job.blob.digest
+    // Whoever came first finishes first; then this one finds the blob there, or mounts it.
+    for (let first = running.get(digest); first; first = running.get(digest))
+      await first.catch(() => undefined)
+    const work = this.options.limit.run(() =>
+      this.options.retry
+        .run(`copy ${job.kind} ${digest} to ${job.target.name}`, () => this.place(job))
+        .catch((err: unknown) => {
+          throw copyFailure(job.target.name, `${job.kind} ${digest}`, job.targetRepository, err)
+        }),
+    )
+    running.set(digest, work)
+    try {
+      return await work
+    } finally {
+      if (running.get(digest) === work) running.delete(digest)
+    }
+  }
+
+  private async place(job: BlobJob): Promise<BlobOutcome> {
+    const {target, targetRepository: repository, blob} = job
+    const placed = entry(this.placed, target.registry)
+    const where = `${target.name}/${repository}`
+    if (await target.registry.hasBlob(repository, blob.digest)) {
+      if (!placed.has(blob.digest)) placed.set(blob.digest, repository)
+      return {how: 'skipped'}
+    }
+    const from = placed.get(blob.digest)
+    if (from && from !== repository) {
+      if (await target.registry.mountBlob(repository, blob.digest, from)) {
+        this.options.log(`${where}: ${job.kind} ${blob.digest} mounted from ${from}`)
+        return {how: 'mounted'}
+      }
+      this.options.log(
+        `${where}: ${job.kind} ${blob.digest}: ${target.name} did not mount it from ${from}; uploading`,
+      )
+    }
+    const started = Date.now()
+    await target.registry.uploadBlob(
+      repository,
+      blob.digest,
+      blob.size,
+      (offset) => this.openSource(job, offset),
+      this.options.chunkBytes,
+    )
+    placed.set(blob.digest, repository)
+    this.options.log(
+      `${where}: ${job.kind} ${blob.digest} uploaded (${(blob.size / 1024 / 1024).toFixed(1)} MiB in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    )
+    return {how: 'uploaded', bytes: blob.size}
+  }
+
+  private async openSource(job: BlobJob, offset: number): Promise<Readable> {
+    const stream = await job.source.registry.openBlob(job.sourceRepository, job.blob.digest, offset)
+    if (stream) return stream
+    throw new CopyError(
+      `copy to ${job.target.name}: ${job.kind} ${job.blob.digest} of ${job.targetRepository}: the source ${job.source.name} has no such blob in ${job.sourceRepository}`,
+    )
+  }
+}
+
+function entry<V>(maps: Map<object, Map<string, V>>, key: object): Map<string, V> {
+  let map = maps.get(key)
+  if (!map) maps.set(key, (map = new Map<string, V>()))
+  return map
+}
