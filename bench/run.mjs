@@ -25,6 +25,8 @@ import {fileURLToPath} from 'node:url'
 import {ensureDocker, ensurePackages} from '../scripts/test-env/index.mjs'
 import {benchCold, SERVICES as COLD_SERVICES} from './lib/cold.mjs'
 import {benchPush, localImageRefs, SERVICES} from './lib/push.mjs'
+import {benchReplicateRss} from './lib/replicate-rss.mjs'
+import {benchReplicateWall} from './lib/replicate-wall.mjs'
 import {benchHosts} from './lib/registry.mjs'
 import {ratio} from './lib/stats.mjs'
 import {benchStartup} from './lib/startup.mjs'
@@ -124,7 +126,7 @@ try {
     if (results.scale.skipped) log(`scale: SKIPPED, ${results.scale.skipped}`)
   }
 
-  if (settings.only.includes('push') || settings.only.includes('cold')) {
+  if (['push', 'cold', 'replicate'].some((part) => settings.only.includes(part))) {
     if (!have('docker-registry')) ensurePackages()
     await ensureDocker()
     for (const ref of localImageRefs()) imagesBefore.add(ref)
@@ -147,6 +149,14 @@ try {
   }
   if (settings.only.includes('cold')) {
     results.cold = await benchCold({root, work, runs: settings.runs, log})
+  }
+  if (settings.only.includes('replicate')) {
+    const replicateWork = join(work, 'replicate')
+    mkdirSync(replicateWork, {recursive: true})
+    results.replicate = {
+      wall: await benchReplicateWall({root, work: replicateWork, runs: settings.runs, log}),
+      rss: await benchReplicateRss({root, work: replicateWork, log}),
+    }
   }
 } catch (err) {
   log(err instanceof Error ? err.message : String(err))

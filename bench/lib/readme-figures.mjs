@@ -193,6 +193,35 @@ function scaleSection(results) {
   ]
 }
 
+function replicateSection(results) {
+  const replicate = results.replicate
+  if (!replicate) return []
+  const {wall, rss} = replicate
+  const wallTarget = targetRow(results, 'replication: wall time, two more registries / one')
+  const rssTarget = targetRow(results, 'replication of a 1 GiB layer: peak RSS, bytes')
+  const mib = (bytes) => `${(bytes / 2 ** 20).toFixed(1)} MiB`
+  return [
+    `**Replication**: four images FROM one base of 20 MiB of random data (warm build cache, fresh registries per run), released to one registry against the same release with \`replicate-to\` two more registries. Median of ${wall.runs ?? results.settings?.runs}.`,
+    '',
+    tableOf(
+      ['figure', 'measured', 'target'],
+      [
+        [
+          'wall time, two more registries vs one',
+          versus(wall.three.wallMsMedian, wall.one.wallMsMedian, seconds, wallTarget),
+          '≤ 1.3×',
+        ],
+        [
+          `peak RSS copying one ${mib(rss.layerBytes)} layer`,
+          `${mib(rss.peakRssBytes)} (${seconds(rss.ms)})${rssTarget && !rssTarget.pass ? ': misses the target' : ''}`,
+          '< 200 MiB',
+        ],
+      ],
+    ),
+    '',
+  ]
+}
+
 /** The markdown between the README's markers. */
 export function speedFigures(results) {
   const lines = [
@@ -200,6 +229,7 @@ export function speedFigures(results) {
     '',
     ...pushSection(results),
     ...coldSection(results),
+    ...replicateSection(results),
     ...startupSection(results),
     ...scaleSection(results),
   ]

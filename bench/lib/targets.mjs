@@ -2,12 +2,14 @@
 // what it measured, and __tests__/bench/targets.test.ts on hand-made results.
 
 /** Every part of the bench, in the order it runs. */
-export const PARTS = ['startup', 'scale', 'push', 'cold']
+export const PARTS = ['startup', 'scale', 'push', 'cold', 'replicate']
 
 export const TARGETS = {
   pushWall: 0.8,
   pushRequests: 1.0,
   provenanceWall: 1.1,
+  replicateWall: 1.3,
+  replicateRssBytes: 200 * 1024 * 1024,
   sbomWall: 1.3,
   bundleBytes: 3 * 1024 * 1024,
   dryRunMs: 300,
@@ -86,6 +88,23 @@ export function evaluateTargets(r) {
         atMost(wall, scenario.target),
       )
     }
+  }
+  if (r.replicate) {
+    const {wall, rss} = r.replicate
+    const added = exactRatio(wall?.three?.wallMsMedian, wall?.one?.wallMsMedian)
+    row(
+      'replication: wall time, two more registries / one',
+      added,
+      `<= ${TARGETS.replicateWall}`,
+      atMost(added, TARGETS.replicateWall),
+    )
+    const peak = measured(rss?.peakRssBytes) ? rss.peakRssBytes : null
+    row(
+      'replication of a 1 GiB layer: peak RSS, bytes',
+      peak,
+      `< ${TARGETS.replicateRssBytes} (200 MiB)`,
+      below(peak, TARGETS.replicateRssBytes),
+    )
   }
   if (r.startup) {
     const {bundle, dryRunMsMedian} = r.startup
