@@ -145,6 +145,6 @@ describe('completeness', () => {
   test('a part left out with --only makes them incomplete', () => {
     const {complete, missing} = completeness({startup: {}}, ['startup'])
     expect(complete).toBe(false)
-    expect(missing.map(({part}) => part)).toEqual(['scale', 'push', 'cold'])
+    expect(missing.map(({part}) => part)).toEqual(['scale', 'push', 'cold', 'replicate'])
   })
 })
