@@ -251,7 +251,9 @@ async function measure(contestant, work, name, scenario, workload, log) {
       registry.readAuthorization(repositories),
     )
     for (const repository of content) {
-      if (repository.tags.join(',') !== [...TAGS].sort().join(',')) {
+      // Signatures and attestations (cosign's sha256-<hex>.sig / .att tags) are not release tags.
+      const tags = repository.tags.filter((tag) => !/^sha256-[0-9a-f]{64}\.\w+$/.test(tag))
+      if (tags.join(',') !== [...TAGS].sort().join(',')) {
         throw new Error(
           `${contestant.label} left ${repository.repository} with tags [${repository.tags}], expected [${TAGS}]`,
         )

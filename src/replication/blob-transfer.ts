@@ -3,8 +3,10 @@
  * put into another repository of the same target earlier in this run → mounted from there;
  * otherwise streamed from the source in chunks. A blob asked for by several copies at once (a base
  * layer shared by four images) goes up once: the others wait for the first, then mount or skip.
+ * A blob smaller than one chunk that goes to several targets at once is read from the source once:
+ * the targets' uploads share its bytes (at most one chunk's worth per blob in flight).
  */
-import type {Readable} from 'node:stream'
+import {Readable} from 'node:stream'
 import type {RetrySession} from '../adapters/retry.js'
 import type {BlobTransferClient, LogSink, RegistryClient} from '../ports.js'
 import {CopyError, copyFailure} from './copy-error.js'
@@ -59,6 +61,8 @@ export class BlobTransfer {
   private readonly placed = new Map<object, Map<string, string>>()
   /** Per target registry: digest → the transfer of it under way. */
   private readonly running = new Map<object, Map<string, Promise<BlobOutcome>>>()
+  /** digest → its bytes, read once from the source for the uploads of it under way. */
+  private readonly shared = new Map<string, {uploads: number; bytes?: Promise<Buffer>}>()
 
   constructor(
     private readonly options: {
@@ -110,18 +114,54 @@ export class BlobTransfer {
       )
     }
     const started = Date.now()
-    await target.registry.uploadBlob(
-      repository,
-      blob.digest,
-      blob.size,
-      (offset) => this.openSource(job, offset),
-      this.options.chunkBytes,
-    )
+    const share = blob.size < this.options.chunkBytes ? this.share(blob.digest) : undefined
+    try {
+      await target.registry.uploadBlob(
+        repository,
+        blob.digest,
+        blob.size,
+        (offset) => (share ? this.sharedSource(job, share, offset) : this.openSource(job, offset)),
+        this.options.chunkBytes,
+      )
+    } finally {
+      if (share && --share.uploads === 0) this.shared.delete(blob.digest)
+    }
     placed.set(blob.digest, repository)
     this.options.log(
       `${where}: ${job.kind} ${blob.digest} uploaded (${(blob.size / 1024 / 1024).toFixed(1)} MiB in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
     )
     return {how: 'uploaded', bytes: blob.size}
+  }
+
+  /** This upload's claim on the blob's shared bytes; the last upload to finish drops them. */
+  private share(digest: string): {uploads: number; bytes?: Promise<Buffer>} {
+    let share = this.shared.get(digest)
+    if (!share) this.shared.set(digest, (share = {uploads: 0}))
+    share.uploads++
+    return share
+  }
+
+  /**
+   * The blob from `offset` on, out of the bytes read once for every target (checked against the
+   * digest as they were read). A failed read is not kept: the next attempt reads again.
+   */
+  private async sharedSource(
+    job: BlobJob,
+    share: {bytes?: Promise<Buffer>},
+    offset: number,
+  ): Promise<Readable> {
+    share.bytes ??= this.openSource(job, 0).then(async (stream) => {
+      const chunks: Buffer[] = []
+      for await (const chunk of stream) chunks.push(chunk as Buffer)
+      return Buffer.concat(chunks)
+    })
+    const pending = share.bytes
+    try {
+      return Readable.from([(await pending).subarray(offset)])
+    } catch (err) {
+      if (share.bytes === pending) share.bytes = undefined
+      throw err
+    }
   }
 
   private async openSource(job: BlobJob, offset: number): Promise<Readable> {

@@ -188,6 +188,38 @@ describe('ImageCopier', () => {
     })
   })
 
+  test('one image to two targets at once: a blob under one chunk is read from the source once', async () => {
+    const second = await startThrowaway('second-target')
+    try {
+      const repository = `${uniqueNamespace('fanout')}/app`
+      const source = client(sourceRegistry.host)
+      const layer = randomBytes(6 * MiB)
+      const {digest: image} = await putImage(source, repository, [layer])
+      const before = (await accessLog(sourceRegistry)).length
+      const shared = copier([], 8 * MiB, 4)
+      const results = await Promise.all(
+        [targetRegistry, second].map((registry, n) =>
+          shared.copy({
+            source: endpoint('src', source),
+            sourceRepository: repository,
+            target: endpoint(`target-${n}`, client(registry.host)),
+            targetRepository: repository,
+            digest: image,
+          }),
+        ),
+      )
+      expect(results.map((result) => result.digest)).toEqual([image, image])
+      const reads = (await accessLog(sourceRegistry))
+        .slice(before)
+        .filter((line) => line.method === 'GET' && line.target.includes(digestOf(layer)))
+      expect(reads).toHaveLength(1)
+      for (const registry of [targetRegistry, second])
+        expect(await client(registry.host).hasBlob(repository, digestOf(layer))).toBe(true)
+    } finally {
+      await second.stop()
+    }
+  })
+
   describe('chunked upload through a fault proxy', () => {
     const blob = randomBytes(10 * MiB)
     let repository: string
