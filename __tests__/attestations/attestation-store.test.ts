@@ -1,4 +1,3 @@
-import {createHash} from 'node:crypto'
 import {describe, expect, test} from 'vitest'
 import {sameAttestation} from '../../src/attestations/attest-outcome.js'
 import {
@@ -14,30 +13,15 @@ import {
 } from '../../src/plan/cosign-payload.js'
 import {checkAttestations} from '../fixtures/attestation-check.js'
 import {makeSigningKey} from '../fixtures/cosign-check.js'
+import {digestOf as sha, memoryRegistry} from '../fixtures/memory-registry.js'
 
-const sha = (body: Buffer): string => `sha256:${createHash('sha256').update(body).digest('hex')}`
-
-/** Manifests by repository and reference, blobs by repository and digest; referrers answered with OCI-Subject when `referrersApi`. */
-function memoryRegistry(referrersApi: boolean) {
-  const manifests = new Map<string, Buffer>()
-  const blobs = new Map<string, Buffer>()
+/** The memory registry, with referrers answered with OCI-Subject when `referrersApi`. */
+function referrerRegistry(referrersApi: boolean) {
+  const memory = memoryRegistry()
+  const {manifests, blobs} = memory
   const deleted: string[] = []
   const registry: AttestationRegistry = {
-    getManifest: async ({repository, reference}) => {
-      const body = manifests.get(`${repository}:${reference}`)
-      return (
-        body && {body, mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha(body)}
-      )
-    },
-    putManifest: async (repository, reference, body) => {
-      manifests.set(`${repository}:${reference}`, body)
-      return sha(body)
-    },
-    putBlob: async (repository, body) => {
-      blobs.set(`${repository}@${sha(body)}`, body)
-      return sha(body)
-    },
-    getBlob: async (repository, digest) => blobs.get(`${repository}@${digest}`),
+    ...memory,
     putReferrer: async (repository, body) => {
       manifests.set(`${repository}:${sha(body)}`, body)
       const subject = (JSON.parse(body.toString()) as {subject: {digest: string}}).subject.digest
@@ -68,7 +52,7 @@ function layersOf(manifests: Map<string, Buffer>): ReturnType<typeof signatureLa
 
 describe('the .att manifest', () => {
   test('an attestation is added next to what is there (another tool’s layer stays); the same statement signed again by this key is not added twice', async () => {
-    const {registry, manifests} = memoryRegistry(false)
+    const {registry, manifests} = referrerRegistry(false)
     manifests.set('ns/app:' + target.digest, image)
     const key = makeSigningKey()
     const signers = [cosignKeySigner(key.privateKey)]
@@ -134,7 +118,7 @@ describe('the .att manifest', () => {
 
 describe('referrers', () => {
   test('a registry that answers OCI-Subject keeps the referrer, and the reference is returned', async () => {
-    const {registry, manifests} = memoryRegistry(true)
+    const {registry, manifests} = referrerRegistry(true)
     manifests.set('ns/app:' + target.digest, image)
     const store = new AttestationStore(registry, sameAttestation([]))
     const envelope = await signEnvelope(payload, [])
@@ -153,7 +137,7 @@ describe('referrers', () => {
   })
 
   test('a registry without the API: the manifest goes again, and the log says so once', async () => {
-    const {registry, manifests, deleted} = memoryRegistry(false)
+    const {registry, manifests, deleted} = referrerRegistry(false)
     manifests.set('ns/app:' + target.digest, image)
     const store = new AttestationStore(registry, sameAttestation([]))
     const lines: string[] = []

@@ -16,19 +16,18 @@
  */
 import {execFileSync} from 'node:child_process'
 import {copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
-import {createServer, request} from 'node:http'
-import type {AddressInfo} from 'node:net'
+import {createServer} from 'node:http'
 import {join} from 'node:path'
 import {beforeAll, describe, expect, test} from 'vitest'
-import {RegistryHttpClient} from '../../src/adapters/registry-http.js'
 import {checkAttestations, onlyOne, type Statement} from '../fixtures/attestation-check.js'
 import {makeSigningKey} from '../fixtures/cosign-check.js'
-import {startFaultProxy} from '../fixtures/fault-proxy.js'
-import {makeVaultKey, startOciDouble} from '../fixtures/oci-double.js'
+import {forward, listenLocally, startFaultProxy} from '../fixtures/fault-proxy.js'
+import {apiKeyInputs, makeVaultKey, startOciDouble} from '../fixtures/oci-double.js'
 import {startOcirFront} from '../fixtures/ocir-front.js'
-import {registryDigest, registryManifest} from '../fixtures/registry-probe.js'
+import {indexChildren, registryDigest, registryManifest} from '../fixtures/registry-probe.js'
+import {registryReader} from '../fixtures/registry-reader.js'
 import {PROJECT_ROOT, runAction, runPost} from '../fixtures/run-action.js'
-import {testEnvironment, uniqueNamespace, type RegistryInfo} from '../fixtures/test-env.js'
+import {multiArchInputs, testEnvironment, uniqueNamespace} from '../fixtures/test-env.js'
 
 const env = testEnvironment()
 const SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678'
@@ -43,16 +42,6 @@ let workspace: string
 let base: {ref: string; digest: string}
 /** The first package of this machine's dpkg status file, which the base image holds. */
 let dpkgPackage: {name: string; version: string}
-
-function reader(registry: RegistryInfo): RegistryHttpClient {
-  return new RegistryHttpClient({
-    host: registry.host,
-    insecure: true,
-    username: registry.username,
-    password: registry.password,
-    retry: {retries: 1, baseMs: 50},
-  })
-}
 
 /** A base image made with `docker import` of a root file system with a real dpkg database. */
 function pushBase(namespace: string): string {
@@ -211,7 +200,7 @@ describe.each(['docker', 'buildah'])('a release built with %s, with a cosign key
     expect(done.attestations[name]).toEqual({
       [image.digest]: [`${image.repository}:${image.digest.replace(':', '-')}.att`],
     })
-    const client = reader(registry)
+    const client = registryReader(registry)
     const verdict = await checkAttestations(client, repository, image.digest, key.publicKey)
     expect(verdict.problems).toEqual([])
     const provenance = onlyOne(verdict, PROVENANCE)
@@ -275,7 +264,6 @@ test('a refused .att push fails the image: no moving tag of any image moves', as
 async function startReferrersProxy(
   target: string,
 ): Promise<{host: string; close(): Promise<void>}> {
-  const [targetHost, targetPort] = target.split(':')
   const server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
@@ -288,29 +276,13 @@ async function startReferrersProxy(
         } catch {
           subject = undefined
         }
-      const upstream = request(
-        {
-          host: targetHost,
-          port: Number(targetPort),
-          method: req.method,
-          path: req.url,
-          headers: req.headers,
-        },
-        (answer) => {
-          const headers = {...answer.headers, ...(subject ? {'oci-subject': subject} : {})}
-          res.writeHead(answer.statusCode ?? 502, headers)
-          answer.pipe(res)
-        },
-      )
-      upstream.on('error', () => res.destroy())
-      upstream.end(body)
+      forward(target, req, res, {
+        body,
+        headers: (answer) => ({...answer.headers, ...(subject ? {'oci-subject': subject} : {})}),
+      })
     })
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
-    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  }
+  return listenLocally(server)
 }
 
 test('where the registry has the referrers API, each attestation is also a referrer of the image; without a key it is stored unsigned, and the log says so', async () => {
@@ -341,7 +313,7 @@ test('where the registry has the referrers API, each attestation is also a refer
     expect(referrer.artifactType).toBe('application/vnd.dsse.envelope.v1+json')
     expect(referrer.subject.digest).toBe(image.digest)
     expect(referrer.annotations.predicateType).toBe(PROVENANCE)
-    const verdict = await checkAttestations(reader(open), `${namespace}/app`, image.digest)
+    const verdict = await checkAttestations(registryReader(open), `${namespace}/app`, image.digest)
     expect(onlyOne(verdict, PROVENANCE).signatures).toBe(0)
   } finally {
     await proxy.close()
@@ -351,15 +323,7 @@ test('where the registry has the referrers API, each attestation is also a refer
 test('a multi-arch merge attests the index (provenance) and each platform manifest (provenance and SBOM)', async () => {
   const token = env.registries.token
   const namespace = uniqueNamespace('attma')
-  const base = {
-    registry: token.host,
-    namespace,
-    username: token.username as string,
-    'auth-token': token.password as string,
-    images: '- todo-frontend: frontend',
-    builder: 'buildah',
-    retries: '1',
-  }
+  const base = multiArchInputs(token, namespace)
   const todo = join(PROJECT_ROOT, 'examples/todo-app')
   for (const platforms of ['linux/amd64', 'linux/arm64']) {
     const leg = await runAction({inputs: {...base, stage: 'platform', platforms}, workspace: todo})
@@ -381,17 +345,14 @@ test('a multi-arch merge attests the index (provenance) and each platform manife
   expect(merge.errors).toEqual([])
   const [image] = JSON.parse(merge.outputs.images) as {digest: string; repository: string}[]
   const repository = `${namespace}/todo-frontend`
-  const index = (await registryManifest(token, repository, image.digest)) as {
-    manifests: {digest: string}[]
-  }
-  const children = index.manifests.map((child) => child.digest)
+  const children = await indexChildren(token, repository, image.digest)
   expect(children).toHaveLength(2)
   const attested = JSON.parse(merge.outputs.attestations) as Record<
     string,
     Record<string, string[]>
   >
   expect(Object.keys(attested['todo-frontend'])).toEqual([image.digest, ...children])
-  const client = reader(token)
+  const client = registryReader(token)
   const ofIndex = await checkAttestations(client, repository, image.digest, key.publicKey)
   expect(ofIndex.problems).toEqual([])
   expect(ofIndex.found.map((found) => [found.annotation, found.verified])).toEqual([
@@ -517,7 +478,7 @@ test('cleanup deletes the attestations of the images it deletes, and keeps those
   }
   const kept = digests[2]
   expect(await registryDigest(token, repository, kept)).toBe(kept)
-  const verdict = await checkAttestations(reader(token), repository, kept, key.publicKey)
+  const verdict = await checkAttestations(registryReader(token), repository, kept, key.publicKey)
   expect(verdict.problems).toEqual([])
   expect(onlyOne(verdict, PROVENANCE).verified).toBe(1)
 })
@@ -538,12 +499,7 @@ test('with the Vault key (OCI double), the envelope verifies with the key’s pu
     const run = await runAction({
       inputs: {
         registry: front.host,
-        'oci-user': started.userId,
-        'oci-tenancy': started.tenancyId,
-        'oci-fingerprint': started.key.fingerprint,
-        'oci-private-key': started.key.privateKeyPem,
-        'oci-region': 'us-ashburn-1',
-        'oci-endpoint': double.url,
+        ...apiKeyInputs(started),
         'sign-kms-key-id': vaultKey.keyId,
         'sign-kms-key-version-id': vaultKey.keyVersionId,
         'sign-kms-crypto-endpoint': double.url,
@@ -561,7 +517,7 @@ test('with the Vault key (OCI double), the envelope verifies with the key’s pu
     const [image] = JSON.parse(run.outputs.images) as {digest: string}[]
     const repository = `${namespace}/todo-frontend`
     const verdict = await checkAttestations(
-      reader(token),
+      registryReader(token),
       repository,
       image.digest,
       vaultKey.publicKey,
@@ -571,7 +527,7 @@ test('with the Vault key (OCI double), the envelope verifies with the key’s pu
     expect(provenance.signatures).toBe(1)
     expect(provenance.verified).toBe(1)
     const other = await checkAttestations(
-      reader(token),
+      registryReader(token),
       repository,
       image.digest,
       makeVaultKey().publicKey,

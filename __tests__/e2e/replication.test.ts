@@ -19,11 +19,12 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs'
-import {createServer, request, type Server} from 'node:http'
-import {connect, type AddressInfo} from 'node:net'
+import {createServer, type Server} from 'node:http'
+import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
+import {portOpen, registryConfig} from '../../scripts/test-env/index.mjs'
 import {RegistryHttpClient} from '../../src/adapters/registry-http.js'
 import {checkCosignSignature, makeSigningKey} from '../fixtures/cosign-check.js'
 import {
@@ -33,6 +34,7 @@ import {
   type TestApiKey,
 } from '../fixtures/oci-double.js'
 import {startOcirFront, type OcirFront} from '../fixtures/ocir-front.js'
+import {forward, listenLocally} from '../fixtures/fault-proxy.js'
 import {registryDigest, registryManifest} from '../fixtures/registry-probe.js'
 import {DEFAULT_SHA, runAction, type ActionRun} from '../fixtures/run-action.js'
 import {testEnvironment, uniqueNamespace, type RegistryInfo} from '../fixtures/test-env.js'
@@ -55,17 +57,6 @@ async function freePort(): Promise<number> {
       const {port} = server.address() as AddressInfo
       server.close(() => resolvePort(port))
     })
-  })
-}
-
-async function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolveOpen) => {
-    const socket = connect(port, '127.0.0.1')
-    socket.once('connect', () => {
-      socket.destroy()
-      resolveOpen(true)
-    })
-    socket.once('error', () => resolveOpen(false))
   })
 }
 
@@ -93,26 +84,7 @@ async function startThrowaway(
           '    realm: ocir-push-test',
           `    path: ${join(env.stateDir, 'htpasswd')}`,
         ]
-  const config = join(work, `${name}.yml`)
-  writeFileSync(
-    config,
-    [
-      'version: 0.1',
-      'log:',
-      '  level: info',
-      '  accesslog:',
-      '    disabled: false',
-      'storage:',
-      '  filesystem:',
-      `    rootdirectory: ${join(work, `registry-${name}`)}`,
-      '  delete:',
-      '    enabled: true',
-      'http:',
-      `  addr: 127.0.0.1:${port}`,
-      ...authLines,
-      '',
-    ].join('\n'),
-  )
+  const config = registryConfig(name, port, authLines, work)
   const accessLog = join(work, `${name}.access.log`)
   const child: ChildProcess = spawn('docker-registry', ['serve', config], {
     stdio: ['ignore', openSync(accessLog, 'w'), openSync(join(work, `${name}.log`), 'w')],
@@ -145,12 +117,34 @@ function uploadsOf(accessLog: string, digest: string): number {
     .filter((line) => /HTTP\/[\d.]+" 201 /.test(line)).length
 }
 
+/** Each of `tags` of `repository` names `digest` in every place (undefined: is in none). */
+async function expectTags(
+  places: readonly {name: string; info: RegistryInfo}[],
+  repository: string,
+  tags: readonly string[],
+  digest: string | undefined,
+): Promise<void> {
+  for (const place of places)
+    for (const tag of tags)
+      expect(
+        await registryDigest(place.info, repository, tag),
+        `${place.name} ${repository}:${tag}`,
+      ).toBe(digest)
+}
+
+/** The run's log without its `::add-mask::` commands: what a reader of the log sees. */
+function unmasked(run: ActionRun): string {
+  return run.stdout
+    .split('\n')
+    .filter((line) => !line.startsWith('::add-mask::'))
+    .join('\n')
+}
+
 /** A proxy that answers 500 to everything after `healthy` requests, until healed. */
 async function startBreakingProxy(
   target: string,
   healthy: number,
 ): Promise<{host: string; heal(): void; broken: () => number; close(): Promise<void>}> {
-  const [targetHost, targetPort] = target.split(':')
   let seen = 0
   let broken = 0
   let healed = false
@@ -162,33 +156,9 @@ async function startBreakingProxy(
       res.writeHead(500, {'content-length': '0'}).end()
       return
     }
-    const upstream = request(
-      {
-        host: targetHost,
-        port: Number(targetPort),
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-      },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers)
-        answer.pipe(res)
-      },
-    )
-    upstream.on('error', () => res.destroy())
-    req.pipe(upstream)
+    forward(target, req, res)
   })
-  await new Promise<void>((resolveListen) => server.listen(0, '127.0.0.1', resolveListen))
-  return {
-    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
-    heal: () => (healed = true),
-    broken: () => broken,
-    close: () =>
-      new Promise((resolveClose) => {
-        server.closeAllConnections()
-        server.close(() => resolveClose())
-      }),
-  }
+  return {...(await listenLocally(server)), heal: () => (healed = true), broken: () => broken}
 }
 
 /** A base image of 20 MiB of random data and busybox (docker import), and `count` services FROM it. */
@@ -339,12 +309,7 @@ describe('replicate-to: two OCIR regions and an htpasswd registry', () => {
     for (const name of NAMES) {
       const repository = `${namespace}/${name}`
       expect(await registryDigest(primary, repository, 'latest')).toBe(digests[name])
-      for (const target of targets)
-        for (const tag of [SHORT, 'main', 'latest'])
-          expect(
-            await registryDigest(target.info, repository, tag),
-            `${target.name} ${repository}:${tag}`,
-          ).toBe(digests[name])
+      await expectTags(targets, repository, [SHORT, 'main', 'latest'], digests[name])
     }
 
     // The base layer (20 MiB of random data) is uploaded once per target, then mounted or skipped.
@@ -428,12 +393,7 @@ describe('replicate-to: a target that fails for good in the middle of the copy',
       ),
     )
     expect(run.masks).toContain('not-the-password')
-    expect(
-      run.stdout
-        .split('\n')
-        .filter((line) => !line.startsWith('::add-mask::'))
-        .join('\n'),
-    ).not.toContain('not-the-password')
+    expect(unmasked(run)).not.toContain('not-the-password')
     for (const name of names)
       expect(
         await registryDigest(env.registries.token, `${namespace}/${name}`, SHORT),
@@ -468,15 +428,13 @@ describe('replicate-to: a target that fails for good in the middle of the copy',
     expect(failed.summary).toContain(`replication failed in ${proxy.host}`)
     expect(failed.errors.join('\n')).toContain(proxy.host)
     const primary: RegistryInfo = {...env.registries.token}
-    const places = [primary, region.registry.info, mirror.info]
+    const places = [primary, region.registry.info, mirror.info].map((info) => ({
+      name: info.host,
+      info,
+    }))
     for (const name of names) {
       const repository = `${namespace}/${name}`
-      for (const place of places)
-        for (const tag of ['latest', 'main'])
-          expect(
-            await registryDigest(place, repository, tag),
-            `${place.host} ${repository}:${tag}`,
-          ).toBeUndefined()
+      await expectTags(places, repository, ['latest', 'main'], undefined)
       // The run's own registry holds the immutable reference: only the moving tags waited.
       expect(await registryDigest(primary, repository, SHORT)).toMatch(/^sha256:/)
     }
@@ -486,15 +444,8 @@ describe('replicate-to: a target that fails for good in the middle of the copy',
     expect(rerun.errors, rerun.stdout).toEqual([])
     expect(rerun.exitCode).toBe(0)
     const digests = JSON.parse(rerun.outputs.digests) as Record<string, string>
-    for (const name of names) {
-      const repository = `${namespace}/${name}`
-      for (const place of places)
-        for (const tag of [SHORT, 'latest', 'main'])
-          expect(
-            await registryDigest(place, repository, tag),
-            `${place.host} ${repository}:${tag}`,
-          ).toBe(digests[name])
-    }
+    for (const name of names)
+      await expectTags(places, `${namespace}/${name}`, [SHORT, 'latest', 'main'], digests[name])
     expect(Object.keys(repliesOf(rerun)[names[0]]).sort()).toEqual(
       ['fra.ocir.io', proxy.host].sort(),
     )
@@ -531,11 +482,7 @@ describe('replicate-to in a dry run', () => {
     expect(run.summary).toContain('# log in to registry.example.com (replicate-auth: ci)')
     expect(run.outputs.replicas).toBe('{}')
     expect(run.masks).toContain('mirror-secret')
-    const visible = run.stdout
-      .split('\n')
-      .filter((line) => !line.startsWith('::add-mask::'))
-      .join('\n')
-    expect(visible + run.summary).not.toContain('mirror-secret')
+    expect(unmasked(run) + run.summary).not.toContain('mirror-secret')
   })
 })
 

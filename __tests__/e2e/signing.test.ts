@@ -11,7 +11,6 @@
 import {verify} from 'node:crypto'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
-import {RegistryHttpClient} from '../../src/adapters/registry-http.js'
 import {checkCosignSignature, cosignEncryptedKey, makeSigningKey} from '../fixtures/cosign-check.js'
 import {
   makeVaultKey,
@@ -21,9 +20,10 @@ import {
   type VaultKey,
 } from '../fixtures/oci-double.js'
 import {startOcirFront, type OcirFront} from '../fixtures/ocir-front.js'
-import {registryDigest, registryManifest} from '../fixtures/registry-probe.js'
+import {indexChildren, registryDigest} from '../fixtures/registry-probe.js'
+import {registryReader} from '../fixtures/registry-reader.js'
 import {PROJECT_ROOT, runAction, runPost} from '../fixtures/run-action.js'
-import {testEnvironment, uniqueNamespace, type RegistryInfo} from '../fixtures/test-env.js'
+import {multiArchInputs, testEnvironment, uniqueNamespace} from '../fixtures/test-env.js'
 
 const env = testEnvironment()
 const WORKSPACE = join(PROJECT_ROOT, 'examples/todo-app')
@@ -35,16 +35,6 @@ interface ImageRow {
   repository: string
   digest: string
   status: string
-}
-
-function reader(registry: RegistryInfo): RegistryHttpClient {
-  return new RegistryHttpClient({
-    host: registry.host,
-    insecure: true,
-    username: registry.username,
-    password: registry.password,
-    retry: {retries: 1, baseMs: 50},
-  })
 }
 
 async function release(inputs: Record<string, string>, sha?: string) {
@@ -86,7 +76,7 @@ describe('cosign signatures with sign-key', () => {
     expect(signed.run.errors).toEqual([])
     expect(signed.run.exitCode).toBe(0)
     expect(signed.run.summary).toContain('<th>signatures</th>')
-    const client = reader(registry)
+    const client = registryReader(registry)
     for (const image of signed.images) {
       const repository = `${namespace}/${image.name}`
       expect(image.status).toBe('pushed')
@@ -154,15 +144,7 @@ describe('cosign signatures with sign-key', () => {
   test('a multi-arch merge signs the index and each platform manifest', async () => {
     const token = env.registries.token
     const namespace = uniqueNamespace('sigma')
-    const base = {
-      registry: token.host,
-      namespace,
-      username: token.username as string,
-      'auth-token': token.password as string,
-      images: '- todo-frontend: frontend',
-      builder: 'buildah',
-      retries: '1',
-    }
+    const base = multiArchInputs(token, namespace)
     for (const platforms of ['linux/amd64', 'linux/arm64']) {
       const leg = await release({...base, stage: 'platform', platforms})
       expect(leg.run.errors).toEqual([])
@@ -177,13 +159,10 @@ describe('cosign signatures with sign-key', () => {
     expect(merge.run.exitCode).toBe(0)
     const [image] = merge.images
     const repository = `${namespace}/todo-frontend`
-    const index = (await registryManifest(token, repository, image.digest)) as {
-      manifests: {digest: string}[]
-    }
-    const digests = [image.digest, ...index.manifests.map((child) => child.digest)]
+    const digests = [image.digest, ...(await indexChildren(token, repository, image.digest))]
     expect(digests).toHaveLength(3)
     expect(Object.keys(merge.signatures['todo-frontend'])).toEqual(digests)
-    const client = reader(token)
+    const client = registryReader(token)
     for (const digest of digests) {
       expect(
         await checkCosignSignature(client, repository, image.repository, digest, first.publicKey),

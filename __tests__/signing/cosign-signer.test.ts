@@ -1,38 +1,7 @@
-import {createHash} from 'node:crypto'
 import {describe, expect, test} from 'vitest'
-import type {RegistryClient} from '../../src/ports.js'
 import {CosignSigner} from '../../src/signing/cosign-signer.js'
 import {checkCosignSignature, makeSigningKey} from '../fixtures/cosign-check.js'
-
-/** Manifests by repository and reference, blobs by repository and digest. */
-function memoryRegistry(): Pick<
-  RegistryClient,
-  'getManifest' | 'putManifest' | 'putBlob' | 'getBlob'
-> & {
-  manifests: Map<string, Buffer>
-} {
-  const manifests = new Map<string, Buffer>()
-  const blobs = new Map<string, Buffer>()
-  const sha = (body: Buffer): string => `sha256:${createHash('sha256').update(body).digest('hex')}`
-  return {
-    manifests,
-    getManifest: async ({repository, reference}) => {
-      const body = manifests.get(`${repository}:${reference}`)
-      return (
-        body && {body, mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha(body)}
-      )
-    },
-    putManifest: async (repository, reference, body) => {
-      manifests.set(`${repository}:${reference}`, body)
-      return sha(body)
-    },
-    putBlob: async (repository, body) => {
-      blobs.set(`${repository}@${sha(body)}`, body)
-      return sha(body)
-    },
-    getBlob: async (repository, digest) => blobs.get(`${repository}@${digest}`),
-  }
-}
+import {memoryRegistry} from '../fixtures/memory-registry.js'
 
 const target = {
   repository: 'ns/todo-frontend',

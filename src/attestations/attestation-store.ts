@@ -18,12 +18,11 @@ import {
   OCI_MANIFEST_MEDIA_TYPE,
   PREDICATE_TYPE_ANNOTATION,
   referrerManifest,
-  signatureConfig,
   signatureLayers,
-  signatureManifest,
   type SignatureLayer,
 } from '../plan/cosign-payload.js'
 import {describeFailure} from '../errors.js'
+import {putSignatureManifest} from '../signing/signature-manifest.js'
 import {parseEnvelope, type DsseEnvelope} from './dsse.js'
 
 export type AttestationRegistry = Pick<
@@ -81,14 +80,7 @@ export class AttestationStore {
       const envelopeDigest = await this.registry.putBlob(repository, attestation.envelope)
       layer = attestationLayer(attestation.envelope, envelopeDigest, attestation.predicateType)
       const all = mergeAttestationLayers(layers, layer) ?? layers
-      const config = signatureConfig(all)
-      const configDigest = await this.registry.putBlob(repository, config)
-      await this.registry.putManifest(
-        repository,
-        tag,
-        signatureManifest(all, {size: config.length, digest: configDigest}),
-        OCI_MANIFEST_MEDIA_TYPE,
-      )
+      await putSignatureManifest(this.registry, repository, tag, all)
     }
     const referrer = await this.storeReferrer(target, layer, log)
     return referrer ? [where, `${imageName}@${referrer}`] : [where]

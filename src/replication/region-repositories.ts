@@ -3,12 +3,9 @@
  * Artifacts endpoint creates the missing ones, in the same compartment and with the same settings
  * as the run's own region.
  */
-import * as core from '@actions/core'
-import {createArtifactsClient, ociClientOptionsOf, sdkLogsAsDebug} from '../adapters/oci-client.js'
-import {ensureRepositories, OciRepositoryStore} from '../adapters/oci-repository-store.js'
 import {describeFailure} from '../errors.js'
-import type {ReplicaTarget} from '../plan/replication-targets.js'
 import type {ImagePlan} from '../plan/push-plan.js'
+import {ensureWith, logOutcomes} from '../repositories/ensure.js'
 import type {CoreConfig} from '../steps/release-step.js'
 import type {ReplicationSettings} from './settings.js'
 
@@ -23,13 +20,8 @@ export async function ensureRegionRepositories(
   const failures: string[] = []
   for (const target of settings.targets.filter((candidate) => candidate.kind === 'region')) {
     try {
-      const outcomes = await ensureIn(target, settings, config, plans)
-      core.startGroup(`Repositories in ${target.name}`)
-      for (const outcome of outcomes)
-        core.info(
-          `${outcome.name}: ${outcome.status}${outcome.message ? ` (${outcome.message})` : ''}`,
-        )
-      core.endGroup()
+      const outcomes = await ensureWith(apiKey, config, settings, plans, target.region)
+      logOutcomes(`Repositories in ${target.name}`, outcomes)
       for (const outcome of outcomes.filter((candidate) => candidate.status === 'failed'))
         failures.push(`${target.name}: ${outcome.name}: ${outcome.message ?? 'failed'}`)
     } catch (err) {
@@ -39,29 +31,4 @@ export async function ensureRegionRepositories(
   return failures.length > 0
     ? `not built: the repositories could not be ensured in every replication target (${failures.join('; ')})`
     : undefined
-}
-
-async function ensureIn(
-  target: ReplicaTarget,
-  settings: Pick<ReplicationSettings, 'isPublic' | 'isImmutable'>,
-  config: CoreConfig,
-  plans: readonly ImagePlan[],
-): ReturnType<typeof ensureRepositories> {
-  const apiKey = config.oci
-  if (!apiKey) return []
-  // The region's own Artifacts endpoint (oci-endpoint, when given, serves every region).
-  const regional = target.region ? {...apiKey, region: target.region} : apiKey
-  const artifacts = await createArtifactsClient(ociClientOptionsOf(config, regional))
-  const store = new OciRepositoryStore(artifacts, apiKey.tenancy)
-  const byName = new Map(plans.map((plan) => [plan.image.name, plan]))
-  return sdkLogsAsDebug(() =>
-    ensureRepositories(store, {
-      tenancy: apiKey.tenancy,
-      compartment: config.compartment,
-      names: plans.map((plan) => plan.image.name),
-      isPublic: settings.isPublic,
-      isImmutable: settings.isImmutable,
-      movingTagsFor: (name) => byName.get(name)?.movingTags ?? [],
-    }),
-  )
 }

@@ -4,9 +4,6 @@
  * for, public or private, mutable or not, rather than by the push (private, in the root
  * compartment). Whether or not the run pushes: a pull request's `push: false` build prepares them.
  */
-import * as core from '@actions/core'
-import {createArtifactsClient, ociClientOptionsOf, sdkLogsAsDebug} from '../adapters/oci-client.js'
-import {ensureRepositories, OciRepositoryStore} from '../adapters/oci-repository-store.js'
 import type {ContainerEngine, RepositoryEnsurer, RepositoryOutcome} from '../ports.js'
 import {parseBoolean} from '../config/parse-values.js'
 import {describeFailure, InputError} from '../errors.js'
@@ -19,6 +16,7 @@ import {
   type StepHooks,
   type StepReport,
 } from '../steps/release-step.js'
+import {ensureWith, logOutcomes} from './ensure.js'
 
 interface RepositorySettings {
   isPublic: boolean
@@ -78,7 +76,7 @@ export function repositoryHooks(ensurer: RepositoryEnsurer, config: CoreConfig):
       outcomes.push(
         ...(await ensurer.ensure([...plans, ...cacheRepositories(config, engine, plans)])),
       )
-      logOutcomes(outcomes)
+      logOutcomes('Repositories', outcomes)
       return outcomes.some((outcome) => outcome.status === 'failed')
         ? 'not built: the repositories could not be ensured'
         : undefined
@@ -95,19 +93,7 @@ async function ensure(
   const apiKey = config.oci
   if (!apiKey) return []
   try {
-    const artifacts = await createArtifactsClient(ociClientOptionsOf(config, apiKey))
-    const store = new OciRepositoryStore(artifacts, apiKey.tenancy)
-    const byName = new Map(plans.map((plan) => [plan.image.name, plan]))
-    return await sdkLogsAsDebug(() =>
-      ensureRepositories(store, {
-        tenancy: apiKey.tenancy,
-        compartment: config.compartment,
-        names: plans.map((plan) => plan.image.name),
-        isPublic: settings.isPublic,
-        isImmutable: settings.isImmutable,
-        movingTagsFor: (name) => byName.get(name)?.movingTags ?? [],
-      }),
-    )
+    return await ensureWith(apiKey, config, settings, plans)
   } catch (err) {
     return plans.map((image) => ({
       name: image.image.name,
@@ -145,15 +131,6 @@ function cacheRepositoriesNote(config: CoreConfig): string {
   return config.stage === 'all' && config.push && config.cache !== 'none'
     ? ' (and their -buildcache repositories, when the builder writes a cache there)'
     : ''
-}
-
-function logOutcomes(outcomes: readonly RepositoryOutcome[]): void {
-  core.startGroup('Repositories')
-  for (const repository of outcomes)
-    core.info(
-      `${repository.name}: ${repository.status}${repository.message ? ` (${repository.message})` : ''}`,
-    )
-  core.endGroup()
 }
 
 function repositoriesReport(outcomes: readonly RepositoryOutcome[], withheld?: string): StepReport {

@@ -10,15 +10,13 @@ import {contentDigest} from '../model/digest.js'
 import {
   cosignPayload,
   layerSignature,
-  OCI_MANIFEST_MEDIA_TYPE,
   SIGNATURE_ANNOTATION,
   SIMPLE_SIGNING_MEDIA_TYPE,
-  signatureConfig,
   signatureLayers,
-  signatureManifest,
   signatureTag,
   type SignatureLayer,
 } from '../plan/cosign-payload.js'
+import {putSignatureManifest} from './signature-manifest.js'
 
 export class CosignSigner implements DigestSigner {
   readonly kind = 'cosign'
@@ -52,15 +50,7 @@ export class CosignSigner implements DigestSigner {
       },
     }
     await this.registry.putBlob(repository, payload)
-    const all = [...layers, layer]
-    const config = signatureConfig(all)
-    const configDigest = await this.registry.putBlob(repository, config)
-    await this.registry.putManifest(
-      repository,
-      tag,
-      signatureManifest(all, {size: config.length, digest: configDigest}),
-      OCI_MANIFEST_MEDIA_TYPE,
-    )
+    await putSignatureManifest(this.registry, repository, tag, [...layers, layer])
     log(`${imageName}@${digest}: cosign signature stored at ${where}`)
     return where
   }
