@@ -5,7 +5,7 @@
  */
 import type {LogSink, RegistryClient} from '../ports.js'
 import {statement} from './provenance.js'
-import {generateSbom, SPDX_PREDICATE_TYPE} from './sbom/index.js'
+import {generateSbom, SPDX_PREDICATE_TYPE, type SbomLayerCache} from './sbom/index.js'
 import type {AttestationTarget} from './attestation-store.js'
 
 const INDEX_MEDIA_TYPES = new Set([
@@ -25,6 +25,7 @@ export async function sbomStatement(
   bases: readonly {ref: string; digest?: string}[],
   created: Date,
   log: LogSink,
+  cache?: SbomLayerCache,
 ): Promise<{predicateType: string; payload: Buffer} | undefined> {
   const {repository, imageName, digest} = target
   const manifest = await registry.getManifest({repository, reference: digest})
@@ -50,6 +51,7 @@ export async function sbomStatement(
     bases,
     created: created.toISOString().replace(/\.\d{3}Z$/, 'Z'),
     toolName: 'ocir-push',
+    cache,
   })
   for (const note of sbom.notes) log(`${imageName}@${digest}: sbom: ${note}`)
   log(`${imageName}@${digest}: the SBOM lists ${sbom.packages} packages`)

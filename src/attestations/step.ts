@@ -23,6 +23,7 @@ import {attestOutcome, sameAttestation, type Attestations} from './attest-outcom
 import {envelopeSigners} from './envelope-signers.js'
 import type {WorkflowRun} from './provenance.js'
 import {sbomStatement} from './sbom-statement.js'
+import {createSbomLayerCache} from './sbom/index.js'
 
 interface AttestationSettings {
   kinds: AttestationKind[]
@@ -58,6 +59,8 @@ async function connectAttestations(
   // SOURCE_DATE_EPOCH: every time in the statements is that one, so a re-run says the same.
   const reproducible = config.sourceDateEpoch !== undefined
   const created = reproducible ? started : (facts?.commitDate ?? started)
+  // One run's SBOMs read a layer their images share (a base) once.
+  const sbomLayers = createSbomLayerCache()
   let builder = config.stage === 'merge' ? 'merge' : config.builder
   const notices: string[] = []
   const attested = new Map<string, Attestations>()
@@ -78,7 +81,7 @@ async function connectAttestations(
       resolveBaseImages
         ? baseImagesNamed(plan, config.github.workspace, resolveBaseImages, log)
         : Promise.resolve([]),
-    sbom: (target, bases, log) => sbomStatement(registry, target, bases, created, log),
+    sbom: (target, bases, log) => sbomStatement(registry, target, bases, created, log, sbomLayers),
   })
   return {
     async beforePush({engine}) {

@@ -4,6 +4,7 @@ import * as zlib from 'node:zlib'
 import {describe, expect, test} from 'vitest'
 import {ActionError} from '../../../src/errors.js'
 import {
+  createSbomLayerCache,
   generateSbom,
   SPDX_PREDICATE_TYPE,
   type SbomBase,
@@ -497,4 +498,55 @@ test('layer digests in notes are the blobs’ own', async () => {
   const layer = await layerOf([{path: '/abs', content: 'x'}])
   expect(layer.digest).toBe(sha256(layer.bytes))
   expect((await sbom([layer])).notes[0]).toContain(layer.digest)
+})
+
+describe('a run-wide layer cache', () => {
+  test('a base two images share is read once; each SBOM is what it would be without the cache', async () => {
+    const base = await layerOf([
+      {
+        path: 'usr/lib/node_modules/left-pad/package.json',
+        content: packageJson('left-pad', '1.3.0'),
+      },
+      {path: 'usr/lib/node_modules/chalk/package.json', content: packageJson('chalk', '5.3.0')},
+    ])
+    // One image deletes a package of the base; the other adds one.
+    const deletes = await layerOf([{path: 'usr/lib/node_modules/.wh.chalk', content: ''}])
+    const adds = await layerOf([
+      {path: 'app/node_modules/ms/package.json', content: packageJson('ms', '2.1.3')},
+    ])
+    const cache = createSbomLayerCache()
+    const withCache = (layers: SbomLayer[]): Promise<SbomResult> =>
+      generateSbom({subject: SUBJECT, layers, bases: [], created: CREATED, toolName: 't', cache})
+    const [first, second] = await Promise.all([withCache([base, deletes]), withCache([base, adds])])
+    expect(base.opened).toBe(1)
+    expect(purls(first)).toEqual(['pkg:npm/left-pad@1.3.0'])
+    expect(purls(second).sort()).toEqual(
+      ['pkg:npm/chalk@5.3.0', 'pkg:npm/left-pad@1.3.0', 'pkg:npm/ms@2.1.3'].sort(),
+    )
+    // The same documents as without a cache, byte for byte.
+    const plain = async (layers: SbomLayer[]): Promise<string> =>
+      JSON.stringify(
+        (await generateSbom({subject: SUBJECT, layers, bases: [], created: CREATED, toolName: 't'}))
+          .document,
+      )
+    expect(JSON.stringify(first.document)).toBe(await plain([base, deletes]))
+    expect(JSON.stringify(second.document)).toBe(await plain([base, adds]))
+  })
+
+  test('a layer that fails to read is not kept: the next SBOM reads it again', async () => {
+    const cache = createSbomLayerCache()
+    const broken = blobLayer(Buffer.from('not a gzip stream'), GZIP_LAYER)
+    const run = (): Promise<SbomResult> =>
+      generateSbom({
+        subject: SUBJECT,
+        layers: [broken],
+        bases: [],
+        created: CREATED,
+        toolName: 't',
+        cache,
+      })
+    await expect(run()).rejects.toThrow()
+    await expect(run()).rejects.toThrow()
+    expect(broken.opened).toBe(2)
+  })
 })

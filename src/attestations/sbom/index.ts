@@ -69,6 +69,73 @@ class Notes {
   list(): string[] {
     return this.dropped > 0 ? [...this.kept, `… and ${this.dropped} more notes`] : [...this.kept]
   }
+
+  copy(): Notes {
+    const copy = new Notes()
+    copy.kept.push(...this.kept)
+    copy.dropped = this.dropped
+    return copy
+  }
+}
+
+/** What the layers up to one layer leave: the files of interest and the notes so far. */
+interface LayerStack {
+  files: LayeredFiles<FileFindings>
+  notes: Notes
+}
+
+/**
+ * The stacks of a run's SBOMs by the layers under them, so that layers several images share (a
+ * base) are read once a run: each SBOM goes on from the longest chain of its layers already read.
+ * Only the files of interest are held, never layer bytes.
+ */
+export type SbomLayerCache = Map<string, Promise<LayerStack>>
+
+export function createSbomLayerCache(): SbomLayerCache {
+  return new Map()
+}
+
+/** The layers in order, each read once per chain of digests under it (when there is a cache). */
+async function stackLayers(
+  layers: readonly SbomLayer[],
+  cache: SbomLayerCache | undefined,
+): Promise<LayerStack> {
+  let stack: LayerStack = {files: new LayeredFiles<FileFindings>(), notes: new Notes()}
+  let chain = ''
+  for (const layer of layers) {
+    chain += `${layer.digest} `
+    const below = stack
+    const made = cache?.get(chain)
+    if (made) {
+      const {files, notes} = await made
+      stack = {files: files.clone(), notes: notes.copy()}
+      continue
+    }
+    const reading = readOneLayer(layer, below)
+    cache?.set(chain, reading)
+    try {
+      const read = await reading
+      stack = {files: read.files.clone(), notes: read.notes.copy()}
+    } catch (err) {
+      cache?.delete(chain)
+      throw err
+    }
+  }
+  return stack
+}
+
+/** `below` with one more layer applied (a new stack; `below` stays as it was). */
+async function readOneLayer(layer: SbomLayer, below: LayerStack): Promise<LayerStack> {
+  const files = below.files.clone()
+  const notes = below.notes.copy()
+  const reason = unreadableReason(layer)
+  if (reason) {
+    notes.add(reason)
+    return {files, notes}
+  }
+  const layerNote = (text: string): void => notes.add(`layer ${layer.digest}: ${text}`)
+  await readLayerTar(layer, (tar) => catalogLayer(tarEntries(tar), files, layerNote))
+  return {files, notes}
 }
 
 function basePackages(bases: readonly SbomBase[], notes: Notes): ListedPackage[] {
@@ -112,18 +179,10 @@ export async function generateSbom(input: {
   toolName: string
   /** Default: derived from the subject's name and digest, and the document's content. */
   documentNamespace?: string
+  /** Shared by a run's SBOMs: layers that images share are read once (createSbomLayerCache). */
+  cache?: SbomLayerCache
 }): Promise<SbomResult> {
-  const notes = new Notes()
-  const files = new LayeredFiles<FileFindings>()
-  for (const layer of input.layers) {
-    const reason = unreadableReason(layer)
-    if (reason) {
-      notes.add(reason)
-      continue
-    }
-    const layerNote = (text: string): void => notes.add(`layer ${layer.digest}: ${text}`)
-    await readLayerTar(layer, (tar) => catalogLayer(tarEntries(tar), files, layerNote))
-  }
+  const {files, notes} = await stackLayers(input.layers, input.cache)
   const listed = [...layerPackages(files.entries(), notes), ...basePackages(input.bases, notes)]
   const {subject} = input
   const arch = subject.platform?.split('/')[1]

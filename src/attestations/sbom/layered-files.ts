@@ -78,6 +78,14 @@ export class LayeredFiles<T> {
     this.layer = {replaced: new Set(), emptied: new Set(), kept: new Map()}
   }
 
+  /** A copy of the files held after the layers applied so far, to go on from (a shared base). */
+  clone(): LayeredFiles<T> {
+    const copy = new LayeredFiles<T>()
+    for (const [path, value] of this.files) copy.files.set(path, value)
+    copy.directories = new Set(this.directories)
+    return copy
+  }
+
   /** The files held once every layer was applied, sorted by path. */
   entries(): [string, T][] {
     return [...this.files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
