@@ -85,7 +85,8 @@ test.each([
     tools: ['docker', 'buildah', 'podman'],
     broken: ['docker buildx'],
     probes: ['docker buildx version', 'docker info'],
-    built: ['docker build', 'docker push'],
+    // `docker image inspect`: the image's layers, so that pushes side by side share an upload.
+    built: ['docker build', 'docker image', 'docker push'],
   },
   {
     why: 'buildah when docker is installed but its engine does not answer',

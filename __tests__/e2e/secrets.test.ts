@@ -176,7 +176,10 @@ test('a release signed with a cosign key and a Vault key leaks neither key, the 
     expect(run.errors).toEqual([])
     expect(run.exitCode).toBe(0)
     expect(Object.keys(JSON.parse(run.outputs.signatures) as object)).toHaveLength(2)
-    expect(started.double.issuedSignatures).toHaveLength(2)
+    // Each of the two digests: its OCIR image signature, and its provenance envelope (attestations
+    // are on by default with a key), both signed through the Vault.
+    expect(started.double.issuedSignatures).toHaveLength(4)
+    expect(Object.keys(JSON.parse(run.outputs.attestations) as object)).toHaveLength(2)
     expect(run.stdout).toContain(`::add-mask::${password}`)
     const bodyLines = (pem: string): string[] =>
       pem.split('\n').filter((line) => line.length >= 16 && !line.includes('-----'))
