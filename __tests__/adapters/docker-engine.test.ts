@@ -1,8 +1,10 @@
 import {execFileSync, spawnSync} from 'node:child_process'
 import {mkdtempSync, readdirSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import {DockerEngine} from '../../src/adapters/docker-engine.js'
+import {engineGet, engineSocketOf, imageInspectPath} from '../../src/adapters/docker-socket.js'
 import type {BuildCache} from '../../src/plan/build-step.js'
 import {registryLayers} from '../fixtures/registry-probe.js'
 import {PROJECT_ROOT} from '../fixtures/run-action.js'
@@ -185,3 +187,26 @@ function dependencyStep(lines: string[]): string {
   const end = lines.findIndex((line, index) => index > start && /^Step \d+\/\d+ : /.test(line))
   return lines.slice(start, end).join('\n')
 }
+
+describe("the engine's socket answers what the CLI answers", () => {
+  test('an image inspected over /var/run/docker.sock has the layers `docker image inspect` lists', async () => {
+    const ref = testEnvironment().baseImage
+    const socket = engineSocketOf({}, mkdtempSync(join(tmpdir(), 'no-context-')))
+    expect(socket).toBe('/var/run/docker.sock')
+    const viaSocket = (await engineGet(socket as string, imageInspectPath(ref))) as {
+      Id: string
+      RootFS: {Layers: string[]}
+    }
+    const viaCli = JSON.parse(
+      execFileSync('docker', ['image', 'inspect', '--format', '{{json .}}', ref], {
+        encoding: 'utf8',
+      }),
+    ) as {Id: string; RootFS: {Layers: string[]}}
+    expect(viaSocket.Id).toBe(viaCli.Id)
+    expect(viaSocket.RootFS.Layers).toEqual(viaCli.RootFS.Layers)
+    expect(viaSocket.RootFS.Layers.length).toBeGreaterThan(0)
+    await expect(
+      engineGet(socket as string, imageInspectPath(`${ref}-no-such-tag`)),
+    ).rejects.toThrow(/HTTP 404/)
+  })
+})

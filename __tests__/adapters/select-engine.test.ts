@@ -165,3 +165,24 @@ test('a BUILDX_BUILDER that does not exist is an error naming it, even with auto
     selectBuilder('auto', settingsWith({env: {BUILDX_BUILDER: 'ci'}}), {run}),
   ).rejects.toThrow(/buildx builder 'ci' \(BUILDX_BUILDER\) is not usable: .*no builder "ci" found/)
 })
+
+test('auto probes buildx and docker at once: docker is asked before buildx has answered', async () => {
+  const started: string[] = []
+  let answerBuildx: () => void = () => {}
+  const run: ToolRunner = (command) => {
+    const line = [command.tool, ...command.args].join(' ')
+    started.push(line)
+    if (line === 'docker buildx version')
+      return new Promise((_, reject) => {
+        answerBuildx = () => reject(new CommandError('docker', 'buildx', 1, 'unknown command'))
+      })
+    return Promise.resolve({stdout: '20.10.24'})
+  }
+  const selection = selectBuilder('auto', settingsWith(), {run})
+  await new Promise((resolve) => setImmediate(resolve))
+  expect(started).toEqual(['docker buildx version', 'docker info --format {{.ServerVersion}}'])
+  answerBuildx()
+  // The order still decides: docker only once buildx has been refused.
+  expect((await selection).builder).toBe('docker')
+  expect(started).not.toContain('buildah version')
+})

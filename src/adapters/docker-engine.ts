@@ -19,6 +19,7 @@ import {BuildScheduler} from './build-scheduler.js'
 import {LayerGate, layerInRegistry} from './layer-gate.js'
 import type {ContainerEngine, LogSink} from '../ports.js'
 import {childEnvironment, runCommand} from './run-command.js'
+import {engineGet, engineSocketOf, imageInspectPath} from './docker-socket.js'
 
 /**
  * The Docker CLI with the classic builder (no buildx needed).
@@ -100,11 +101,21 @@ export class DockerEngine implements ContainerEngine {
     }
   }
 
-  /** The image's diff IDs; none when the engine cannot say (the push then just goes ahead). */
+  /**
+   * The image's diff IDs; none when the engine cannot say (the push then just goes ahead). Asked
+   * over the engine's socket where the CLI would use it, else with `docker image inspect`.
+   */
   private async layersOf(ref: string): Promise<string[]> {
+    const socket = engineSocketOf(childEnvironment(), this.settings.configDir)
+    const viaSocket = socket
+      ? await engineGet(socket, imageInspectPath(ref)).then(
+          (image) => (image as {RootFS?: {Layers?: unknown}} | null)?.RootFS?.Layers,
+          () => undefined,
+        )
+      : undefined
     try {
-      const {stdout} = await this.run(layersCommand(ref), {})
-      const layers: unknown = JSON.parse(stdout.trim() || '[]')
+      const layers: unknown =
+        viaSocket ?? JSON.parse((await this.run(layersCommand(ref), {})).stdout.trim() || '[]')
       return Array.isArray(layers) ? layers.filter((id) => typeof id === 'string') : []
     } catch {
       return []

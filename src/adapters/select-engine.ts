@@ -99,11 +99,25 @@ export async function selectBuilder(
   const plan = options.plan !== undefined
   const candidates = builder === 'auto' ? AUTO_ORDER : [builder]
   const refused: string[] = []
+  // The first two candidates are probed at once (for auto: buildx and docker, one of which
+  // nearly every runner has); the others only when it comes to them.
+  const probes = new Map<ConcreteBuilder, Promise<unknown>>()
+  const probeOf = (candidate: ConcreteBuilder): Promise<unknown> => {
+    let probe = probes.get(candidate)
+    if (!probe) {
+      probe = run(PROBES[candidate], env).then(
+        () => undefined,
+        (err: unknown) => err ?? new Error('failed'),
+      )
+      probes.set(candidate, probe)
+    }
+    return probe
+  }
+  for (const candidate of candidates.slice(0, 2)) void probeOf(candidate)
   for (const candidate of candidates) {
     const probe = PROBES[candidate]
-    try {
-      await run(probe, env)
-    } catch (err) {
+    const err = await probeOf(candidate)
+    if (err !== undefined) {
       refused.push(
         `${candidate} (\`${probe.tool} ${probe.args.join(' ')}\`: ${describeFailure(err) || 'failed'})`,
       )
