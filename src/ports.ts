@@ -96,15 +96,16 @@ export interface BlobTransferClient {
   /** Cross-repository mount from `from` of the same registry; false when the registry did not mount. */
   mountBlob(repository: string, digest: string, from: string): Promise<boolean>
   /**
-   * Uploads `size` bytes read from `open(offset)`: one PUT below `chunkBytes`, else PATCH chunks of
-   * at most `chunkBytes` (held in memory one at a time), resumed at the registry's offset after a
-   * failed chunk. Returns the digest.
+   * Uploads `size` bytes read from `open(offset)`, or the bytes given when the caller holds the
+   * whole blob: one PUT below `chunkBytes`, else PATCH chunks of at most `chunkBytes` (held in
+   * memory one at a time), resumed at the registry's offset after a failed chunk. Returns the
+   * digest.
    */
   uploadBlob(
     repository: string,
     digest: string,
     size: number,
-    open: (offset: number) => Promise<Readable>,
+    source: ((offset: number) => Promise<Readable>) | Buffer,
     chunkBytes?: number,
   ): Promise<string>
 }

@@ -6,7 +6,7 @@
  * A blob smaller than one chunk that goes to several targets at once is read from the source once:
  * the targets' uploads share its bytes (at most one chunk's worth per blob in flight).
  */
-import {Readable} from 'node:stream'
+import type {Readable} from 'node:stream'
 import type {RetrySession} from '../adapters/retry.js'
 import type {BlobTransferClient, LogSink, RegistryClient} from '../ports.js'
 import {CopyError, copyFailure} from './copy-error.js'
@@ -37,6 +37,33 @@ export interface BlobJob {
 
 export type BlobOutcome = {how: 'skipped' | 'mounted'} | {how: 'uploaded'; bytes: number}
 
+/**
+ * At most `budget` bytes held by the tasks under way (a task larger than the budget runs alone);
+ * the others wait their turn, first come first served.
+ */
+export class ByteBudget {
+  private held = 0
+  private running = 0
+  private readonly waiting: (() => void)[] = []
+
+  constructor(private readonly budget: number) {}
+
+  async run<T>(bytes: number, work: () => Promise<T>): Promise<T> {
+    while (this.running > 0 && (this.waiting.length > 0 || this.held + bytes > this.budget))
+      await new Promise<void>((go) => this.waiting.push(go))
+    this.held += bytes
+    this.running++
+    try {
+      return await work()
+    } finally {
+      this.held -= bytes
+      this.running--
+      // Every waiter looks again: several small ones may fit where one large one left.
+      for (const go of this.waiting.splice(0)) go()
+    }
+  }
+}
+
 /** At most `max` tasks at once; the others wait their turn. */
 export class Limiter {
   private active = 0
@@ -66,7 +93,10 @@ export class BlobTransfer {
 
   constructor(
     private readonly options: {
+      /** Blob placements (HEAD, mount, upload) under way at once. */
       limit: Limiter
+      /** Bytes the uploads under way may hold in memory. */
+      memory: ByteBudget
       chunkBytes: number
       retry: RetrySession
       log: LogSink
@@ -114,14 +144,17 @@ export class BlobTransfer {
       )
     }
     const started = Date.now()
-    const share = blob.size < this.options.chunkBytes ? this.share(blob.digest) : undefined
+    const {chunkBytes} = this.options
+    const share = blob.size < chunkBytes ? this.share(blob.digest) : undefined
     try {
-      await target.registry.uploadBlob(
-        repository,
-        blob.digest,
-        blob.size,
-        (offset) => (share ? this.sharedSource(job, share, offset) : this.openSource(job, offset)),
-        this.options.chunkBytes,
+      await this.options.memory.run(Math.min(blob.size, chunkBytes), async () =>
+        target.registry.uploadBlob(
+          repository,
+          blob.digest,
+          blob.size,
+          share ? await this.sharedBytes(job, share) : (offset) => this.openSource(job, offset),
+          chunkBytes,
+        ),
       )
     } finally {
       if (share && --share.uploads === 0) this.shared.delete(blob.digest)
@@ -142,14 +175,11 @@ export class BlobTransfer {
   }
 
   /**
-   * The blob from `offset` on, out of the bytes read once for every target (checked against the
-   * digest as they were read). A failed read is not kept: the next attempt reads again.
+   * The blob's bytes, read once for every target (checked against the digest as they were read)
+   * and handed to each target's upload as they are. A failed read is not kept: the next attempt
+   * reads again.
    */
-  private async sharedSource(
-    job: BlobJob,
-    share: {bytes?: Promise<Buffer>},
-    offset: number,
-  ): Promise<Readable> {
+  private async sharedBytes(job: BlobJob, share: {bytes?: Promise<Buffer>}): Promise<Buffer> {
     share.bytes ??= this.openSource(job, 0).then(async (stream) => {
       const chunks: Buffer[] = []
       for await (const chunk of stream) chunks.push(chunk as Buffer)
@@ -157,7 +187,7 @@ export class BlobTransfer {
     })
     const pending = share.bytes
     try {
-      return Readable.from([(await pending).subarray(offset)])
+      return await pending
     } catch (err) {
       if (share.bytes === pending) share.bytes = undefined
       throw err

@@ -9,7 +9,13 @@
 import {isSha256Digest} from '../adapters/registry-http.js'
 import {RetrySession, type RetryPolicy} from '../adapters/retry.js'
 import type {LogSink} from '../ports.js'
-import {BlobTransfer, Limiter, type BlobDescriptor, type ReplicaEndpoint} from './blob-transfer.js'
+import {
+  BlobTransfer,
+  ByteBudget,
+  Limiter,
+  type BlobDescriptor,
+  type ReplicaEndpoint,
+} from './blob-transfer.js'
 import {CopyError, copyFailure} from './copy-error.js'
 
 export type {ReplicaEndpoint} from './blob-transfer.js'
@@ -61,10 +67,22 @@ interface CopyRun {
 export class ImageCopier {
   private readonly blobs: BlobTransfer
   private readonly log: LogSink
+  /**
+   * Source manifests read by this copier. One named by its digest never changes, so it is read
+   * once for every target and both phases of a copy; one named by a tag (a signature's) is only
+   * shared by the reads asked for at the same time.
+   */
+  private readonly sourceManifests = new Map<string, Promise<Manifest | undefined>>()
+  /**
+   * Trees this copier put complete onto a target repository (target, repository, digest): the
+   * second phase of a copy (after signing) does not check their blobs again.
+   */
+  private readonly completeTrees = new Set<string>()
 
   /**
-   * `maxParallel` blob transfers at once across every copy of this copier, each holding at most
-   * one chunk of `chunkBytes` (default 32 MiB) in memory.
+   * The uploads under way across every copy of this copier hold at most `maxParallel` chunks of
+   * `chunkBytes` (default 32 MiB) in memory (a blob smaller than a chunk holds its size); up to
+   * max(8, 4 × maxParallel) blobs are placed at once (a check, a mount or an upload each).
    */
   constructor(options: {
     maxParallel: number
@@ -77,9 +95,12 @@ export class ImageCopier {
     const retry =
       options.retry instanceof RetrySession ? options.retry : new RetrySession(options.retry)
     this.log = options.log
+    const chunkBytes = options.chunkBytes ?? 32 * 1024 * 1024
     this.blobs = new BlobTransfer({
-      limit: new Limiter(options.maxParallel),
-      chunkBytes: options.chunkBytes ?? 32 * 1024 * 1024,
+      // Checks, mounts and small uploads are a round trip each, not memory: many at once.
+      limit: new Limiter(Math.max(8, 4 * options.maxParallel)),
+      memory: new ByteBudget(options.maxParallel * chunkBytes),
+      chunkBytes,
       retry,
       log: options.log,
     })
@@ -120,12 +141,13 @@ export class ImageCopier {
   ): Promise<void> {
     try {
       const ref = {repository: targetRepository, reference: digest}
+      // The bytes of a digest are the same wherever they are: those read for the copy serve.
       const manifest =
+        (await this.sourceManifests.get(
+          this.manifestKey(source.endpoint, source.repository, digest),
+        )) ??
         (await target.registry.getManifest(ref)) ??
-        (await source.endpoint.registry.getManifest({
-          repository: source.repository,
-          reference: digest,
-        }))
+        (await this.sourceManifest(source.endpoint, source.repository, digest))
       if (!manifest)
         throw new CopyError(
           `copy to ${target.name}: tag ${tag} of ${targetRepository}: ${digest} is in neither ${target.name}/${targetRepository} nor ${source.endpoint.name}/${source.repository}`,
@@ -144,21 +166,45 @@ export class ImageCopier {
     }
   }
 
+  private manifestKey(source: ReplicaEndpoint, repository: string, reference: string): string {
+    return `${source.name}\n${repository}\n${reference}`
+  }
+
+  /** A source manifest, read once per digest (see sourceManifests). */
+  private sourceManifest(
+    source: ReplicaEndpoint,
+    repository: string,
+    reference: string,
+  ): Promise<Manifest | undefined> {
+    const key = this.manifestKey(source, repository, reference)
+    const known = this.sourceManifests.get(key)
+    if (known) return known
+    const read = source.registry.getManifest({repository, reference})
+    this.sourceManifests.set(key, read)
+    const keep = isSha256Digest(reference)
+    read.then(
+      (found) => {
+        if (!keep || !found) this.sourceManifests.delete(key)
+      },
+      () => this.sourceManifests.delete(key),
+    )
+    return read
+  }
+
   /** A manifest and everything under it; children and blobs first, the manifest last. */
   private async copyTree(run: CopyRun, digest: string, inTree: boolean): Promise<Manifest> {
     const {source, sourceRepository, target, targetRepository} = run.request
     if (inTree && !run.treeDigests.includes(digest)) run.treeDigests.push(digest)
     const manifest = await this.step(run, `manifest ${digest}`, async () => {
-      const found = await source.registry.getManifest({
-        repository: sourceRepository,
-        reference: digest,
-      })
+      const found = await this.sourceManifest(source, sourceRepository, digest)
       if (!found)
         throw new CopyError(
           `copy to ${target.name}: manifest ${digest} of ${targetRepository}: not found in ${source.name}/${sourceRepository}`,
         )
       return found
     })
+    const complete = `${target.name}\n${targetRepository}\n${digest}`
+    if (this.completeTrees.has(complete)) return manifest
     const {children, blobs, foreign} = this.step(run, `manifest ${digest}`, () =>
       manifestContents(manifest.body),
     )
@@ -185,8 +231,9 @@ export class ImageCopier {
     ])
     await this.step(run, `manifest ${digest}`, async () => {
       const ref = {repository: targetRepository, reference: digest}
-      if ((await target.registry.manifestDigest(ref)) === digest) return
-      await this.putChecked(run, digest, manifest)
+      if ((await target.registry.manifestDigest(ref)) !== digest)
+        await this.putChecked(run, digest, manifest)
+      this.completeTrees.add(complete)
     })
     return manifest
   }
@@ -200,7 +247,7 @@ export class ImageCopier {
     await Promise.all(
       tags.map(async (tag) => {
         const attached = await this.step(run, `tag ${tag}`, () =>
-          source.registry.getManifest({repository: sourceRepository, reference: tag}),
+          this.sourceManifest(source, sourceRepository, tag),
         )
         if (!attached) return
         await this.copyTree(run, attached.digest, false)

@@ -133,6 +133,31 @@ describe('openBlob', () => {
 })
 
 describe('uploadBlob', () => {
+  test('bytes in hand: one POST and one PUT that carries them; bytes that are not the digest are refused before any request', async () => {
+    const blob = randomBytes(3 * MiB)
+    let put: Buffer | undefined
+    const server = await serve((req, res) => {
+      if (req.method === 'POST') return void res.writeHead(202, {location: '/up/1'}).end()
+      res.writeHead(500).end()
+    })
+    server.onBody = (req, body, res) => {
+      if (req.method !== 'PUT') return false
+      put = body
+      res.writeHead(201).end()
+      return true
+    }
+    const digest = digestOf(blob)
+    expect(await client(server.host).uploadBlob('ns/app', digest, blob.length, blob)).toBe(digest)
+    expect(server.seen.map((request) => request.method)).toEqual(['POST', 'PUT'])
+    expect(put?.equals(blob)).toBe(true)
+
+    const other = digestOf(randomBytes(1000))
+    await expect(
+      client(server.host).uploadBlob('ns/app', other, 1000, blob.subarray(0, 1000)),
+    ).rejects.toThrow(/digest/)
+    expect(server.seen).toHaveLength(2)
+  })
+
   test('a source stream cut in the middle is re-opened at its offset; the blob arrives whole', async () => {
     const blob = randomBytes(5 * MiB)
     let cuts = 0
