@@ -82,6 +82,15 @@ export interface ReferrerStore {
 }
 
 /**
+ * Bytes an upload can send again from their start (each read is a fresh pass), streamed as they
+ * come: a blob arriving from another registry goes out while it is still being read.
+ */
+export interface ReplayableBytes {
+  readonly size: number
+  read(): AsyncIterable<Buffer>
+}
+
+/**
  * Streaming blob calls for copying images between registries (replication). Kept apart from
  * RegistryClient so the pipeline's fakes need not stream; RegistryHttpClient implements both.
  */
@@ -97,7 +106,8 @@ export interface BlobTransferClient {
   mountBlob(repository: string, digest: string, from: string): Promise<boolean>
   /**
    * Uploads `size` bytes read from `open(offset)`, or the bytes given when the caller holds the
-   * whole blob: one PUT below `chunkBytes`, else PATCH chunks of at most `chunkBytes` (held in
+   * whole blob, or bytes sent as they arrive (ReplayableBytes, one streamed PUT): one PUT below
+   * `chunkBytes`, else PATCH chunks of at most `chunkBytes` (held in
    * memory one at a time), resumed at the registry's offset after a failed chunk. Returns the
    * digest.
    */
@@ -105,7 +115,7 @@ export interface BlobTransferClient {
     repository: string,
     digest: string,
     size: number,
-    source: ((offset: number) => Promise<Readable>) | Buffer,
+    source: ((offset: number) => Promise<Readable>) | Buffer | ReplayableBytes,
     chunkBytes?: number,
   ): Promise<string>
 }

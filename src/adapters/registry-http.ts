@@ -3,7 +3,7 @@ import {Readable} from 'node:stream'
 import {ActionError, RegistryError, TransientError} from '../errors.js'
 import {contentDigest} from '../model/digest.js'
 import {isLoopbackHost} from '../plan/registry-target.js'
-import type {BlobTransferClient, ManifestRef, RegistryClient} from '../ports.js'
+import type {BlobTransferClient, ManifestRef, RegistryClient, ReplayableBytes} from '../ports.js'
 import {retryAfterMs, RetrySession, type RetryPolicy, type RunOptions} from './retry.js'
 
 /** Every manifest kind we read or copy: Docker schema 2, manifest lists, OCI manifests and indexes. */
@@ -385,7 +385,7 @@ export class RegistryHttpClient implements RegistryClient, BlobTransferClient {
     digest: string,
     upload: string,
     scope: string,
-    body: Buffer,
+    body: RequestPayload,
   ): Promise<string> {
     // Appended, not set through URLSearchParams: the registry's own query (its upload state) goes
     // back byte for byte.
@@ -395,7 +395,7 @@ export class RegistryHttpClient implements RegistryClient, BlobTransferClient {
       scope,
       {
         'content-type': 'application/octet-stream',
-        'content-length': String(body.length),
+        'content-length': String(Buffer.isBuffer(body) ? body.length : body.size),
       },
       body,
     )
@@ -521,7 +521,7 @@ export class RegistryHttpClient implements RegistryClient, BlobTransferClient {
     repository: string,
     digest: string,
     size: number,
-    source: ((offset: number) => Promise<Readable>) | Buffer,
+    source: ((offset: number) => Promise<Readable>) | Buffer | ReplayableBytes,
     chunkBytes = DEFAULT_CHUNK_BYTES,
   ): Promise<string> {
     this.blobPath(repository, digest)
@@ -530,6 +530,23 @@ export class RegistryHttpClient implements RegistryClient, BlobTransferClient {
     if (!Number.isSafeInteger(chunkBytes) || chunkBytes < 1)
       throw new RangeError(`uploadBlob: chunkBytes ${chunkBytes} is not a positive whole number`)
     const what = `upload blob ${repository}@${digest} to ${this.options.host}`
+    if (typeof source === 'object' && !Buffer.isBuffer(source)) {
+      if (source.size !== size)
+        throw new RegistryTrustError(
+          `${what}: ${source.size} bytes to send, not the blob's ${size}`,
+        )
+      // Sent as they arrive, in one PUT that the registry checks against the digest.
+      const scope = pushScope(repository)
+      return this.retry.run(`PUT blob ${repository}@${digest}`, async () =>
+        this.finishUpload(
+          repository,
+          digest,
+          await this.startUpload(repository, scope),
+          scope,
+          source,
+        ),
+      )
+    }
     // Bytes in hand go up as they are, with no copy; a stream is read into one reused buffer.
     const open = Buffer.isBuffer(source)
       ? (offset: number) => Promise.resolve(Readable.from([source.subarray(offset)]))
@@ -715,7 +732,7 @@ export class RegistryHttpClient implements RegistryClient, BlobTransferClient {
     path: string,
     scope: string,
     headers: Record<string, string>,
-    body?: Buffer,
+    body?: RequestPayload,
     mode: RequestMode = {},
   ): Promise<Response> {
     let cached = this.authorization.get(scope) ?? this.basicAuthorization
@@ -813,7 +830,7 @@ export class RegistryHttpClient implements RegistryClient, BlobTransferClient {
     method: string,
     path: string,
     headers: Record<string, string>,
-    body: Buffer | undefined,
+    body: RequestPayload | undefined,
     authorization: string | undefined,
     mode: RequestMode = {},
   ): Promise<Response> {
@@ -839,7 +856,7 @@ export class RegistryHttpClient implements RegistryClient, BlobTransferClient {
     method: string,
     url: string,
     headers: Record<string, string>,
-    body: Buffer | undefined,
+    body: RequestPayload | undefined,
     authorization: string | undefined,
     authOrigin: string,
     timeoutMs: number,
@@ -955,7 +972,7 @@ export class RegistryHttpClient implements RegistryClient, BlobTransferClient {
     init: RequestInit,
     timeoutMs: number,
     mode: RequestMode = {},
-    body?: Buffer,
+    body?: RequestPayload,
   ): Promise<Response> {
     const attempt = (): Promise<Response> =>
       this.attemptOnce(method, url, {...init, ...requestBody(body)}, timeoutMs, mode)
@@ -1168,13 +1185,32 @@ function mediaTypeOf(body: Buffer): string {
 /** Bodies above this go out as a stream of views into the Buffer. */
 const STREAMED_BODY_BYTES = 1024 * 1024
 
+type RequestPayload = Buffer | ReplayableBytes
+
 /**
  * A request body, fresh for each attempt. fetch copies a Uint8Array body whole before sending it;
  * an upload chunk (up to chunkBytes) goes out as a stream of 1 MiB views of its Buffer instead,
- * so it is never held twice.
+ * so it is never held twice. Replayable bytes go out as they are read.
  */
-function requestBody(body: Buffer | undefined): Pick<RequestInit, 'body'> & {duplex?: 'half'} {
+function requestBody(
+  body: RequestPayload | undefined,
+): Pick<RequestInit, 'body'> & {duplex?: 'half'} {
   if (body === undefined) return {}
+  if (!Buffer.isBuffer(body)) {
+    const pieces = body.read()[Symbol.asyncIterator]()
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const next = await pieces.next()
+        if (next.done) return controller.close()
+        const piece = next.value
+        controller.enqueue(new Uint8Array(piece.buffer, piece.byteOffset, piece.byteLength))
+      },
+      async cancel() {
+        await pieces.return?.()
+      },
+    })
+    return {body: stream, duplex: 'half'}
+  }
   if (body.length <= STREAMED_BODY_BYTES)
     return {body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength)}
   let sent = 0

@@ -8,7 +8,7 @@
  */
 import type {Readable} from 'node:stream'
 import type {RetrySession} from '../adapters/retry.js'
-import type {BlobTransferClient, LogSink, RegistryClient} from '../ports.js'
+import type {BlobTransferClient, LogSink, RegistryClient, ReplayableBytes} from '../ports.js'
 import {CopyError, copyFailure} from './copy-error.js'
 
 /** One registry of a copy, logged in. */
@@ -89,7 +89,7 @@ export class BlobTransfer {
   /** Per target registry: digest → the transfer of it under way. */
   private readonly running = new Map<object, Map<string, Promise<BlobOutcome>>>()
   /** digest → its bytes, read once from the source for the uploads of it under way. */
-  private readonly shared = new Map<string, {uploads: number; bytes?: Promise<Buffer>}>()
+  private readonly shared = new Map<string, {uploads: number; bytes?: ArrivingBlob}>()
 
   constructor(
     private readonly options: {
@@ -152,7 +152,9 @@ export class BlobTransfer {
           repository,
           blob.digest,
           blob.size,
-          share ? await this.sharedBytes(job, share) : (offset) => this.openSource(job, offset),
+          share
+            ? (share.bytes ??= new ArrivingBlob(blob.size, () => this.openSource(job, 0)))
+            : (offset) => this.openSource(job, offset),
           chunkBytes,
         ),
       )
@@ -167,31 +169,11 @@ export class BlobTransfer {
   }
 
   /** This upload's claim on the blob's shared bytes; the last upload to finish drops them. */
-  private share(digest: string): {uploads: number; bytes?: Promise<Buffer>} {
+  private share(digest: string): {uploads: number; bytes?: ArrivingBlob} {
     let share = this.shared.get(digest)
     if (!share) this.shared.set(digest, (share = {uploads: 0}))
     share.uploads++
     return share
-  }
-
-  /**
-   * The blob's bytes, read once for every target (checked against the digest as they were read)
-   * and handed to each target's upload as they are. A failed read is not kept: the next attempt
-   * reads again.
-   */
-  private async sharedBytes(job: BlobJob, share: {bytes?: Promise<Buffer>}): Promise<Buffer> {
-    share.bytes ??= this.openSource(job, 0).then(async (stream) => {
-      const chunks: Buffer[] = []
-      for await (const chunk of stream) chunks.push(chunk as Buffer)
-      return Buffer.concat(chunks)
-    })
-    const pending = share.bytes
-    try {
-      return await pending
-    } catch (err) {
-      if (share.bytes === pending) share.bytes = undefined
-      throw err
-    }
   }
 
   private async openSource(job: BlobJob, offset: number): Promise<Readable> {
@@ -207,4 +189,81 @@ function entry<V>(maps: Map<object, Map<string, V>>, key: object): Map<string, V
   let map = maps.get(key)
   if (!map) maps.set(key, (map = new Map<string, V>()))
   return map
+}
+
+/** One read of a blob from the source: its bytes so far, and how it ended. */
+interface Pass {
+  bytes: Buffer
+  filled: number
+  complete: boolean
+  failure?: unknown
+  /** Readers waiting for more bytes. */
+  waiting: (() => void)[]
+}
+
+/**
+ * A blob under one chunk, read once from the source into memory for every target it goes to, and
+ * handed to each target's upload as its bytes arrive: the uploads run while the read does. A
+ * read that failed (a transient fault, or bytes that are not the digest: openBlob checks them)
+ * is not kept: the next upload attempt starts a fresh one, into a buffer of its own.
+ */
+export class ArrivingBlob implements ReplayableBytes {
+  private pass: Pass
+
+  constructor(
+    readonly size: number,
+    private readonly open: () => Promise<Readable>,
+  ) {
+    this.pass = this.start()
+  }
+
+  private start(): Pass {
+    const pass: Pass = {
+      bytes: Buffer.allocUnsafe(this.size),
+      filled: 0,
+      complete: false,
+      waiting: [],
+    }
+    void this.fill(pass)
+    return pass
+  }
+
+  private async fill(pass: Pass): Promise<void> {
+    try {
+      for await (const chunk of await this.open()) {
+        const piece = chunk as Buffer
+        if (pass.filled + piece.length > this.size)
+          throw new CopyError(`the source sent more than the blob's ${this.size} bytes`)
+        piece.copy(pass.bytes, pass.filled)
+        pass.filled += piece.length
+        for (const go of pass.waiting.splice(0)) go()
+      }
+      if (pass.filled !== this.size)
+        throw new CopyError(`the source sent ${pass.filled} bytes, not the blob's ${this.size}`)
+      pass.complete = true
+    } catch (err) {
+      pass.failure = err
+    } finally {
+      for (const go of pass.waiting.splice(0)) go()
+    }
+  }
+
+  async *read(): AsyncGenerator<Buffer> {
+    if (this.pass.failure !== undefined) this.pass = this.start()
+    const pass = this.pass
+    let position = 0
+    for (;;) {
+      if (position < pass.filled) {
+        const end = pass.filled
+        yield pass.bytes.subarray(position, end)
+        position = end
+      } else if (pass.failure !== undefined) {
+        throw pass.failure
+      } else if (pass.complete) {
+        return
+      } else {
+        await new Promise<void>((go) => pass.waiting.push(go))
+      }
+    }
+  }
 }

@@ -158,6 +158,38 @@ describe('uploadBlob', () => {
     expect(server.seen).toHaveLength(2)
   })
 
+  test("bytes sent as they arrive: one POST and one PUT that streams them; a size that is not the blob's is refused before any request", async () => {
+    const blob = randomBytes(3 * MiB)
+    let put: {body: Buffer; length?: string} | undefined
+    const server = await serve((req, res) => {
+      if (req.method === 'POST') return void res.writeHead(202, {location: '/up/1'}).end()
+      res.writeHead(500).end()
+    })
+    server.onBody = (req, body, res) => {
+      if (req.method !== 'PUT') return false
+      put = {body, length: req.headers['content-length']}
+      res.writeHead(201).end()
+      return true
+    }
+    const digest = digestOf(blob)
+    const arriving = {
+      size: blob.length,
+      async *read() {
+        for (let at = 0; at < blob.length; at += MiB) yield blob.subarray(at, at + MiB)
+      },
+    }
+    expect(await client(server.host).uploadBlob('ns/app', digest, blob.length, arriving)).toBe(
+      digest,
+    )
+    expect(server.seen.map((request) => request.method)).toEqual(['POST', 'PUT'])
+    expect(put?.body.equals(blob)).toBe(true)
+    expect(put?.length).toBe(String(blob.length))
+    await expect(
+      client(server.host).uploadBlob('ns/app', digest, blob.length + 1, arriving),
+    ).rejects.toThrow(/3145728 bytes to send, not the blob's 3145729/)
+    expect(server.seen).toHaveLength(2)
+  })
+
   test('a source stream cut in the middle is re-opened at its offset; the blob arrives whole', async () => {
     const blob = randomBytes(5 * MiB)
     let cuts = 0
