@@ -7,6 +7,7 @@ import {generateKeyPairSync} from 'node:crypto'
 import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {performance} from 'node:perf_hooks'
+import {cpuReading, cpuSince} from './cpu.mjs'
 import {median} from './stats.mjs'
 import {
   MINIMUM_DEFINITION,
@@ -237,7 +238,9 @@ async function measure(contestant, work, name, scenario, workload, log) {
   mkdirSync(dir, {recursive: true})
   const registry = await startRegistry(work, name, {auth: scenario.auth})
   try {
+    const before = cpuReading()
     const result = await contestant.run(registry.host, dir, registry.login)
+    const cpu = {...cpuSince(before), registry: registry.cpuMs()}
     if (result.exitCode !== 0) {
       throw new Error(
         `${contestant.label} failed (exit ${result.exitCode}):\n${result.output.split('\n').slice(-25).join('\n')}`,
@@ -272,6 +275,7 @@ async function measure(contestant, work, name, scenario, workload, log) {
       minimum: minimumRequests(content),
       host: registry.host,
       phases,
+      cpu,
     }
   } finally {
     await registry.stop()
@@ -386,6 +390,14 @@ export async function benchPush({root, work, runs, log, only}) {
           minimumRequests: median(list.map((sample) => sample.minimum)),
           // the request pattern of the first run; all runs are listed in `requests`
           breakdown: list[0].requests,
+          // CPU ms per run (median over the runs): the contestant's own processes, the engine
+          // (dockerd + containerd), the registry, and the machine's busy and idle time
+          cpuMsMedian: Object.fromEntries(
+            ['tools', 'engine', 'registry', 'machineBusy', 'machineIdle'].map((name) => [
+              name,
+              Math.round(median(list.map((sample) => sample.cpu[name]))),
+            ]),
+          ),
           // the recipe's time per phase (ms, median over the runs), where it says
           phasesMsMedian: Object.fromEntries(
             Object.keys(list[0].phases).map((name) => [

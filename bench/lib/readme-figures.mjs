@@ -64,6 +64,7 @@ function pushSection(results) {
       ])
     }
     out.push(tableOf(['figure', 'action vs recipe', 'target'], rows), '')
+    out.push(...cpuTable(push))
     const open = push.scenarios?.realisticOpen?.contestants
     if (open?.signed) {
       const attestationRows = ['provenance', 'sbom']
@@ -112,6 +113,55 @@ function pushSection(results) {
     )
   }
   return out
+}
+
+/**
+ * Where the CPU goes in the realistic push scenarios (medians per run): the contestant's own
+ * processes, the engine, the registry, and how busy the machine's cores were.
+ */
+function cpuTable(push) {
+  const cpuSeconds = (ms) => `${(ms / 1000).toFixed(1)} s`
+  const rows = []
+  for (const [id, label] of [
+    ['realisticOpen', 'open registry'],
+    ['realisticToken', 'token-auth registry'],
+  ]) {
+    const contestants = push.scenarios?.[id]?.contestants
+    for (const [name, who] of [
+      ['action', 'action (node and the CLIs it starts)'],
+      ['recipe', 'recipe (its docker CLIs)'],
+    ]) {
+      const contestant = contestants?.[name]
+      const cpu = contestant?.cpuMsMedian
+      if (!cpu) continue
+      const capacity = cpu.machineBusy + cpu.machineIdle
+      rows.push([
+        `${label}, ${who}`,
+        seconds(contestant.wallMsMedian),
+        cpuSeconds(cpu.tools),
+        cpuSeconds(cpu.engine),
+        cpuSeconds(cpu.registry),
+        `${cpuSeconds(cpu.machineBusy)} of ${cpuSeconds(capacity)} (${Math.round((100 * cpu.machineBusy) / capacity)} %)`,
+      ])
+    }
+  }
+  if (rows.length === 0) return []
+  return [
+    '**Where the CPU goes** in those runs (CPU time, medians per run): both sides have the engine do the same work (builds from cache, then gzip and upload every layer); the action runs it side by side, so the machine is busy for more of the run.',
+    '',
+    tableOf(
+      [
+        'run',
+        'wall time',
+        "contestant's processes",
+        'engine (dockerd, containerd)',
+        'registry',
+        'machine busy, all cores',
+      ],
+      rows,
+    ),
+    '',
+  ]
 }
 
 function coldSection(results) {

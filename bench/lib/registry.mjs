@@ -6,6 +6,7 @@ import {cpSync, openSync, readFileSync} from 'node:fs'
 import {createServer} from 'node:net'
 import {join} from 'node:path'
 import {portOpen, registryConfig, STATE_DIR, waitFor} from '../../scripts/test-env/index.mjs'
+import {processCpuMs} from './cpu.mjs'
 import {signRegistryToken} from '../../scripts/test-env/registry-jwt.mjs'
 
 /** User agent of the bench's own look-ups, left out of every count. */
@@ -62,6 +63,8 @@ export async function startRegistry(work, name, {seedFrom, auth = 'open'} = {}) 
     auth,
     /** How the contestants log in: none for an open registry. */
     login: token?.login,
+    /** CPU the registry process has used so far, in ms (read it before stop). */
+    cpuMs: () => processCpuMs(child.pid),
     /** The bench's own read access to these repositories (a token it signs itself). */
     readAuthorization: (repositories) => token?.readAuthorization(repositories),
     async stop() {
