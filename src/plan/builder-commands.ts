@@ -243,16 +243,17 @@ export function cachePullCommands(settings: BuilderSettings, step: BuildStep): B
   return step.cache.images.map((ref) => command('docker', ['pull', ...platform, ref]))
 }
 
-/** Undefined for buildx, which pushes while building. */
 /**
  * The classic builder's look-up of an image's layers (diff IDs, bottom first) before it is pushed:
  * pushes of images that share layers then upload each shared layer once (adapters/layer-gate.ts).
- * It only reads, so a dry run does not show it.
+ * It only reads, so a dry run does not show it; where the CLI would talk to the engine's local
+ * socket, the engine is asked there instead (adapters/docker-socket.ts) and this is the fallback.
  */
 export function layersCommand(ref: string): BuilderCommand {
   return command('docker', ['image', 'inspect', '--format', '{{json .RootFS.Layers}}', ref])
 }
 
+/** Undefined for buildx, which pushes while building. */
 export function pushCommand(settings: BuilderSettings, ref: string): BuilderCommand | undefined {
   switch (settings.builder) {
     case 'buildx':
