@@ -2,6 +2,7 @@ import {createHash} from 'node:crypto'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {afterEach, describe, expect, test} from 'vitest'
+import {closeRawServers, serve, type RawServer} from '../fixtures/raw-server.js'
 import {
   DEFAULT_REGISTRY_LIMITS,
   nextPage,
@@ -616,42 +617,7 @@ describe('blobs', () => {
   })
 })
 
-/**
- * A bare HTTP server on 127.0.0.1 that records what it received (method, path, Authorization) and
- * answers with `handle`; closed after each test.
- */
-interface RawServer {
-  host: string
-  origin: string
-  seen: {method: string; url: string; authorization?: string}[]
-}
-const rawServers: Server[] = []
-afterEach(async () => {
-  for (const server of rawServers.splice(0)) {
-    server.closeAllConnections()
-    await new Promise((resolve) => server.close(resolve))
-  }
-})
-
-async function serve(
-  handle: (req: IncomingMessage, res: ServerResponse, self: RawServer) => void,
-): Promise<RawServer> {
-  const self: RawServer = {host: '', origin: '', seen: []}
-  const server = createServer((req, res) => {
-    self.seen.push({
-      method: req.method ?? '',
-      url: req.url ?? '',
-      ...(req.headers.authorization ? {authorization: req.headers.authorization} : {}),
-    })
-    req.resume()
-    req.on('end', () => handle(req, res, self))
-  })
-  rawServers.push(server)
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  self.host = `127.0.0.1:${(server.address() as AddressInfo).port}`
-  self.origin = `http://${self.host}`
-  return self
-}
+afterEach(closeRawServers)
 
 function rawClient(
   host: string,

@@ -4,12 +4,11 @@
  * Location on another origin, a Range ignored, bytes that are not their digest, a stream cut).
  */
 import {randomBytes} from 'node:crypto'
-import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
-import type {AddressInfo} from 'node:net'
 import {Readable} from 'node:stream'
 import {afterAll, afterEach, beforeAll, describe, expect, test} from 'vitest'
 import {RegistryTrustError} from '../../../src/adapters/registry-http.js'
 import {ImageCopier} from '../../../src/replication/copy-image.js'
+import {closeRawServers, serve} from '../../fixtures/raw-server.js'
 import {testEnvironment, uniqueNamespace} from '../../fixtures/test-env.js'
 import {
   client,
@@ -22,45 +21,7 @@ import {
 
 const MiB = 1024 * 1024
 
-interface RawServer {
-  host: string
-  origin: string
-  seen: {method: string; url: string; authorization?: string; range?: string}[]
-  /** Gets the request's body first; true when it answered. */
-  onBody?: (req: IncomingMessage, body: Buffer, res: ServerResponse) => boolean | undefined
-}
-const servers: Server[] = []
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections()
-    await new Promise((resolve) => server.close(resolve))
-  }
-})
-
-/** A bare HTTP server on 127.0.0.1 that records each request and answers with `handle`. */
-async function serve(
-  handle: (req: IncomingMessage, res: ServerResponse, self: RawServer) => void,
-): Promise<RawServer> {
-  const self: RawServer = {host: '', origin: '', seen: []}
-  const server = createServer((req, res) => {
-    self.seen.push({
-      method: req.method ?? '',
-      url: req.url ?? '',
-      ...(req.headers.authorization ? {authorization: req.headers.authorization} : {}),
-      ...(req.headers.range ? {range: req.headers.range} : {}),
-    })
-    const pieces: Buffer[] = []
-    req.on('data', (piece: Buffer) => pieces.push(piece))
-    req.on('end', () => {
-      if (!self.onBody?.(req, Buffer.concat(pieces), res)) handle(req, res, self)
-    })
-  })
-  servers.push(server)
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  self.host = `127.0.0.1:${(server.address() as AddressInfo).port}`
-  self.origin = `http://${self.host}`
-  return self
-}
+afterEach(closeRawServers)
 
 const basic = `Basic ${Buffer.from('u:p').toString('base64')}`
 
