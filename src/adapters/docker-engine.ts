@@ -41,6 +41,8 @@ export class DockerEngine implements ContainerEngine {
   }
   private readonly scheduler: BuildScheduler
   private readonly layerGate = new LayerGate()
+  /** The engine's socket where the CLI would use it; null: ask the CLI (see layersOf). */
+  private engineSocket?: string | null
 
   constructor(
     protected readonly settings: BuilderSettings,
@@ -106,7 +108,9 @@ export class DockerEngine implements ContainerEngine {
    * over the engine's socket where the CLI would use it, else with `docker image inspect`.
    */
   private async layersOf(ref: string): Promise<string[]> {
-    const socket = engineSocketOf(childEnvironment(), this.settings.configDir)
+    // Which socket, if any, is settled once per run: the environment and the context stay put.
+    this.engineSocket ??= engineSocketOf(childEnvironment(), this.settings.configDir) ?? null
+    const socket = this.engineSocket
     const viaSocket = socket
       ? await engineGet(socket, imageInspectPath(ref)).then(
           (image) => (image as {RootFS?: {Layers?: unknown}} | null)?.RootFS?.Layers,

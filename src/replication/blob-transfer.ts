@@ -38,47 +38,44 @@ export interface BlobJob {
 export type BlobOutcome = {how: 'skipped' | 'mounted'} | {how: 'uploaded'; bytes: number}
 
 /**
- * At most `budget` bytes held by the tasks under way (a task larger than the budget runs alone);
- * the others wait their turn, first come first served.
+ * At most `limit` units held by the tasks under way: bytes of memory for the uploads, or one per
+ * task to bound how many run at once. A task larger than the limit runs alone. The others wait
+ * their turn, first come first served: each release lets in as many of the first waiters as fit.
  */
-export class ByteBudget {
+export class Budget {
   private held = 0
   private running = 0
-  private readonly waiting: (() => void)[] = []
+  private readonly queue: {cost: number; go: () => void}[] = []
 
-  constructor(private readonly budget: number) {}
+  constructor(private readonly limit: number) {}
 
-  async run<T>(bytes: number, work: () => Promise<T>): Promise<T> {
-    while (this.running > 0 && (this.waiting.length > 0 || this.held + bytes > this.budget))
-      await new Promise<void>((go) => this.waiting.push(go))
-    this.held += bytes
-    this.running++
+  async run<T>(cost: number, work: () => Promise<T>): Promise<T> {
+    if (this.queue.length === 0 && this.fits(cost)) this.take(cost)
+    // Taken for it by admit() when its turn comes.
+    else await new Promise<void>((go) => this.queue.push({cost, go}))
     try {
       return await work()
     } finally {
-      this.held -= bytes
+      this.held -= cost
       this.running--
-      // Every waiter looks again: several small ones may fit where one large one left.
-      for (const go of this.waiting.splice(0)) go()
+      this.admit()
     }
   }
-}
 
-/** At most `max` tasks at once; the others wait their turn. */
-export class Limiter {
-  private active = 0
-  private readonly waiting: (() => void)[] = []
+  private fits(cost: number): boolean {
+    return this.running === 0 || this.held + cost <= this.limit
+  }
 
-  constructor(private readonly max: number) {}
+  private take(cost: number): void {
+    this.held += cost
+    this.running++
+  }
 
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    while (this.active >= this.max) await new Promise<void>((go) => this.waiting.push(go))
-    this.active++
-    try {
-      return await work()
-    } finally {
-      this.active--
-      this.waiting.shift()?.()
+  private admit(): void {
+    while (this.queue.length > 0 && this.fits(this.queue[0].cost)) {
+      const next = this.queue.shift() as {cost: number; go: () => void}
+      this.take(next.cost)
+      next.go()
     }
   }
 }
@@ -93,10 +90,10 @@ export class BlobTransfer {
 
   constructor(
     private readonly options: {
-      /** Blob placements (HEAD, mount, upload) under way at once. */
-      limit: Limiter
+      /** Blob placements (HEAD, mount, upload) under way at once, one unit each. */
+      limit: Budget
       /** Bytes the uploads under way may hold in memory. */
-      memory: ByteBudget
+      memory: Budget
       chunkBytes: number
       retry: RetrySession
       log: LogSink
@@ -110,7 +107,7 @@ export class BlobTransfer {
     // Whoever came first finishes first; then this one finds the blob there, or mounts it.
     for (let first = running.get(digest); first; first = running.get(digest))
       await first.catch(() => undefined)
-    const work = this.options.limit.run(() =>
+    const work = this.options.limit.run(1, () =>
       this.options.retry
         .run(`copy ${job.kind} ${digest} to ${job.target.name}`, () => this.place(job))
         .catch((err: unknown) => {

@@ -9,13 +9,7 @@
 import {isSha256Digest} from '../adapters/registry-http.js'
 import {RetrySession, type RetryPolicy} from '../adapters/retry.js'
 import type {LogSink} from '../ports.js'
-import {
-  BlobTransfer,
-  ByteBudget,
-  Limiter,
-  type BlobDescriptor,
-  type ReplicaEndpoint,
-} from './blob-transfer.js'
+import {BlobTransfer, Budget, type BlobDescriptor, type ReplicaEndpoint} from './blob-transfer.js'
 import {CopyError, copyFailure} from './copy-error.js'
 
 export type {ReplicaEndpoint} from './blob-transfer.js'
@@ -98,8 +92,8 @@ export class ImageCopier {
     const chunkBytes = options.chunkBytes ?? 32 * 1024 * 1024
     this.blobs = new BlobTransfer({
       // Checks, mounts and small uploads are a round trip each, not memory: many at once.
-      limit: new Limiter(Math.max(8, 4 * options.maxParallel)),
-      memory: new ByteBudget(options.maxParallel * chunkBytes),
+      limit: new Budget(Math.max(8, 4 * options.maxParallel)),
+      memory: new Budget(options.maxParallel * chunkBytes),
       chunkBytes,
       retry,
       log: options.log,

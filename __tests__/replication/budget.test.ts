@@ -1,9 +1,9 @@
 import {expect, test} from 'vitest'
-import {ByteBudget} from '../../src/replication/blob-transfer.js'
+import {Budget} from '../../src/replication/blob-transfer.js'
 
 /** Runs tasks of these sizes through one budget; each holds its bytes until released by hand. */
 function harness(budget: number) {
-  const limit = new ByteBudget(budget)
+  const limit = new Budget(budget)
   const running = new Map<string, () => void>()
   let held = 0
   let most = 0
@@ -49,7 +49,7 @@ test('a blob larger than the whole budget still goes, alone', async () => {
 })
 
 test('a task that fails gives its bytes back', async () => {
-  const limit = new ByteBudget(10)
+  const limit = new Budget(10)
   await expect(limit.run(10, () => Promise.reject(new Error('refused')))).rejects.toThrow('refused')
   await expect(limit.run(10, () => Promise.resolve('next'))).resolves.toBe('next')
 })
