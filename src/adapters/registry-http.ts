@@ -4,6 +4,7 @@ import {ActionError, RegistryError, TransientError} from '../errors.js'
 import {contentDigest} from '../model/digest.js'
 import {isLoopbackHost} from '../plan/registry-target.js'
 import type {BlobTransferClient, ManifestRef, RegistryClient, ReplayableBytes} from '../ports.js'
+import {httpTransport, nodeBodyOf, type HttpTransport} from './http-transport.js'
 import {retryAfterMs, RetrySession, type RetryPolicy, type RunOptions} from './retry.js'
 
 /** Every manifest kind we read or copy: Docker schema 2, manifest lists, OCI manifests and indexes. */
@@ -29,7 +30,8 @@ export interface RegistryHttpOptions {
   onSecret?: (secret: string) => void
   /** Called once per HTTP request made (for counting in tests and benchmarks). */
   onRequest?: (method: string, url: string, status: number | 'error') => void
-  fetch?: typeof fetch
+  /** How requests are sent: node:http by default (Node's fetch also fits). */
+  fetch?: HttpTransport
   /** Per HTTP request, token requests included; default 120 s (a big blob takes a while). */
   timeoutMs?: number
   /** Caps on the session's retries for every request of this client (a probe that can give up). */
@@ -109,7 +111,7 @@ export class RegistryHttpClient implements RegistryClient, BlobTransferClient {
   private readonly base: string
   /** scheme://host:port of the registry: the only origin that gets its credentials. */
   private readonly origin: string
-  private readonly fetchImpl: typeof fetch
+  private readonly fetchImpl: HttpTransport
   private readonly limits: RegistryLimits
   /** Authorization header per scope, reused until the registry refuses it. */
   private readonly authorization = new Map<string, string>()
@@ -129,7 +131,7 @@ export class RegistryHttpClient implements RegistryClient, BlobTransferClient {
     this.credentials = {username: options.username, password: options.password}
     this.base = `${options.insecure ? 'http' : 'https'}://${options.host}`
     this.origin = new URL(this.base).origin
-    this.fetchImpl = options.fetch ?? fetch
+    this.fetchImpl = options.fetch ?? httpTransport
     this.limits = {...DEFAULT_REGISTRY_LIMITS, ...options.limits}
   }
 
@@ -494,11 +496,12 @@ export class RegistryHttpClient implements RegistryClient, BlobTransferClient {
         )
       }
     } else if (offset > 0) skip = offset
-    // The body's chunks as they come (no web-stream adapter, no transform stream in between:
-    // each of those costs more than the hashing on a blob of megabytes).
+    // The body's chunks as they come: from the connection itself when the transport allows
+    // (no web stream, no transform stream in between: each of those costs more than the hashing
+    // on a blob of megabytes).
     return Readable.from(
       checkedBlobBytes(
-        (response.body ?? []) as AsyncIterable<Uint8Array>,
+        nodeBodyOf(response) ?? ((response.body ?? []) as AsyncIterable<Uint8Array>),
         skip,
         offset === 0 ? digest : undefined,
         (got) => this.digestMismatch(`${where} returned bytes whose digest is ${got}`),
@@ -1196,34 +1199,16 @@ function requestBody(
   body: RequestPayload | undefined,
 ): Pick<RequestInit, 'body'> & {duplex?: 'half'} {
   if (body === undefined) return {}
-  if (!Buffer.isBuffer(body)) {
-    const pieces = body.read()[Symbol.asyncIterator]()
-    const stream = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        const next = await pieces.next()
-        if (next.done) return controller.close()
-        const piece = next.value
-        controller.enqueue(new Uint8Array(piece.buffer, piece.byteOffset, piece.byteLength))
-      },
-      async cancel() {
-        await pieces.return?.()
-      },
-    })
-    return {body: stream, duplex: 'half'}
-  }
+  if (!Buffer.isBuffer(body)) return {body: body.read(), duplex: 'half'}
   if (body.length <= STREAMED_BODY_BYTES)
     return {body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength)}
-  let sent = 0
-  const stream = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (sent >= body.length) return controller.close()
-      const piece = body.subarray(sent, sent + STREAMED_BODY_BYTES)
-      sent += piece.length
-      controller.enqueue(new Uint8Array(piece.buffer, piece.byteOffset, piece.byteLength))
-    },
-  })
-  // Node's fetch sends a stream body only with duplex 'half'.
-  return {body: stream, duplex: 'half'}
+  // A stream body goes out only with duplex 'half' (fetch's rule).
+  return {body: viewsOf(body, STREAMED_BODY_BYTES), duplex: 'half'}
+}
+
+function* viewsOf(bytes: Buffer, size: number): Generator<Uint8Array> {
+  for (let sent = 0; sent < bytes.length; sent += size)
+    yield bytes.subarray(sent, Math.min(sent + size, bytes.length))
 }
 
 /** A chunk of a chunked upload, unless the caller says otherwise: 32 MiB. */

@@ -190,7 +190,8 @@ function entry<V>(maps: Map<object, Map<string, V>>, key: object): Map<string, V
 
 /** One read of a blob from the source: its bytes so far, and how it ended. */
 interface Pass {
-  bytes: Buffer
+  /** The pieces as they came from the source: kept, not copied into one Buffer. */
+  pieces: Buffer[]
   filled: number
   complete: boolean
   failure?: unknown
@@ -202,7 +203,7 @@ interface Pass {
  * A blob under one chunk, read once from the source into memory for every target it goes to, and
  * handed to each target's upload as its bytes arrive: the uploads run while the read does. A
  * read that failed (a transient fault, or bytes that are not the digest: openBlob checks them)
- * is not kept: the next upload attempt starts a fresh one, into a buffer of its own.
+ * is not kept: the next upload attempt starts a fresh one.
  */
 export class ArrivingBlob implements ReplayableBytes {
   private pass: Pass
@@ -215,12 +216,7 @@ export class ArrivingBlob implements ReplayableBytes {
   }
 
   private start(): Pass {
-    const pass: Pass = {
-      bytes: Buffer.allocUnsafe(this.size),
-      filled: 0,
-      complete: false,
-      waiting: [],
-    }
+    const pass: Pass = {pieces: [], filled: 0, complete: false, waiting: []}
     void this.fill(pass)
     return pass
   }
@@ -231,7 +227,7 @@ export class ArrivingBlob implements ReplayableBytes {
         const piece = chunk as Buffer
         if (pass.filled + piece.length > this.size)
           throw new CopyError(`the source sent more than the blob's ${this.size} bytes`)
-        piece.copy(pass.bytes, pass.filled)
+        pass.pieces.push(piece)
         pass.filled += piece.length
         for (const go of pass.waiting.splice(0)) go()
       }
@@ -248,12 +244,10 @@ export class ArrivingBlob implements ReplayableBytes {
   async *read(): AsyncGenerator<Buffer> {
     if (this.pass.failure !== undefined) this.pass = this.start()
     const pass = this.pass
-    let position = 0
+    let next = 0
     for (;;) {
-      if (position < pass.filled) {
-        const end = pass.filled
-        yield pass.bytes.subarray(position, end)
-        position = end
+      if (next < pass.pieces.length) {
+        yield pass.pieces[next++]
       } else if (pass.failure !== undefined) {
         throw pass.failure
       } else if (pass.complete) {
