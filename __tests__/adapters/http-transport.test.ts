@@ -254,6 +254,44 @@ describe('httpTransport: a request over node:http, answered as fetch answers', (
   })
 })
 
+describe('httpTransport and the end of a run', () => {
+  /** Client sockets keeping the process alive (the server's own are unref'd below). */
+  const liveSockets = (): number =>
+    process.getActiveResourcesInfo().filter((kind) => kind === 'TCPSocketWrap').length
+
+  test('an answer nobody reads does not keep the process alive; one being read does', async () => {
+    let finish: (() => void) | undefined
+    const server = createServer((req, res) => {
+      if (req.url === '/slow') {
+        res.writeHead(200, {'content-length': '8'})
+        res.write('half')
+        finish = () => res.end('done')
+      } else res.writeHead(401, {'content-type': 'application/json'}).end('{"errors":[]}')
+    })
+    server.on('connection', (socket) => socket.unref())
+    const origin = await listen(server)
+    server.unref()
+    // Sockets of the tests before may still be closing: wait until the count holds still.
+    let before = -1
+    while (before !== liveSockets()) {
+      before = liveSockets()
+      await new Promise((resolve) => setTimeout(resolve, 30))
+    }
+
+    const unread = await httpTransport(`${origin}/v2/`, {method: 'GET'})
+    expect(unread.status).toBe(401)
+    expect(liveSockets()).toBe(before)
+
+    const slow = await httpTransport(`${origin}/slow`, {method: 'GET'})
+    const text = slow.text()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(liveSockets()).toBe(before + 1)
+    finish?.()
+    expect(await text).toBe('halfdone')
+    expect(liveSockets()).toBe(before)
+  })
+})
+
 describe('nodeBodyOf: the body as the Node stream it came on', () => {
   test('gives the bytes without a web stream; the web body then fails', async () => {
     const server = await serve((_, res) => res.writeHead(200).end('blob bytes'))

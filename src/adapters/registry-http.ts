@@ -761,7 +761,10 @@ export class RegistryHttpClient implements RegistryClient, BlobTransferClient {
       )
     }
     if (challenge.scheme === 'bearer') this.bearerChallenge = challenge
-    const authorization = await this.authorize(challenge, scope)
+    const authorization = await this.authorize(challenge, scope).catch(async (err: unknown) => {
+      await discard(response)
+      throw err
+    })
     if (!authorization || authorization === cached) return response
     await discard(response)
     if (challenge.scheme === 'basic') this.basicAuthorization = authorization

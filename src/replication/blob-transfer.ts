@@ -1,6 +1,6 @@
 /**
- * One blob onto one target repository, the cheapest way there is: already there (HEAD) → skipped;
- * put into another repository of the same target earlier in this run → mounted from there;
+ * One blob onto one target repository, the cheapest way there is: put into another repository of
+ * the same target earlier in this run → mounted from there; already there (HEAD) → skipped;
  * otherwise streamed from the source in chunks. A blob asked for by several copies at once (a base
  * layer shared by four images) goes up once: the others wait for the first, then mount or skip.
  * A blob smaller than one chunk that goes to several targets at once is read from the source once:
@@ -83,6 +83,8 @@ export class Budget {
 export class BlobTransfer {
   /** Per target registry: digest → a repository of it known to hold the blob (a mount source). */
   private readonly placed = new Map<object, Map<string, string>>()
+  /** Per target registry: the blobs this run uploaded there (the target lacked them). */
+  private readonly uploaded = new Map<object, Map<string, true>>()
   /** Per target registry: digest → the transfer of it under way. */
   private readonly running = new Map<object, Map<string, Promise<BlobOutcome>>>()
   /** digest → its bytes, read once from the source for the uploads of it under way. */
@@ -126,20 +128,18 @@ export class BlobTransfer {
     const {target, targetRepository: repository, blob} = job
     const placed = entry(this.placed, target.registry)
     const where = `${target.name}/${repository}`
+    const from = placed.get(blob.digest)
+    const uploaded = entry(this.uploaded, target.registry)
+    const mountable = from !== undefined && from !== repository
+    // A blob this run uploaded to the target is new there: it is mounted from where it went
+    // without asking first (HEAD) whether this repository holds it.
+    const mountFirst = mountable && uploaded.has(blob.digest)
+    if (mountFirst && (await this.mount(job, from))) return {how: 'mounted'}
     if (await target.registry.hasBlob(repository, blob.digest)) {
       if (!placed.has(blob.digest)) placed.set(blob.digest, repository)
       return {how: 'skipped'}
     }
-    const from = placed.get(blob.digest)
-    if (from && from !== repository) {
-      if (await target.registry.mountBlob(repository, blob.digest, from)) {
-        this.options.log(`${where}: ${job.kind} ${blob.digest} mounted from ${from}`)
-        return {how: 'mounted'}
-      }
-      this.options.log(
-        `${where}: ${job.kind} ${blob.digest}: ${target.name} did not mount it from ${from}; uploading`,
-      )
-    }
+    if (mountable && !mountFirst && (await this.mount(job, from))) return {how: 'mounted'}
     const started = Date.now()
     const {chunkBytes} = this.options
     const share = blob.size < chunkBytes ? this.share(blob.digest) : undefined
@@ -159,10 +159,24 @@ export class BlobTransfer {
       if (share && --share.uploads === 0) this.shared.delete(blob.digest)
     }
     placed.set(blob.digest, repository)
+    uploaded.set(blob.digest, true)
     this.options.log(
       `${where}: ${job.kind} ${blob.digest} uploaded (${(blob.size / 1024 / 1024).toFixed(1)} MiB in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
     )
     return {how: 'uploaded', bytes: blob.size}
+  }
+
+  /** Mounts the blob from another repository of the target; false when the target did not. */
+  private async mount(job: BlobJob, from: string): Promise<boolean> {
+    const {target, targetRepository: repository, blob} = job
+    const where = `${target.name}/${repository}`
+    const mounted = await target.registry.mountBlob(repository, blob.digest, from)
+    this.options.log(
+      mounted
+        ? `${where}: ${job.kind} ${blob.digest} mounted from ${from}`
+        : `${where}: ${job.kind} ${blob.digest}: ${target.name} did not mount it from ${from}`,
+    )
+    return mounted
   }
 
   /** This upload's claim on the blob's shared bytes; the last upload to finish drops them. */

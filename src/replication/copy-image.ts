@@ -26,6 +26,11 @@ export interface CopyRequest {
   digest: string
   /** Immutable tags to PUT on the target once the tree is there. */
   tags?: readonly string[]
+  /**
+   * Whether the `.sig`, `.att` and `.sbom` tags are looked for and copied (default true). A copy
+   * started before the image is signed has none to find.
+   */
+  attached?: boolean
 }
 
 export interface CopyStats {
@@ -72,6 +77,13 @@ export class ImageCopier {
    * second phase of a copy (after signing) does not check their blobs again.
    */
   private readonly completeTrees = new Set<string>()
+  /**
+   * Manifests this copier PUT by digest onto a target repository because it lacked them: no tag
+   * there can name them yet, so their tags go up without asking first.
+   */
+  private readonly putHere = new Set<string>()
+  /** Tags this copier PUT onto a target repository (their treeKey) → the digest they name. */
+  private readonly tagged = new Map<string, string>()
 
   /**
    * The uploads under way across every copy of this copier hold at most `maxParallel` chunks of
@@ -116,7 +128,7 @@ export class ImageCopier {
       treeDigests: [],
     }
     const top = await this.copyTree(run, request.digest, true)
-    await this.copyAttached(run)
+    if (request.attached ?? true) await this.copyAttached(run)
     for (const tag of request.tags ?? []) await this.putUnderTag(run, tag, top)
     return {digest: top.digest, stats: run.stats}
   }
@@ -197,7 +209,7 @@ export class ImageCopier {
         )
       return found
     })
-    const complete = `${target.name}\n${targetRepository}\n${digest}`
+    const complete = treeKey(target, targetRepository, digest)
     if (this.completeTrees.has(complete)) return manifest
     const {children, blobs, foreign} = this.step(run, `manifest ${digest}`, () =>
       manifestContents(manifest.body),
@@ -225,8 +237,10 @@ export class ImageCopier {
     ])
     await this.step(run, `manifest ${digest}`, async () => {
       const ref = {repository: targetRepository, reference: digest}
-      if ((await target.registry.manifestDigest(ref)) !== digest)
+      if ((await target.registry.manifestDigest(ref)) !== digest) {
         await this.putChecked(run, digest, manifest)
+        this.putHere.add(complete)
+      }
       this.completeTrees.add(complete)
     })
     return manifest
@@ -254,8 +268,12 @@ export class ImageCopier {
     const {target, targetRepository} = run.request
     await this.step(run, `tag ${tag}`, async () => {
       const ref = {repository: targetRepository, reference: tag}
-      if ((await target.registry.manifestDigest(ref)) === manifest.digest) return
-      await this.putChecked(run, tag, manifest)
+      const key = treeKey(target, targetRepository, tag)
+      if (this.tagged.get(key) === manifest.digest) return
+      const fresh = this.putHere.has(treeKey(target, targetRepository, manifest.digest))
+      if (fresh || (await target.registry.manifestDigest(ref)) !== manifest.digest)
+        await this.putChecked(run, tag, manifest)
+      this.tagged.set(key, manifest.digest)
     })
   }
 
@@ -285,6 +303,11 @@ export class ImageCopier {
       return fail(err)
     }
   }
+}
+
+/** A manifest's or a tag's place on a target: the key of completeTrees, putHere and tagged. */
+function treeKey(target: ReplicaEndpoint, repository: string, reference: string): string {
+  return `${target.name}\n${repository}\n${reference}`
 }
 
 interface Descriptor extends BlobDescriptor {

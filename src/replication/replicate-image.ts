@@ -92,6 +92,7 @@ export async function copyEarly(
           target: {name: connected.target.name, registry: connected.registry},
           targetRepository: plan.repository,
           digest: outcome.digest,
+          attached: false,
         })
       } catch {
         // Left to the copy after signing, which names the target.

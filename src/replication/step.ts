@@ -8,6 +8,7 @@
 import * as core from '@actions/core'
 import {DEFAULT_RETRY_BASE_MS, RetrySession} from '../adapters/retry.js'
 import {ActionError, describeFailure} from '../errors.js'
+import {mapWithLimit} from '../map-with-limit.js'
 import type {LogSink} from '../ports.js'
 import type {ImagePlan} from '../plan/push-plan.js'
 import type {ImageOutcome} from '../release/image-outcome.js'
@@ -85,12 +86,15 @@ export const replicationStep = defineStep<ReplicationSettings>({
         )
       },
       async afterRelease(images: readonly ImageOutcome[]) {
-        for (const outcome of images) {
+        // Every image's tags at once (each copy is already in every target); failures are told
+        // in the images' order.
+        const failures = await mapWithLimit([...images], config.maxParallel, async (outcome) => {
           const plan = plans.get(outcome.name)
-          if (!plan || outcome.status === 'failed' || !outcome.digest) continue
+          if (!plan || outcome.status === 'failed' || !outcome.digest) return []
           const tags = movedTags(plan, outcome)
-          if (tags.length === 0) continue
-          await Promise.all(
+          if (tags.length === 0) return []
+          const digest = outcome.digest
+          const failed = await Promise.all(
             targets.map(async (connected) => {
               const target: ReplicaEndpoint = {
                 name: connected.target.name,
@@ -99,21 +103,26 @@ export const replicationStep = defineStep<ReplicationSettings>({
               try {
                 await connected.refresh()
                 for (const tag of tags)
-                  await copier.moveTag(target, plan.repository, tag, outcome.digest, {
+                  await copier.moveTag(target, plan.repository, tag, digest, {
                     endpoint: source,
                     repository: plan.repository,
                   })
                 core.info(`${plan.image.name}: moved ${tags.join(', ')} in ${target.name}`)
+                return []
               } catch (err) {
-                moveFailures.push({
-                  image: plan.image.name,
-                  message: `moving tags ${tags.join(', ')} in ${target.name} failed: ${describeFailure(err)}`,
-                  nextStep: `the run's own registry moved them; re-run to move them in ${target.name} too (every copy is already there)`,
-                })
+                return [
+                  {
+                    image: plan.image.name,
+                    message: `moving tags ${tags.join(', ')} in ${target.name} failed: ${describeFailure(err)}`,
+                    nextStep: `the run's own registry moved them; re-run to move them in ${target.name} too (every copy is already there)`,
+                  },
+                ]
               }
             }),
           )
-        }
+          return failed.flat()
+        })
+        moveFailures.push(...failures.flat())
       },
       report: () => replicationReport(replicas, failed, moveFailures),
     }

@@ -177,6 +177,16 @@ describe('ImageCopier', () => {
         (line) => line.kind === 'blob mount' && line.target.includes(baseDigest.slice(7)),
       )
       expect(mounts.map((line) => line.status)).toEqual([201, 201, 201])
+      // Mounted without asking first: the base is checked (HEAD) in the first repository only.
+      const baseChecks = requests.filter(
+        (line) => line.kind === 'blob check' && line.target.includes(baseDigest.slice(7)),
+      )
+      expect(baseChecks).toHaveLength(1)
+      // Each manifest was missing and PUT by digest, so its tag goes up without a HEAD first.
+      const tagRequests = requests.filter((line) => line.target.endsWith('/manifests/v1'))
+      expect(tagRequests.map((line) => `${line.method} ${line.status}`)).toEqual(
+        repositories.map(() => 'PUT 201'),
+      )
       const total = (key: keyof CopyStats): number =>
         results.reduce((sum, result) => sum + result.stats[key], 0)
       expect(total('mounted')).toBe(3)
@@ -204,6 +214,37 @@ describe('ImageCopier', () => {
       for (const {stats} of rerun)
         expect(stats).toEqual({uploaded: 0, mounted: 0, skipped: 3, bytes: 0, manifests: 0})
     })
+  })
+
+  test('a copy without attached tags looks for none in the source; the copy after signing does', async () => {
+    const repository = `${uniqueNamespace('early')}/app`
+    const source = client(sourceRegistry.host)
+    const {digest: image} = await putImage(source, repository, [randomBytes(4096)])
+    const shared = copier()
+    const request = {
+      source: endpoint('src', source),
+      sourceRepository: repository,
+      target: endpoint('fra', client(targetRegistry.host)),
+      targetRepository: repository,
+      digest: image,
+    }
+    const lookups = async (copy: () => Promise<unknown>): Promise<string[]> => {
+      const before = (await accessLog(sourceRegistry)).length
+      await copy()
+      return (await accessLog(sourceRegistry))
+        .slice(before)
+        .filter((line) => /\/manifests\/sha256-[0-9a-f]{64}\./.test(line.target))
+        .map((line) => line.target.split('.').pop() ?? '')
+    }
+    expect(await lookups(() => shared.copy({...request, attached: false}))).toEqual([])
+    expect((await lookups(() => shared.copy({...request, tags: ['v1']}))).sort()).toEqual([
+      'att',
+      'sbom',
+      'sig',
+    ])
+    expect(await client(targetRegistry.host).manifestDigest({repository, reference: 'v1'})).toBe(
+      image,
+    )
   })
 
   test('one image to two targets at once: a blob under one chunk is read from the source once', async () => {
