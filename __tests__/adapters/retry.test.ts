@@ -149,6 +149,16 @@ describe('classifyFailure', () => {
       want: 'permanent',
     },
     {
+      why: "docker's manifest ahead of its blob (two pushes of the same layers at once)",
+      err: dockerPush('manifest blob unknown: blob unknown to registry'),
+      want: 'transient',
+    },
+    {
+      why: 'a blob the registry does not know, asked for by name',
+      err: dockerPush('blob unknown: blob unknown to registry'),
+      want: 'permanent',
+    },
+    {
       why: 'a build error',
       err: new CommandError('docker', 'build', 1, 'COPY failed: file not found in build context'),
       want: 'permanent',

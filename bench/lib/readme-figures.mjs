@@ -269,6 +269,33 @@ function replicateSection(results) {
       ],
     ),
     '',
+    ...replicateCpuTable(wall),
+  ]
+}
+
+/** Where the CPU of the two releases went (medians), when the results have it. */
+function replicateCpuTable(wall) {
+  const one = wall.one.cpuMsMedian
+  const three = wall.three.cpuMsMedian
+  if (!one || !three) return []
+  const cpuSeconds = (ms) => `${(ms / 1000).toFixed(1)} s`
+  const busy = (cpu) =>
+    `${Math.round((100 * cpu.machineBusy) / (cpu.machineBusy + cpu.machineIdle))} %`
+  const row = (label, name) => [label, cpuSeconds(one[name]), cpuSeconds(three[name])]
+  return [
+    "Where the CPU goes (medians; the registries run on the bench's cores, where a runner's would be elsewhere):",
+    '',
+    tableOf(
+      ['CPU time', 'one registry', 'two more registries'],
+      [
+        row('the action (node and the CLIs it starts)', 'tools'),
+        row('the engine (dockerd, containerd)', 'engine'),
+        row("the run's own registry", 'registry'),
+        ['the two target registries', '–', cpuSeconds(three.targets)],
+        ['machine busy', busy(one), busy(three)],
+      ],
+    ),
+    '',
   ]
 }
 

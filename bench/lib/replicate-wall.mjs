@@ -7,6 +7,7 @@ import {execFileSync, spawnSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
+import {cpuReading, cpuSince} from './cpu.mjs'
 import {runnerEnv, timed} from './push.mjs'
 import {benchHosts, readPushedContent, startRegistry} from './registry.mjs'
 import {median, ratio} from './stats.mjs'
@@ -57,10 +58,17 @@ async function measure({root, work, workspace, replicas, name, log}) {
         ? {'replicate-to': targets.map((target) => target.host).join('\n')}
         : {}),
     }
+    const before = cpuReading()
     const result = await timed(process.execPath, [join(root, 'dist/index.js')], {
       cwd: workspace,
       env: runnerEnv(root, dir, inputs, {}, {workspace}),
     })
+    // Where the CPU went: the action, the engine, the run's registry, the targets' registries.
+    const cpu = {
+      ...cpuSince(before),
+      registry: primary.cpuMs(),
+      targets: targets.reduce((sum, target) => sum + target.cpuMs(), 0),
+    }
     if (result.exitCode !== 0)
       throw new Error(
         `release ${name} failed (exit ${result.exitCode}):\n${result.output.split('\n').slice(-25).join('\n')}`,
@@ -78,7 +86,7 @@ async function measure({root, work, workspace, replicas, name, log}) {
         throw new Error(`release ${name}: ${target.host} holds ${held}, expected ${expected}`)
     }
     log(`  ${name.padEnd(14)} ${(result.ms / 1000).toFixed(2).padStart(6)} s`)
-    return result.ms
+    return {ms: result.ms, cpu}
   } finally {
     for (const registry of registries) {
       await registry.stop()
@@ -119,8 +127,14 @@ export async function benchReplicateWall({root, work, runs, log}) {
         )
     }
     const summary = (list) => ({
-      wallMsMedian: median(list),
-      wallMs: list.map((ms) => Math.round(ms)),
+      wallMsMedian: median(list.map((sample) => sample.ms)),
+      wallMs: list.map((sample) => Math.round(sample.ms)),
+      cpuMsMedian: Object.fromEntries(
+        Object.keys(list[0].cpu).map((name) => [
+          name,
+          Math.round(median(list.map((sample) => sample.cpu[name]))),
+        ]),
+      ),
     })
     const one = summary(samples.one)
     const three = summary(samples.three)

@@ -31,6 +31,13 @@ const CREDENTIALS_TEXT = [
   /invalid username\/password|incorrect username or password/i,
 ]
 
+/**
+ * Docker's manifest PUT refused for a blob the registry does not hold yet: two pushes of the same
+ * layers at once (two runs on one engine) can leave a manifest ahead of its blob. Another push
+ * checks every blob again and uploads what is missing.
+ */
+const PUSH_RACE_TEXT = /manifest blob unknown/i
+
 /** Failures another attempt cannot fix. */
 const PERMANENT_TEXT = [
   /manifest invalid|manifest unknown|name unknown|name invalid|tag invalid|blob unknown to registry/i,
@@ -79,6 +86,7 @@ export function classifyFailure(err: unknown): FailureKind {
   }
   const text = failureText(err)
   if (CREDENTIALS_TEXT.some((pattern) => pattern.test(text))) return 'credentials'
+  if (PUSH_RACE_TEXT.test(text)) return 'transient'
   if (PERMANENT_TEXT.some((pattern) => pattern.test(text))) return 'permanent'
   if (UNREACHABLE_TEXT.some((pattern) => pattern.test(text))) return 'unreachable'
   if (TRANSIENT_TEXT.some((pattern) => pattern.test(text))) return 'transient'
