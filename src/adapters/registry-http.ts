@@ -539,16 +539,7 @@ export class RegistryHttpClient implements RegistryClient, BlobTransferClient {
           `${what}: ${source.size} bytes to send, not the blob's ${size}`,
         )
       // Sent as they arrive, in one PUT that the registry checks against the digest.
-      const scope = pushScope(repository)
-      return this.retry.run(`PUT blob ${repository}@${digest}`, async () =>
-        this.finishUpload(
-          repository,
-          digest,
-          await this.startUpload(repository, scope),
-          scope,
-          source,
-        ),
-      )
+      return this.monolithicUpload(repository, digest, source)
     }
     // Bytes in hand go up as they are, with no copy; a stream is read into one reused buffer.
     const open = Buffer.isBuffer(source)
@@ -567,21 +558,24 @@ export class RegistryHttpClient implements RegistryClient, BlobTransferClient {
           throw this.digestMismatch(
             `${what}: the source gave ${body.length} bytes whose digest is ${contentDigest(body)}`,
           )
-        const scope = pushScope(repository)
-        return await this.retry.run(`PUT blob ${repository}@${digest}`, async () =>
-          this.finishUpload(
-            repository,
-            digest,
-            await this.startUpload(repository, scope),
-            scope,
-            body,
-          ),
-        )
+        return await this.monolithicUpload(repository, digest, body)
       }
       return await this.chunkedUpload(repository, digest, size, reader, chunkBytes)
     } finally {
       reader.close()
     }
+  }
+
+  /** A blob in one POST and one PUT, the pair tried again as a whole. */
+  private monolithicUpload(
+    repository: string,
+    digest: string,
+    body: RequestPayload,
+  ): Promise<string> {
+    const scope = pushScope(repository)
+    return this.retry.run(`PUT blob ${repository}@${digest}`, async () =>
+      this.finishUpload(repository, digest, await this.startUpload(repository, scope), scope, body),
+    )
   }
 
   private async chunkedUpload(

@@ -81,10 +81,11 @@ export class Budget {
 }
 
 export class BlobTransfer {
-  /** Per target registry: digest → a repository of it known to hold the blob (a mount source). */
-  private readonly placed = new Map<object, Map<string, string>>()
-  /** Per target registry: the blobs this run uploaded there (the target lacked them). */
-  private readonly uploaded = new Map<object, Map<string, true>>()
+  /**
+   * Per target registry: digest → a repository of it known to hold the blob (a mount source), and
+   * whether this run uploaded it there (the target lacked it).
+   */
+  private readonly placed = new Map<object, Map<string, {repository: string; uploaded: boolean}>>()
   /** Per target registry: digest → the transfer of it under way. */
   private readonly running = new Map<object, Map<string, Promise<BlobOutcome>>>()
   /** digest → its bytes, read once from the source for the uploads of it under way. */
@@ -128,18 +129,17 @@ export class BlobTransfer {
     const {target, targetRepository: repository, blob} = job
     const placed = entry(this.placed, target.registry)
     const where = `${target.name}/${repository}`
-    const from = placed.get(blob.digest)
-    const uploaded = entry(this.uploaded, target.registry)
-    const mountable = from !== undefined && from !== repository
+    const known = placed.get(blob.digest)
+    const from = known && known.repository !== repository ? known.repository : undefined
     // A blob this run uploaded to the target is new there: it is mounted from where it went
     // without asking first (HEAD) whether this repository holds it.
-    const mountFirst = mountable && uploaded.has(blob.digest)
+    const mountFirst = from !== undefined && known?.uploaded === true
     if (mountFirst && (await this.mount(job, from))) return {how: 'mounted'}
     if (await target.registry.hasBlob(repository, blob.digest)) {
-      if (!placed.has(blob.digest)) placed.set(blob.digest, repository)
+      if (!placed.has(blob.digest)) placed.set(blob.digest, {repository, uploaded: false})
       return {how: 'skipped'}
     }
-    if (mountable && !mountFirst && (await this.mount(job, from))) return {how: 'mounted'}
+    if (from !== undefined && !mountFirst && (await this.mount(job, from))) return {how: 'mounted'}
     const started = Date.now()
     const {chunkBytes} = this.options
     const share = blob.size < chunkBytes ? this.share(blob.digest) : undefined
@@ -158,8 +158,7 @@ export class BlobTransfer {
     } finally {
       if (share && --share.uploads === 0) this.shared.delete(blob.digest)
     }
-    placed.set(blob.digest, repository)
-    uploaded.set(blob.digest, true)
+    placed.set(blob.digest, {repository, uploaded: true})
     this.options.log(
       `${where}: ${job.kind} ${blob.digest} uploaded (${(blob.size / 1024 / 1024).toFixed(1)} MiB in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
     )

@@ -82,7 +82,7 @@ export class ImageCopier {
    * there can name them yet, so their tags go up without asking first.
    */
   private readonly putHere = new Set<string>()
-  /** Tags this copier PUT onto a target repository (their treeKey) → the digest they name. */
+  /** Tags this copier PUT onto a target repository (their placeKey) → the digest they name. */
   private readonly tagged = new Map<string, string>()
 
   /**
@@ -149,9 +149,7 @@ export class ImageCopier {
       const ref = {repository: targetRepository, reference: digest}
       // The bytes of a digest are the same wherever they are: those read for the copy serve.
       const manifest =
-        (await this.sourceManifests.get(
-          this.manifestKey(source.endpoint, source.repository, digest),
-        )) ??
+        (await this.sourceManifests.get(placeKey(source.endpoint, source.repository, digest))) ??
         (await target.registry.getManifest(ref)) ??
         (await this.sourceManifest(source.endpoint, source.repository, digest))
       if (!manifest)
@@ -172,17 +170,13 @@ export class ImageCopier {
     }
   }
 
-  private manifestKey(source: ReplicaEndpoint, repository: string, reference: string): string {
-    return `${source.name}\n${repository}\n${reference}`
-  }
-
   /** A source manifest, read once per digest (see sourceManifests). */
   private sourceManifest(
     source: ReplicaEndpoint,
     repository: string,
     reference: string,
   ): Promise<Manifest | undefined> {
-    const key = this.manifestKey(source, repository, reference)
+    const key = placeKey(source, repository, reference)
     const known = this.sourceManifests.get(key)
     if (known) return known
     const read = source.registry.getManifest({repository, reference})
@@ -209,7 +203,7 @@ export class ImageCopier {
         )
       return found
     })
-    const complete = treeKey(target, targetRepository, digest)
+    const complete = placeKey(target, targetRepository, digest)
     if (this.completeTrees.has(complete)) return manifest
     const {children, blobs, foreign} = this.step(run, `manifest ${digest}`, () =>
       manifestContents(manifest.body),
@@ -268,9 +262,9 @@ export class ImageCopier {
     const {target, targetRepository} = run.request
     await this.step(run, `tag ${tag}`, async () => {
       const ref = {repository: targetRepository, reference: tag}
-      const key = treeKey(target, targetRepository, tag)
+      const key = placeKey(target, targetRepository, tag)
       if (this.tagged.get(key) === manifest.digest) return
-      const fresh = this.putHere.has(treeKey(target, targetRepository, manifest.digest))
+      const fresh = this.putHere.has(placeKey(target, targetRepository, manifest.digest))
       if (fresh || (await target.registry.manifestDigest(ref)) !== manifest.digest)
         await this.putChecked(run, tag, manifest)
       this.tagged.set(key, manifest.digest)
@@ -305,8 +299,11 @@ export class ImageCopier {
   }
 }
 
-/** A manifest's or a tag's place on a target: the key of completeTrees, putHere and tagged. */
-function treeKey(target: ReplicaEndpoint, repository: string, reference: string): string {
+/**
+ * A manifest's or a tag's place in a registry: the key of sourceManifests, completeTrees, putHere
+ * and tagged.
+ */
+function placeKey(target: ReplicaEndpoint, repository: string, reference: string): string {
   return `${target.name}\n${repository}\n${reference}`
 }
 
